@@ -9,6 +9,7 @@ pub mod limits;
 
 pub mod identity;
 pub mod mnemonic;
+pub mod pubkey;
 
 pub mod nodelist;
 pub mod registry;

@@ -1,5 +1,6 @@
 //! Every limit of the toolkit, named, in one place. Each constant says where its value comes
-//! from (a spec section or a measured choice).
+//! from (a spec section or a measured choice). Sections are kept apart so that each area's
+//! constants stay together.
 
 // ---- identity and mnemonic -------------------------------------------------------------------
 
@@ -14,3 +15,5 @@
 // ---- client (send / retrieve) ----------------------------------------------------------------
 
 // ---- ratchet ---------------------------------------------------------------------------------
+
+// ---- end -------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+//! End-to-end tests: node (to be written).

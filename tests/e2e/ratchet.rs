@@ -1,0 +1,1 @@
+//! End-to-end tests: ratchet (to be written).
