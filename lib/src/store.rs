@@ -465,9 +465,9 @@ impl Store {
 
     /// The pubkey's unexpired messages in `namespace` stored after the one with `last_hash`
     /// (unknown or absent `last_hash`: from the first), in insertion order, at most `max_count`
-    /// of them and at most `max_size` bytes as the live network counts them (hash + base64 data
-    /// + per-message overhead; at least one message is returned if any). `more` is true when
-    /// further messages were left out.
+    /// of them and at most `max_size` bytes as the live network counts them (hash, base64 data
+    /// and a per-message overhead; at least one message is returned if any). `more` is true
+    /// when further messages were left out.
     pub fn retrieve(
         &self,
         pubkey: &Pubkey,
