@@ -47,7 +47,7 @@ impl WireMessage {
     /// limit, and the hash is the hash of (pubkey, namespace, data).
     pub fn to_stored(&self) -> Result<StoredMessage, String> {
         let pubkey = Pubkey::parse(&self.pubkey).map_err(|e| format!("pubkey: {e}"))?;
-        if self.data.len() > crate::limits::NODE_MAX_BODY_BYTES {
+        if self.data.len() > crate::limits::RPC_MAX_BODY_BYTES {
             return Err("data too large".into());
         }
         let data = STANDARD.decode(&self.data).map_err(|_| "data is not base64".to_string())?;

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::auth::{self, AuthError};
 use super::protocol::{self, Batch, Health, PushReply, ReplicateReply, Stored};
 use super::{Node, handlers, handoff, now_ms, onion_relay};
-use crate::limits::NODE_MAX_BODY_BYTES;
+use crate::limits::RPC_MAX_BODY_BYTES;
 use crate::nodelist::NodeInfo;
 use crate::store::StoredMessage;
 
@@ -31,7 +31,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route(protocol::PATH_SYNC, post(sync))
         .route(protocol::PATH_STORAGE_CC, post(storage_cc))
         .route(protocol::PATH_HEALTH, get(health))
-        .layer(DefaultBodyLimit::max(NODE_MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(RPC_MAX_BODY_BYTES))
         .with_state(node)
 }
 
