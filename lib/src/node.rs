@@ -108,7 +108,8 @@ pub async fn run(
     };
     let me = keys.ed25519_public();
     let initial = tasks::fetch_view(&config.registry, &me).await.unwrap_or_default();
-    let peers = Peers::new(keys.clone(), config.replication_timeout).map_err(|e| NodeError::Http(e.to_string()))?;
+    let peers =
+        Peers::new(keys.clone(), config.replication_timeout).map_err(|e| NodeError::Http(e.to_string()))?;
     let node = Arc::new(Node {
         keys,
         store,

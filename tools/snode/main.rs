@@ -43,13 +43,15 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), CliError> {
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
         .map_err(|e| CliError::usage(format!("--log {}: {e}", args.log)))?;
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(cli::stderr_is_tty())
+        .with_writer(std::io::stderr)
+        .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
     let config = NodeConfig::new(args.data, args.listen, args.registry);
-    runtime
-        .block_on(node::run(config, node::shutdown_signal()))
-        .map_err(|e| CliError::failed(e))
+    runtime.block_on(node::run(config, node::shutdown_signal())).map_err(|e| CliError::failed(e))
 }

@@ -98,7 +98,8 @@ fn main() -> ExitCode {
 }
 
 fn binaries() -> Result<Binaries, CliError> {
-    let me = std::env::current_exe().map_err(|e| CliError::failed(format!("cannot find my own path: {e}")))?;
+    let me =
+        std::env::current_exe().map_err(|e| CliError::failed(format!("cannot find my own path: {e}")))?;
     let snode = match std::env::var_os("SNKIT_SNODE_BIN") {
         Some(p) => PathBuf::from(p),
         None => me.with_file_name("snode"),
@@ -120,7 +121,8 @@ fn err(e: TestnetError) -> CliError {
 fn run(args: Args) -> Result<(), CliError> {
     let out = match args.cmd {
         Cmd::Up { nodes, dir, pow, log } => {
-            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log }).map_err(err)?
+            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log })
+                .map_err(err)?
         }
         Cmd::Status { dir, json } => {
             let status = testnet::status(&dir).map_err(err)?;

@@ -44,7 +44,12 @@ fn signed_bytes(path: &str, timestamp_ms: u64, body: &[u8]) -> Vec<u8> {
 }
 
 /// The three header values (name, value) that authenticate `body` POSTed to `path`.
-pub fn sign_headers(keys: &NodeKeys, path: &str, timestamp_ms: u64, body: &[u8]) -> [(&'static str, String); 3] {
+pub fn sign_headers(
+    keys: &NodeKeys,
+    path: &str,
+    timestamp_ms: u64,
+    body: &[u8],
+) -> [(&'static str, String); 3] {
     let sig = keys.sign(&signed_bytes(path, timestamp_ms, body));
     [
         (HDR_PUBKEY, hex::encode(keys.ed25519_public())),

@@ -38,8 +38,12 @@ pub async fn storage_rpc(State(node): State<Arc<Node>>, headers: HeaderMap, body
 pub fn respond(status: u16, body: ReplyBody) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match body {
-        ReplyBody::Json(v) => (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response(),
-        ReplyBody::Text(t) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response(),
+        ReplyBody::Json(v) => {
+            (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+        }
+        ReplyBody::Text(t) => {
+            (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response()
+        }
     }
 }
 
@@ -168,7 +172,9 @@ async fn store(
         Err(e) => {
             tracing::warn!(error = %e, "local store failed");
             let why = match e {
-                crate::store::StoreError::Busy => StoreMemberFailure::Code { code: 503, reason: e.to_string() },
+                crate::store::StoreError::Busy => {
+                    StoreMemberFailure::Code { code: 503, reason: e.to_string() }
+                }
                 _ => StoreMemberFailure::QueryFailure,
             };
             results.push((hex::encode(me), rpc::store_member_failed(&why)));
@@ -184,7 +190,9 @@ async fn store(
                 v
             }
             PeerOutcome::Timeout => rpc::store_member_failed(&StoreMemberFailure::Timeout),
-            PeerOutcome::Code(code, reason) => rpc::store_member_failed(&StoreMemberFailure::Code { code, reason }),
+            PeerOutcome::Code(code, reason) => {
+                rpc::store_member_failed(&StoreMemberFailure::Code { code, reason })
+            }
             PeerOutcome::BadPeerResponse => rpc::store_member_failed(&StoreMemberFailure::BadPeerResponse),
             PeerOutcome::QueryFailure => rpc::store_member_failed(&StoreMemberFailure::QueryFailure),
         };
@@ -218,13 +226,13 @@ async fn delete(
             let entry = match r {
                 Err(e) if e.is_timeout() => rpc::store_member_failed(&StoreMemberFailure::Timeout),
                 Err(_) => rpc::store_member_failed(&StoreMemberFailure::QueryFailure),
-                Ok(resp) => match resp.json::<Value>().await {
-                    Ok(v) if v["code"] == json!(200) => v["body"].clone(),
-                    Ok(v) => rpc::store_member_failed(&StoreMemberFailure::Code {
+                Ok(resp) => match resp.bytes().await.map(|b| serde_json::from_slice::<Value>(&b)) {
+                    Ok(Ok(v)) if v["code"] == json!(200) => v["body"].clone(),
+                    Ok(Ok(v)) => rpc::store_member_failed(&StoreMemberFailure::Code {
                         code: v["code"].as_u64().unwrap_or(500) as u16,
                         reason: v["body"].as_str().unwrap_or_default().to_string(),
                     }),
-                    Err(_) => rpc::store_member_failed(&StoreMemberFailure::BadPeerResponse),
+                    _ => rpc::store_member_failed(&StoreMemberFailure::BadPeerResponse),
                 },
             };
             (hex::encode(ed), entry)
@@ -232,7 +240,7 @@ async fn delete(
     });
     let local = node.store.delete_async(&p.pubkey, &p.messages);
     let (local, remote) = tokio::join!(local, futures_util::future::join_all(forwards));
-    let deleted = match local {
+    let deleted: Vec<String> = match local {
         Ok(d) => d,
         Err(e) => return error(e.into()),
     };

@@ -28,7 +28,6 @@ pub async fn run(node: Arc<Node>) {
     let me = node.ed25519();
     let mut rx = node.view.subscribe();
     let mut prev: Option<Arc<SwarmView>> = None;
-    let mut retry = false;
     loop {
         let view = node.view.current();
         if view.my_swarm.is_some() {
@@ -43,8 +42,9 @@ pub async fn run(node: Arc<Node>) {
                     });
                 }
             } else if let Some(p) = &prev {
-                let old: HashSet<[u8; 32]> =
-                    prev_swarm.map(|s| p.members(s).iter().map(|n| n.pubkey_ed25519).collect()).unwrap_or_default();
+                let old: HashSet<[u8; 32]> = prev_swarm
+                    .map(|s| p.members(s).iter().map(|n| n.pubkey_ed25519).collect())
+                    .unwrap_or_default();
                 for member in view.peers(&me).into_iter().filter(|n| !old.contains(&n.pubkey_ed25519)) {
                     tracing::info!(member = %hex::encode(member.pubkey_ed25519), "new swarm member: pushing our records");
                     let swarm = view.my_swarm;
@@ -54,7 +54,7 @@ pub async fn run(node: Arc<Node>) {
         }
         let pending = reconcile(&node, &view).await;
         node.pending_handoff.store(pending, Ordering::Relaxed);
-        retry = pending > 0;
+        let retry = pending > 0;
         prev = Some(view);
 
         let retry_sleep = async {
@@ -88,7 +88,8 @@ pub async fn push_swarm_records(node: Arc<Node>, target: NodeInfo, swarm: Option
     let mut total = 0usize;
     loop {
         let store = node.store.clone();
-        let page = tokio::task::spawn_blocking(move || store.scan(cursor, NODE_PUSH_BATCH_MAX_MESSAGES * 4)).await;
+        let page =
+            tokio::task::spawn_blocking(move || store.scan(cursor, NODE_PUSH_BATCH_MAX_MESSAGES * 4)).await;
         let (msgs, next) = match page {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
@@ -184,7 +185,8 @@ async fn hand_off(node: &Arc<Node>, view: &SwarmView, owner: u64, pks: &[Pubkey]
         async move { peers.push(&member, &wires).await }
     });
     let results = futures_util::future::join_all(pushes).await;
-    let failed: Vec<String> = results.iter().filter_map(|r| r.as_ref().err().map(|e| e.to_string())).collect();
+    let failed: Vec<String> =
+        results.iter().filter_map(|r| r.as_ref().err().map(|e| e.to_string())).collect();
     if !failed.is_empty() {
         tracing::warn!(swarm = %format!("{owner:016x}"), records = msgs.len(), failures = failed.len(), first = %failed[0], "handoff incomplete; will retry");
         return msgs.len();

@@ -52,7 +52,9 @@ pub struct NodeKeys {
 
 impl fmt::Debug for NodeKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NodeKeys").field("ed25519", &hex::encode(self.ed25519_public())).finish_non_exhaustive()
+        f.debug_struct("NodeKeys")
+            .field("ed25519", &hex::encode(self.ed25519_public()))
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,7 +83,8 @@ impl NodeKeys {
         );
         let file: KeyFile = serde_json::from_str(&text)
             .map_err(|e| KeyError::Format { path: p.clone(), reason: e.to_string() })?;
-        let raw = Zeroizing::new(hex::decode(&file.ed25519_seed).map_err(|_| KeyError::Seed { path: p.clone() })?);
+        let raw =
+            Zeroizing::new(hex::decode(&file.ed25519_seed).map_err(|_| KeyError::Seed { path: p.clone() })?);
         let seed: Zeroizing<[u8; 32]> =
             Zeroizing::new(raw.as_slice().try_into().map_err(|_| KeyError::Seed { path: p.clone() })?);
         let keys = Self::from_seed(&seed);

@@ -29,10 +29,11 @@ fn plain(status: u16, text: impl Into<String>) -> Response {
 /// `POST /onion_req/v2`.
 pub async fn onion_req(State(node): State<Arc<Node>>, body: Bytes) -> Response {
     let keys = node.keys.clone();
-    let layer = match onion::peel_guarded(&node.onion_guard, keys.x25519_secret(), &keys.x25519_public(), &body) {
-        Ok(l) => l,
-        Err(e) => return plain(e.status(), e.wire_message()),
-    };
+    let layer =
+        match onion::peel_guarded(&node.onion_guard, keys.x25519_secret(), &keys.x25519_public(), &body) {
+            Ok(l) => l,
+            Err(e) => return plain(e.status(), e.wire_message()),
+        };
     match layer {
         Layer::Final { rpc_body, control, reply, .. } => {
             let (status, body) = handlers::run_rpc(&node, &rpc_body, Origin::Client).await;
@@ -73,12 +74,17 @@ pub async fn onion_req(State(node): State<Arc<Node>>, body: Bytes) -> Response {
                     }
                 }
                 Err(e) if e.is_timeout() => plain(504, "Request time out"),
-                Err(_) => plain(502, format!("Next node is unreachable: {}", hex::encode(destination_ed25519))),
+                Err(_) => {
+                    plain(502, format!("Next node is unreachable: {}", hex::encode(destination_ed25519)))
+                }
             }
         }
         Layer::Host { target, plaintext, .. } => {
             if target.protocol != "http" {
-                return plain(502, format!("Cannot relay to {}: only http targets are supported", target.protocol));
+                return plain(
+                    502,
+                    format!("Cannot relay to {}: only http targets are supported", target.protocol),
+                );
             }
             let sent = node
                 .peers

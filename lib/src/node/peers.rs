@@ -186,7 +186,9 @@ pub fn batches(messages: &[WireMessage]) -> Vec<&[WireMessage]> {
     let mut bytes = 0;
     for (i, m) in messages.iter().enumerate() {
         let size = m.data.len() + 200;
-        if i > start && (i - start >= NODE_PUSH_BATCH_MAX_MESSAGES || bytes + size > NODE_PUSH_BATCH_MAX_BYTES) {
+        if i > start
+            && (i - start >= NODE_PUSH_BATCH_MAX_MESSAGES || bytes + size > NODE_PUSH_BATCH_MAX_BYTES)
+        {
             out.push(&messages[start..i]);
             start = i;
             bytes = 0;
@@ -251,7 +253,9 @@ async fn send_batch(peers: &Peers, url: &str, jobs: &[Job]) -> Vec<PeerOutcome> 
         return all(PeerOutcome::Code(status, reason));
     }
     match serde_json::from_slice::<ReplicateReply>(&bytes) {
-        Ok(reply) if reply.results.len() == jobs.len() => reply.results.into_iter().map(PeerOutcome::Stored).collect(),
+        Ok(reply) if reply.results.len() == jobs.len() => {
+            reply.results.into_iter().map(PeerOutcome::Stored).collect()
+        }
         _ => all(PeerOutcome::BadPeerResponse),
     }
 }

@@ -50,7 +50,13 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Checks a node-to-node request's signature and that its sender is a registered node
 /// (refreshing the view once if the sender is unknown). Returns the sender.
-pub async fn authenticate(node: &Node, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<NodeInfo, Response> {
+#[allow(clippy::result_large_err)]
+pub async fn authenticate(
+    node: &Node,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<NodeInfo, Response> {
     let ed = auth::verify_headers(
         header(headers, auth::HDR_PUBKEY),
         header(headers, auth::HDR_TIMESTAMP),
@@ -74,6 +80,7 @@ pub async fn authenticate(node: &Node, headers: &HeaderMap, path: &str, body: &[
         .ok_or_else(|| text(StatusCode::UNAUTHORIZED, AuthError::Unknown(hex::encode(ed)).to_string()))
 }
 
+#[allow(clippy::result_large_err)]
 fn parse_batch(body: &[u8]) -> Result<Vec<StoredMessage>, Response> {
     let batch: Batch = serde_json::from_slice(body)
         .map_err(|e| text(StatusCode::BAD_REQUEST, format!("invalid request: bad batch: {e}")))?;
@@ -86,7 +93,11 @@ fn parse_batch(body: &[u8]) -> Result<Vec<StoredMessage>, Response> {
 
 /// Stores a batch from a peer (one transaction) and wakes the handoff task if any record is not
 /// this node's.
-async fn store_batch(node: &Node, msgs: Vec<StoredMessage>) -> Result<Vec<(StoredMessage, crate::store::Inserted)>, Response> {
+#[allow(clippy::result_large_err)]
+async fn store_batch(
+    node: &Node,
+    msgs: Vec<StoredMessage>,
+) -> Result<Vec<(StoredMessage, crate::store::Inserted)>, Response> {
     let view = node.view.current();
     let strays = msgs.iter().any(|m| !view.is_mine(&m.pubkey));
     let kept = msgs.clone();
@@ -163,14 +174,19 @@ async fn storage_cc(State(node): State<Arc<Node>>, headers: HeaderMap, body: Byt
         return r;
     }
     let (status, reply) = handlers::run_rpc(&node, &body, handlers::Origin::Peer).await;
-    axum::Json(serde_json::json!({"code": status, "body": reply})).into_response()
+    let body = match reply {
+        crate::rpc::ReplyBody::Json(v) => v,
+        crate::rpc::ReplyBody::Text(t) => serde_json::Value::String(t),
+    };
+    axum::Json(serde_json::json!({"code": status, "body": body})).into_response()
 }
 
 /// `GET /snode/v1/health`: what `testnet status` and `testnet up` look at.
 async fn health(State(node): State<Arc<Node>>) -> Response {
     let view = node.view.current();
     let store = node.store.clone();
-    let messages = tokio::task::spawn_blocking(move || store.count()).await.ok().and_then(Result::ok).unwrap_or(0);
+    let messages =
+        tokio::task::spawn_blocking(move || store.count()).await.ok().and_then(Result::ok).unwrap_or(0);
     axum::Json(Health {
         pubkey_ed25519: hex::encode(node.ed25519()),
         swarm_id: view.my_swarm.map(|s| format!("{s:016x}")),

@@ -46,7 +46,7 @@ pub async fn poll_registry(node: Arc<Node>) {
             }
             Err(e) => {
                 failures += 1;
-                if failures == 1 || failures % 100 == 0 {
+                if failures == 1 || failures.is_multiple_of(100) {
                     tracing::warn!(error = %e, failures, "cannot fetch the registry; keeping the last view");
                 }
             }

@@ -97,7 +97,8 @@ pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Testne
         }
     }
     for sub in ["", "nodes", "logs"] {
-        crate::fsutil::create_private_dir(&dir.join(sub)).map_err(|e| TestnetError::io(dir.join(sub).display(), e))?;
+        crate::fsutil::create_private_dir(&dir.join(sub))
+            .map_err(|e| TestnetError::io(dir.join(sub).display(), e))?;
     }
     let dir = std::fs::canonicalize(dir).map_err(|e| TestnetError::io(dir.display(), e))?;
     let registry = reg::new(opts.pow_difficulty);
@@ -155,7 +156,9 @@ pub fn stop(dir: &Path, node: &str) -> Result<Value, TestnetError> {
         let deadline = Instant::now() + Duration::from_millis(TESTNET_STOP_TIMEOUT_MS);
         while Instant::now() < deadline {
             match health(&entry.url) {
-                Some(h) if h.swarm_id.is_none() && h.pending_handoff == 0 && !h.view_digest.is_empty() => break,
+                Some(h) if h.swarm_id.is_none() && h.pending_handoff == 0 && !h.view_digest.is_empty() => {
+                    break;
+                }
                 None => break,
                 _ => std::thread::sleep(Duration::from_millis(100)),
             }
@@ -289,7 +292,10 @@ pub fn status_table(status: &Value) -> String {
         if status["registry_running"].as_bool().unwrap_or(false) { "running" } else { "down" },
         status["pow_difficulty"]
     );
-    out.push_str(&format!("{:>5}  {:<16}  {:<22}  {:<8}  {:<16}  {:>8}\n", "node", "ed25519", "url", "state", "swarm", "messages"));
+    out.push_str(&format!(
+        "{:>5}  {:<16}  {:<22}  {:<8}  {:<16}  {:>8}\n",
+        "node", "ed25519", "url", "state", "swarm", "messages"
+    ));
     for n in status["nodes"].as_array().into_iter().flatten() {
         let ed = n["pubkey_ed25519"].as_str().unwrap_or("");
         out.push_str(&format!(
@@ -319,7 +325,9 @@ fn load_running(dir: &Path) -> Result<TestnetState, TestnetError> {
 
 fn summary(dir: &Path, state: &TestnetState) -> Value {
     let running = state.nodes.iter().filter(|n| n.state == NodeState::Running).count();
-    let swarms = reg::load(&registry_path(dir)).map(|r| super::view::SwarmView::from_registry(&r, &[0; 32]).swarm_ids.len()).unwrap_or(0);
+    let swarms = reg::load(&registry_path(dir))
+        .map(|r| super::view::SwarmView::from_registry(&r, &[0; 32]).swarm_ids.len())
+        .unwrap_or(0);
     json!({
         "dir": state.dir,
         "registry_url": state.registry_url,
@@ -343,12 +351,18 @@ fn start_registry_server(dir: &Path, bins: &Binaries) -> Result<(u32, String), T
 
 /// Creates keys and data dirs for `count` new nodes, starts them, waits until they listen, and
 /// registers them (in index order, one registry write). Returns the new indices.
-fn spawn_new_nodes(dir: &Path, bins: &Binaries, state: &mut TestnetState, count: usize) -> Result<Vec<usize>, TestnetError> {
+fn spawn_new_nodes(
+    dir: &Path,
+    bins: &Binaries,
+    state: &mut TestnetState,
+    count: usize,
+) -> Result<Vec<usize>, TestnetError> {
     let first = state.nodes.len();
     for i in first..first + count {
         let data_dir = dir.join("nodes").join(i.to_string());
         crate::fsutil::create_private_dir(&data_dir).map_err(|e| TestnetError::io(data_dir.display(), e))?;
-        let keys = NodeKeys::load_or_create(&data_dir.join(KEY_FILE)).map_err(|e| TestnetError::Failed(e.to_string()))?;
+        let keys = NodeKeys::load_or_create(&data_dir.join(KEY_FILE))
+            .map_err(|e| TestnetError::Failed(e.to_string()))?;
         let pid = spawn_node(dir, bins, state, i, &data_dir, 0)?;
         state.nodes.push(NodeEntry {
             index: i,
@@ -374,7 +388,14 @@ fn spawn_new_nodes(dir: &Path, bins: &Binaries, state: &mut TestnetState, count:
     Ok((first..first + count).collect())
 }
 
-fn spawn_node(dir: &Path, bins: &Binaries, state: &TestnetState, i: usize, data_dir: &Path, port: u16) -> Result<u32, TestnetError> {
+fn spawn_node(
+    dir: &Path,
+    bins: &Binaries,
+    state: &TestnetState,
+    i: usize,
+    data_dir: &Path,
+    port: u16,
+) -> Result<u32, TestnetError> {
     let mut cmd = std::process::Command::new(&bins.snode);
     cmd.arg("--data")
         .arg(data_dir)
@@ -405,7 +426,9 @@ fn wait_file(path: &Path, pid: u32, marker: &Path) -> Result<String, TestnetErro
                 return Ok(t.to_string());
             }
         }
-        if !procs::is_alive(pid, &marker.display().to_string()) {
+        // Our own child, not yet reaped: its pid cannot be reused, so no command-line check
+        // (which would race with exec filling in the new command line).
+        if !procs::is_alive(pid, "") {
             return Err(TestnetError::Failed(format!(
                 "process {pid} exited before writing {} (see the logs under {})",
                 path.display(),
@@ -465,5 +488,6 @@ fn write_nodes_json(dir: &Path) -> Result<(), TestnetError> {
     let registry = reg::load(&registry_path(dir))?;
     let list = reg::node_list_json(&registry);
     let text = serde_json::to_string_pretty(&list).map_err(|e| TestnetError::io("nodes.json", e))?;
-    crate::fsutil::write_atomic(&nodes_json_path(dir), text.as_bytes()).map_err(|e| TestnetError::io("nodes.json", e))
+    crate::fsutil::write_atomic(&nodes_json_path(dir), text.as_bytes())
+        .map_err(|e| TestnetError::io("nodes.json", e))
 }

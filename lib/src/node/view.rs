@@ -29,12 +29,16 @@ pub struct SwarmView {
     pub my_swarm: Option<u64>,
     /// The network's proof-of-work difficulty (0 = off).
     pub pow_difficulty: u64,
+    /// The node list in its JSON form (what `get_service_nodes` answers).
+    list_json: serde_json::Value,
 }
 
 impl SwarmView {
     /// Builds the view `me` has of `registry`.
     pub fn from_registry(registry: &Registry, me: &[u8; 32]) -> Self {
-        Self::from_nodes(registry.node_list(), registry.pow_difficulty(), me)
+        let mut view = Self::from_nodes(registry.node_list(), registry.pow_difficulty(), me);
+        view.list_json = registry.nodes_json();
+        view
     }
 
     /// Builds a view from a node list.
@@ -56,10 +60,7 @@ impl SwarmView {
             }
         }
         let swarm_ids: Vec<u64> = swarms.keys().copied().collect();
-        let my_swarm = by_ed
-            .get(me)
-            .map(|&i| nodes[i].swarm_id)
-            .filter(|&id| id != swarm::INVALID_SWARM_ID);
+        let my_swarm = by_ed.get(me).map(|&i| nodes[i].swarm_id).filter(|&id| id != swarm::INVALID_SWARM_ID);
         Self {
             digest: hex::encode(hasher.finalize()),
             nodes,
@@ -68,6 +69,11 @@ impl SwarmView {
             by_ed,
             my_swarm,
             pow_difficulty,
+            list_json: {
+                let mut v = list.to_json();
+                v["pow_difficulty"] = serde_json::json!(pow_difficulty);
+                v
+            },
         }
     }
 
@@ -91,6 +97,15 @@ impl SwarmView {
         match self.my_swarm {
             Some(id) => self.members(id).iter().filter(|n| &n.pubkey_ed25519 != me).cloned().collect(),
             None => Vec::new(),
+        }
+    }
+
+    /// The node list JSON `{"service_node_states": [...], "pow_difficulty": N, ...}`.
+    pub fn node_list_json(&self) -> serde_json::Value {
+        if self.list_json.is_null() {
+            serde_json::json!({"service_node_states": [], "pow_difficulty": 0})
+        } else {
+            self.list_json.clone()
         }
     }
 

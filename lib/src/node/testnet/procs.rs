@@ -14,10 +14,15 @@ use super::TestnetError;
 
 /// Starts `cmd` in its own process group with stdin closed and stdout/stderr appended to `log`.
 pub fn spawn_detached(mut cmd: Command, log: &Path) -> Result<u32, TestnetError> {
-    let out = OpenOptions::new().create(true).append(true).open(log).map_err(|e| TestnetError::io(log.display(), e))?;
+    let out = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| TestnetError::io(log.display(), e))?;
     let err = out.try_clone().map_err(|e| TestnetError::io(log.display(), e))?;
     cmd.stdin(Stdio::null()).stdout(Stdio::from(out)).stderr(Stdio::from(err)).process_group(0);
-    let child = cmd.spawn().map_err(|e| TestnetError::io(format!("cannot start {:?}", cmd.get_program()), e))?;
+    let child =
+        cmd.spawn().map_err(|e| TestnetError::io(format!("cannot start {:?}", cmd.get_program()), e))?;
     // Not waited for: the process outlives this command (init reaps it).
     Ok(child.id())
 }

@@ -8,7 +8,7 @@ use super::TestnetError;
 use crate::registry::Registry;
 
 pub fn new(pow_difficulty: u64) -> Registry {
-    let mut r = Registry::default();
+    let mut r = Registry::new();
     r.set_pow_difficulty(pow_difficulty);
     r
 }
@@ -31,9 +31,5 @@ pub fn remove(r: &mut Registry, ed: &[u8; 32]) -> Result<(), TestnetError> {
 
 /// The node list in its JSON form, with the network's `pow_difficulty` beside the node states.
 pub fn node_list_json(r: &Registry) -> Value {
-    let mut v = r.node_list().to_json();
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("pow_difficulty".into(), Value::from(r.pow_difficulty()));
-    }
-    v
+    r.nodes_json()
 }

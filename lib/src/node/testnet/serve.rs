@@ -19,7 +19,9 @@ pub const ADDR_FILE: &str = "registry.addr";
 async fn serve_file(path: PathBuf) -> Response {
     match tokio::fs::read(&path).await {
         Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("cannot read {}: {e}", path.display())).into_response(),
+        Err(e) => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("cannot read {}: {e}", path.display())).into_response()
+        }
     }
 }
 
@@ -38,8 +40,9 @@ pub fn run(dir: &Path, listen: SocketAddr) -> Result<(), TestnetError> {
         .build()
         .map_err(|e| TestnetError::io("cannot start the runtime", e))?;
     rt.block_on(async {
-        let listener =
-            tokio::net::TcpListener::bind(listen).await.map_err(|e| TestnetError::io(format!("cannot listen on {listen}"), e))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| TestnetError::io(format!("cannot listen on {listen}"), e))?;
         let bound = listener.local_addr().map_err(|e| TestnetError::io("listen address", e))?;
         crate::fsutil::write_atomic(&dir.join(ADDR_FILE), bound.to_string().as_bytes())
             .map_err(|e| TestnetError::io(ADDR_FILE, e))?;

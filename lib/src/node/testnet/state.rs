@@ -46,7 +46,8 @@ pub struct NodeEntry {
 
 fn key32(hex_key: &str, what: &str) -> Result<[u8; 32], TestnetError> {
     let mut out = [0u8; 32];
-    hex::decode_to_slice(hex_key, &mut out).map_err(|_| TestnetError::Failed(format!("testnet.json: bad {what}")))?;
+    hex::decode_to_slice(hex_key, &mut out)
+        .map_err(|_| TestnetError::Failed(format!("testnet.json: bad {what}")))?;
     Ok(out)
 }
 
@@ -74,9 +75,13 @@ pub struct TestnetState {
 impl TestnetState {
     pub fn load(path: &Path) -> Result<Self, TestnetError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            TestnetError::Usage(format!("no testnet at {}: {e} (start one with 'testnet up')", path.display()))
+            TestnetError::Usage(format!(
+                "no testnet at {}: {e} (start one with 'testnet up')",
+                path.display()
+            ))
         })?;
-        serde_json::from_str(&text).map_err(|e| TestnetError::Failed(format!("{} is not valid: {e}", path.display())))
+        serde_json::from_str(&text)
+            .map_err(|e| TestnetError::Failed(format!("{} is not valid: {e}", path.display())))
     }
 
     pub fn save(&self, path: &Path) -> Result<(), TestnetError> {
@@ -98,15 +103,27 @@ impl TestnetState {
             if i < self.nodes.len() {
                 return Ok(i);
             }
-            return Err(TestnetError::Usage(format!("no node {i}: the testnet has {} nodes", self.nodes.len())));
+            return Err(TestnetError::Usage(format!(
+                "no node {i}: the testnet has {} nodes",
+                self.nodes.len()
+            )));
         }
         let lower = node.to_ascii_lowercase();
-        let hits: Vec<usize> =
-            self.nodes.iter().filter(|n| !lower.is_empty() && n.pubkey_ed25519.starts_with(&lower)).map(|n| n.index).collect();
+        let hits: Vec<usize> = self
+            .nodes
+            .iter()
+            .filter(|n| !lower.is_empty() && n.pubkey_ed25519.starts_with(&lower))
+            .map(|n| n.index)
+            .collect();
         match hits.as_slice() {
             [i] => Ok(*i),
-            [] => Err(TestnetError::Usage(format!("no node matches '{node}' (give an index or an ed25519 prefix)"))),
-            _ => Err(TestnetError::Usage(format!("'{node}' matches {} nodes; give a longer prefix", hits.len()))),
+            [] => Err(TestnetError::Usage(format!(
+                "no node matches '{node}' (give an index or an ed25519 prefix)"
+            ))),
+            _ => Err(TestnetError::Usage(format!(
+                "'{node}' matches {} nodes; give a longer prefix",
+                hits.len()
+            ))),
         }
     }
 }
