@@ -19,6 +19,9 @@ EXAMPLES:
     | onion-wrap --open-reply --reply-key \"$(jq -r .reply_key w.json)\"
   {\"status\":200,\"body\":{...}}
 
+  # what a final node would answer (and reading it back):
+  echo '{\"status\":200,\"body\":\"ok\"}' | onion-wrap --seal-reply --reply-key K | onion-wrap --open-reply --reply-key K
+
   # what each hop sees (each --peel reads the previous output's \"body\"/\"next_body\"):
   onion-wrap --path path.json request.json | onion-wrap --peel --key n1/key.json \\
     | onion-wrap --peel --key n2/key.json | onion-wrap --peel --key n3/key.json
@@ -36,7 +39,7 @@ EXIT: 0 ok, 2 bad input (bad path or key, garbage, tampered or truncated onion, 
     version,
     about = "Build an onion request for a path of nodes, peel one layer as a node would, or open a reply",
     after_help = AFTER_HELP,
-    group(ArgGroup::new("mode").required(true).args(["path", "peel", "open_reply"]))
+    group(ArgGroup::new("mode").required(true).args(["path", "peel", "open_reply", "seal_reply"]))
 )]
 struct Args {
     /// Wrap the request (INPUT) for this path of nodes (file, or '-' for stdin).
@@ -54,7 +57,10 @@ struct Args {
     /// Decrypt the final node's reply (INPUT) with the reply key printed when wrapping.
     #[arg(long, requires = "reply_key")]
     open_reply: bool,
-    /// The reply key (64 hex) for --open-reply.
+    /// Encrypt a reply {"status", "body"} (INPUT) as the final node would answer it.
+    #[arg(long, requires = "reply_key")]
+    seal_reply: bool,
+    /// The reply key (64 hex) for --open-reply and --seal-reply.
     #[arg(long, value_name = "HEX")]
     reply_key: Option<String>,
     /// The request JSON (wrap), onion body (peel) or reply (open-reply); '-' or none: stdin.
@@ -77,8 +83,13 @@ fn run(args: Args) -> Result<(), CliError> {
         peel(key, args.input.as_deref())
     } else {
         let hex_key =
-            args.reply_key.as_deref().ok_or_else(|| CliError::usage("--open-reply needs --reply-key"))?;
-        open_reply(hex_key, args.enc, args.input.as_deref())
+            args.reply_key.as_deref().ok_or_else(|| CliError::usage("this mode needs --reply-key"))?;
+        let key = reply_key(hex_key, args.enc)?;
+        if args.seal_reply {
+            seal_reply(&key, args.input.as_deref())
+        } else {
+            open_reply(&key, args.input.as_deref())
+        }
     }
 }
 
@@ -161,13 +172,30 @@ fn peel(key_file: &str, input: Option<&str>) -> Result<(), CliError> {
     cli::emit(&out)
 }
 
-fn open_reply(hex_key: &str, enc: EncType, input: Option<&str>) -> Result<(), CliError> {
+fn reply_key(hex_key: &str, enc: EncType) -> Result<LayerKey, CliError> {
     let mut key = [0u8; 32];
     hex::decode_to_slice(hex_key.trim(), &mut key).map_err(|_| {
         CliError::usage("--reply-key must be 64 hex characters (\"reply_key\" of the wrap output)")
     })?;
-    let key = LayerKey::from_bytes(enc, key);
+    Ok(LayerKey::from_bytes(enc, key))
+}
+
+fn open_reply(key: &LayerKey, input: Option<&str>) -> Result<(), CliError> {
     let reply = cli::read_input(input)?;
-    let (status, body) = onion::decrypt_reply(&key, &reply).map_err(onion_error)?;
+    let (status, body) = onion::decrypt_reply(key, &reply).map_err(onion_error)?;
     cli::emit(&json!({"status": status, "body": body}))
+}
+
+fn seal_reply(key: &LayerKey, input: Option<&str>) -> Result<(), CliError> {
+    let reply = cli::read_json(input)?;
+    let status = reply
+        .get("status")
+        .and_then(Value::as_u64)
+        .and_then(|s| u16::try_from(s).ok())
+        .ok_or_else(|| CliError::usage("the reply must be {\"status\": <HTTP code>, \"body\": ...}"))?;
+    let body = reply.get("body").cloned().unwrap_or(Value::Null);
+    let sealed = onion::encrypt_reply(key, status, &body);
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, &sealed).map_err(CliError::from_output)?;
+    std::io::Write::write_all(&mut out, b"\n").map_err(CliError::from_output)
 }
