@@ -69,7 +69,7 @@ fn run(args: Args) -> Result<(), CliError> {
 
 fn read_envelope(file: Option<&str>) -> Result<Envelope, CliError> {
     let value = cli::read_json(file)?;
-    Envelope::from_json(&value).map_err(|e| CliError::usage(e))
+    Envelope::from_json(&value).map_err(CliError::usage)
 }
 
 fn pow_error(e: PowError) -> CliError {
