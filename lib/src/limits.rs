@@ -17,6 +17,27 @@ pub const SEED_INPUT_MAX_BYTES: usize = 64 * 1024;
 
 // ---- swarms and registry ---------------------------------------------------------------------
 
+/// Smallest size a swarm may have once the network has at least this many nodes (swarms.md, Nmin;
+/// oxen-core MIN_SWARM_SIZE).
+pub const SWARM_MIN_SIZE: usize = 5;
+/// Size of a newly formed swarm and the floor a donor keeps when a starving swarm steals from it
+/// (swarms.md, Ntarget; oxen-core IDEAL_SWARM_SIZE = NEW_SWARM_SIZE).
+pub const SWARM_TARGET_SIZE: usize = 7;
+/// Largest size a swarm may have while the network can still form a new swarm (swarms.md, Nmax;
+/// defined but unused by oxen-core, enforced by snkit).
+pub const SWARM_MAX_SIZE: usize = 10;
+/// Percentile of swarm sizes a joining node is placed under (oxen-core FILL_SWARM_LOWER_PERCENTILE).
+pub const SWARM_FILL_PERCENTILE: usize = 25;
+/// Percentile used when the nodes of a dissolved swarm are placed again: the smallest swarms
+/// (oxen-core DECOMMISSIONED_REDISTRIBUTION_LOWER_PERCENTILE).
+pub const SWARM_REDISTRIBUTE_PERCENTILE: usize = 0;
+/// Largest node list or registry file read from disk, stdin or HTTP (a 10,000-node list is ~3 MB).
+pub const NODE_LIST_MAX_BYTES: u64 = 32 * 1024 * 1024;
+/// Most events a registry may hold (joins and leaves); each replays through the assignment engine.
+pub const REGISTRY_MAX_EVENTS: usize = 1_000_000;
+/// Timeout of one HTTP request for a node list, a registry or a `get_swarm` (connect + reply).
+pub const NODE_LIST_HTTP_TIMEOUT_MS: u64 = 10_000;
+
 // ---- storage RPC and node --------------------------------------------------------------------
 
 // store + rpc (owner: store). Values marked "live" are the Session network's (storage-rpc.md).
@@ -116,5 +137,35 @@ pub const ONION_MAX_PATH_LEN: usize = 15;
 // ---- client (send / retrieve) ----------------------------------------------------------------
 
 // ---- ratchet ---------------------------------------------------------------------------------
+
+/// Most message keys one chain may be advanced by a single message (spec ratchet.md, "Limits").
+pub const MAX_SKIP: u32 = 2000;
+/// Most skipped message keys stored per session; the oldest is evicted first (ratchet.md).
+pub const MAX_SKIPPED_KEYS: usize = 2000;
+/// Most old receiving chains kept besides the current one (ratchet.md).
+pub const MAX_OLD_RECEIVING_CHAINS: usize = 5;
+/// Most records of forgotten keys (evicted skipped keys, dropped chains) kept per session, so
+/// that a late message gets "evicted key" rather than a misleading error (snkit's choice).
+pub const MAX_FORGOTTEN_RECORDS: usize = 256;
+/// Age after which `ratchet bundle` makes a new signed prekey: 7 days (snkit's choice, as Signal).
+pub const SPK_ROTATION_SECS: u64 = 7 * 24 * 3600;
+/// Previous signed prekeys kept for late first messages (snkit's choice).
+pub const MAX_OLD_SPKS: usize = 3;
+/// Most one-time prekeys kept in a state directory; the oldest are discarded first.
+pub const MAX_STORED_OPKS: usize = 1000;
+/// Most one-time prekeys `ratchet bundle --opks N` makes at once.
+pub const MAX_OPKS_PER_BUNDLE: usize = 100;
+/// One-time prekeys `ratchet bundle` makes when `--opks` is not given.
+pub const DEFAULT_BUNDLE_OPKS: usize = 10;
+/// One-time prekeys a friend request's own bundle carries when no bundle is named.
+pub const REQUEST_BUNDLE_OPKS: usize = 1;
+/// Longest display name in a friend request, in bytes.
+pub const MAX_REQUEST_NAME_BYTES: usize = 100;
+/// Longest introduction text in a friend request, in bytes.
+pub const MAX_REQUEST_TEXT_BYTES: usize = 2000;
+/// Longest plaintext `ratchet encrypt` takes: well within a stored message after base64+JSON.
+pub const MAX_PLAINTEXT_BYTES: usize = 48 * 1024;
+/// Longest wire message or friend request line the ratchet parses.
+pub const MAX_WIRE_BYTES: usize = 256 * 1024;
 
 // ---- end -------------------------------------------------------------------------------------
