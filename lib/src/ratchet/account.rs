@@ -11,7 +11,7 @@ use super::prekeys::{Bundle, PrekeyStore};
 use super::request::{FriendRequest, SealedRequest};
 use super::session::Session;
 use super::state::StateDir;
-use super::wire::WireMessage;
+use super::wire::{Incoming, Payload, WireMessage};
 use super::x3dh::{X3dhHeader, initiator_secret, responder_secret};
 use crate::identity::{Identity, SessionId};
 use crate::limits::{MAX_PLAINTEXT_BYTES, REQUEST_BUNDLE_OPKS};
@@ -32,7 +32,109 @@ pub struct Decrypted {
     pub new_session: bool,
 }
 
+/// What one input line of `decrypt` turned out to be.
+#[derive(Debug)]
+pub enum Received {
+    Message(Decrypted),
+    /// A verified friend request (nothing is stored until it is accepted).
+    Request(FriendRequest),
+}
+
+/// One output line of `decrypt`, fields in a fixed order: `{"type": "message", "from", "text"}`
+/// (or `"data"`, base64, for a plaintext that is not UTF-8; `"new_session": true` when the
+/// message started the session), `{"type": "friend_request", "from", "name", "text",
+/// "timestamp"}`, or `{"type": "error", "line", "error", "message"}`; plus the `hash` and the
+/// `timestamp` (as `stored_at`) of a retrieved line.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Record {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub new_session: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_at: Option<serde_json::Value>,
+}
+
+impl Record {
+    /// The record of a handled line.
+    pub fn received(received: &Received, incoming: &Incoming) -> Self {
+        use base64::Engine;
+        let mut r = match received {
+            Received::Message(d) => {
+                let (text, data) = match std::str::from_utf8(&d.plaintext) {
+                    Ok(t) => (Some(t.to_string()), None),
+                    Err(_) => {
+                        (None, Some(base64::engine::general_purpose::STANDARD.encode(d.plaintext.as_slice())))
+                    }
+                };
+                Record {
+                    kind: "message",
+                    from: Some(d.from.to_string()),
+                    text,
+                    data,
+                    new_session: d.new_session,
+                    ..Record::default()
+                }
+            }
+            Received::Request(q) => Record {
+                kind: "friend_request",
+                from: Some(q.from.to_string()),
+                name: Some(q.name.clone()),
+                text: Some(q.text.clone()),
+                timestamp: Some(q.timestamp),
+                ..Record::default()
+            },
+        };
+        r.hash = incoming.hash.clone();
+        r.stored_at = incoming.timestamp.clone();
+        r
+    }
+
+    /// The record of a line that could not be handled (`line` is 1-based).
+    pub fn failed(line: usize, err: &RatchetError, incoming: Option<&Incoming>) -> Self {
+        Record {
+            kind: "error",
+            line: Some(line),
+            error: Some(err.code()),
+            message: Some(err.to_string()),
+            hash: incoming.and_then(|i| i.hash.clone()),
+            stored_at: incoming.and_then(|i| i.timestamp.clone()),
+            ..Record::default()
+        }
+    }
+}
+
 impl<'a> Account<'a> {
+    /// Handles one input line of `decrypt`: decrypts a wire message, or opens a friend request.
+    pub fn receive(
+        &mut self,
+        incoming: &Incoming,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Received, RatchetError> {
+        match &incoming.payload {
+            Payload::Message(m) => self.decrypt(m, rng).map(Received::Message),
+            Payload::Request(r) => self.open_request(r).map(Received::Request),
+        }
+    }
+
     /// Opens (and locks) the state directory of `identity`.
     pub fn open(identity: &'a Identity, dir: &std::path::Path) -> Result<Self, RatchetError> {
         Ok(Self { identity, state: StateDir::open(dir)? })
