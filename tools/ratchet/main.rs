@@ -121,7 +121,8 @@ enum Command {
         Input lines: wire messages or friend requests, bare or as `retrieve` prints them (an object whose \"data\" is \
         the base64 of the message line; its \"hash\" and \"timestamp\" are passed on as \"hash\" and \"stored_at\").\n\n\
         OUTPUT, one line per input line:\n  \
-        {\"type\":\"message\",\"from\",\"text\"}         (\"data\" in base64 if not UTF-8; \"new_session\":true for a first message)\n  \
+        {\"type\":\"message\",\"from\",\"text\"}         (\"data\" in base64 if not UTF-8; \"new_session\":true for a first message;\n  \
+        \"redelivered\":true if a killed earlier run decrypted it but may not have printed it)\n  \
         {\"type\":\"friend_request\",\"from\",\"name\",\"text\",\"timestamp\"}   (accept it with `ratchet accept`)\n  \
         {\"type\":\"error\",\"line\",\"error\",\"message\"}  (a line that could not be decrypted; nothing is skipped silently)\n\
         Any error line makes the exit status 1 (2 if every failure was bad input), with one stderr line naming it."
@@ -198,7 +199,8 @@ fn decrypt_stream(account: &mut Account<'_>, input: Option<&str>) -> Result<(), 
     let mut total = 0usize;
     let mut first: Option<(usize, RatchetError)> = None;
     let mut all_bad_input = true;
-    cli::for_each_json_line(input, |line, value| {
+    account.at_least_once(&mut OsRng);
+    let streamed = cli::for_each_json_line(input, |line, value| {
         total += 1;
         let incoming = Incoming::from_json(&value);
         let result = match &incoming {
@@ -215,7 +217,12 @@ fn decrypt_stream(account: &mut Account<'_>, input: Option<&str>) -> Result<(), 
             record
         });
         cli::emit(&record)
-    })?;
+    });
+    // Every record was printed (or the stream broke): forget the keys kept for redelivery.
+    if streamed.is_ok() {
+        account.acknowledge()?;
+    }
+    streamed?;
     match first {
         None => Ok(()),
         Some((line, err)) => {
