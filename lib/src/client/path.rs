@@ -21,13 +21,14 @@ pub fn choose_path<R: Rng + ?Sized>(
     if pool.is_empty() {
         return None;
     }
-    let tiers: [Box<dyn Fn(&Node) -> bool>; 3] = [
-        Box::new(|n: &Node| n.ed25519 != *target && !avoid.contains(&n.ed25519)),
-        Box::new(|n: &Node| n.ed25519 != *target),
-        Box::new(|_: &Node| true),
-    ];
-    for keep in &tiers {
-        let candidates = distinct(pool.iter().filter(|n| keep(n)).collect());
+    // Tier 0: neither the target nor an avoided node; 1: not the target; 2: anything.
+    for tier in 0..3 {
+        let keep = |n: &&Node| match tier {
+            0 => n.ed25519 != *target && !avoid.contains(&n.ed25519),
+            1 => n.ed25519 != *target,
+            _ => true,
+        };
+        let candidates = distinct(pool.iter().filter(keep).collect());
         if candidates.len() >= CLIENT_PATH_HOPS {
             return Some(candidates.choose_multiple(rng, CLIENT_PATH_HOPS).map(|n| (*n).clone()).collect());
         }
