@@ -4,13 +4,135 @@
 
 // ---- identity and mnemonic -------------------------------------------------------------------
 
+/// Longest recovery phrase `mnemonic decode` reads (25 words need ~250 bytes; this leaves room for
+/// generous whitespace and refuses junk before any word lookup).
+pub const MNEMONIC_MAX_PHRASE_BYTES: usize = 4096;
+/// How many closest valid words an "unknown word" error suggests.
+pub const MNEMONIC_SUGGESTIONS: usize = 3;
+/// Words longer than this get no suggestions (edit distance against the whole list is skipped).
+pub const MNEMONIC_MAX_SUGGESTION_WORD_CHARS: usize = 32;
+/// Largest seed input `keygen --seed -`/`--seed-file` and `mnemonic encode` read (a JSON object
+/// from `keygen` or `mnemonic decode` is a few hundred bytes).
+pub const SEED_INPUT_MAX_BYTES: usize = 64 * 1024;
+
 // ---- swarms and registry ---------------------------------------------------------------------
+
+/// Smallest size a swarm may have once the network has at least this many nodes (swarms.md, Nmin;
+/// oxen-core MIN_SWARM_SIZE).
+pub const SWARM_MIN_SIZE: usize = 5;
+/// Size of a newly formed swarm and the floor a donor keeps when a starving swarm steals from it
+/// (swarms.md, Ntarget; oxen-core IDEAL_SWARM_SIZE = NEW_SWARM_SIZE).
+pub const SWARM_TARGET_SIZE: usize = 7;
+/// Largest size a swarm may have while the network can still form a new swarm (swarms.md, Nmax;
+/// defined but unused by oxen-core, enforced by snkit).
+pub const SWARM_MAX_SIZE: usize = 10;
+/// Percentile of swarm sizes a joining node is placed under (oxen-core FILL_SWARM_LOWER_PERCENTILE).
+pub const SWARM_FILL_PERCENTILE: usize = 25;
+/// Percentile used when the nodes of a dissolved swarm are placed again: the smallest swarms
+/// (oxen-core DECOMMISSIONED_REDISTRIBUTION_LOWER_PERCENTILE).
+pub const SWARM_REDISTRIBUTE_PERCENTILE: usize = 0;
+/// Largest node list or registry file read from disk, stdin or HTTP (a 10,000-node list is ~3 MB).
+pub const NODE_LIST_MAX_BYTES: u64 = 32 * 1024 * 1024;
+/// Most events a registry may hold (joins and leaves); each replays through the assignment engine.
+pub const REGISTRY_MAX_EVENTS: usize = 1_000_000;
+/// Timeout of one HTTP request for a node list, a registry or a `get_swarm` (connect + reply).
+pub const NODE_LIST_HTTP_TIMEOUT_MS: u64 = 10_000;
 
 // ---- storage RPC and node --------------------------------------------------------------------
 
+// store + rpc (owner: store). Values marked "live" are the Session network's (storage-rpc.md).
+
+/// Largest HTTP/RPC request body a node accepts (live: 10 MiB).
+pub const RPC_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Largest decoded message `data` (live: 76,800 bytes).
+pub const MAX_MESSAGE_BYTES: usize = 76_800;
+/// Largest base64 `data` string in JSON (live: 76,800 / 3 * 4 = 102,400 characters).
+pub const MAX_MESSAGE_BASE64_CHARS: usize = MAX_MESSAGE_BYTES / 3 * 4;
+/// Shortest TTL a store may ask for, in ms (live: 10 s).
+pub const TTL_MIN_MS: u64 = 10_000;
+/// Longest TTL in public-inbox namespaces (divisible by 10), in ms (live: 14 days).
+pub const TTL_MAX_PUBLIC_MS: u64 = 14 * 24 * 3600 * 1000;
+/// Longest TTL in every other namespace, in ms (live since HF19.3: 30 days).
+pub const TTL_MAX_PRIVATE_MS: u64 = 30 * 24 * 3600 * 1000;
+/// How far in the future a store `timestamp`, or in the past its `expiry`, may be (live: 10 s).
+pub const STORE_CLOCK_TOLERANCE_MS: u64 = 10_000;
+/// Window around now for a request signature's timestamp (live: ±60 s).
+pub const SIGNATURE_CLOCK_TOLERANCE_MS: u64 = 60_000;
+/// Window for requests forwarded within a swarm (live: ±70 s).
+pub const SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS: u64 = 70_000;
+/// Timestamps below this are taken to be seconds, not ms, and refused (live: 1,000,000 s).
+pub const MIN_TIMESTAMP_MS: u64 = 1_000_000_000;
+/// Bytes a retrieve reply may carry (live RETRIEVE_MAX_SIZE: 10 MiB less base64 and framing).
+pub const RETRIEVE_MAX_SIZE: u64 = 7_800_000;
+/// Without max_count/max_size a retrieve gets 1/RETRIEVE_DEFAULT_SIZE_DIVISOR of the maximum (live: 5).
+pub const RETRIEVE_DEFAULT_SIZE_DIVISOR: u64 = 5;
+/// Bytes counted per retrieved message on top of its hash and base64 data (snkit: JSON framing).
+pub const RETRIEVE_PER_MESSAGE_OVERHEAD: u64 = 100;
+/// Most messages one retrieve returns, whatever max_count says (snkit safety bound; the size
+/// bound is the live one and usually binds first).
+pub const RETRIEVE_MAX_COUNT: usize = 10_000;
+/// Most hashes in one `delete` request (snkit bound; the body cap allows ~200,000).
+pub const DELETE_MAX_HASHES: usize = 10_000;
+/// Length of a message hash: unpadded base64 of 32 bytes.
+pub const MESSAGE_HASH_CHARS: usize = 43;
+/// Longest hash the store accepts (it stores what replication hands it; rpc checks 43).
+pub const STORE_HASH_MAX_CHARS: usize = 64;
+/// Longest proof-of-work nonce string accepted in a store (base64 of 8 bytes is 12).
+pub const MAX_NONCE_CHARS: usize = 24;
+/// Jobs waiting for the store's writer thread before async callers get "busy" (blocking
+/// callers wait).
+pub const STORE_WRITE_QUEUE: usize = 8_192;
+/// Most jobs the writer commits in one transaction (group commit).
+pub const STORE_GROUP_COMMIT_MAX: usize = 1_024;
+/// Most messages in one `insert_many` (all-or-nothing) call.
+pub const STORE_INSERT_MANY_MAX: usize = 10_000;
+/// Read-only SQLite connections kept for retrieves.
+pub const STORE_READ_POOL: usize = 4;
+/// Rows deleted per writer job when expiring, so inserts interleave with a large sweep.
+pub const STORE_EXPIRE_CHUNK: usize = 5_000;
+/// Default batch size of `Store::scan` (swarm handoff and bulk pushes).
+pub const STORE_SCAN_BATCH: usize = 1_000;
+/// How long a connection waits on a SQLite lock before failing, in ms.
+pub const STORE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
 // ---- proof of work ---------------------------------------------------------------------------
 
+/// Largest decoded message data in an envelope (storage-rpc.md "store": 76,800 bytes).
+pub const ENVELOPE_MAX_DATA_BYTES: usize = 76_800;
+/// Largest base64 form of the envelope data (storage-rpc.md: 102,400 characters).
+pub const ENVELOPE_MAX_DATA_B64_LEN: usize = 102_400;
+/// Length of the proof-of-work nonce (pow.md §4: 8 bytes).
+pub const POW_NONCE_LEN: usize = 8;
+/// Length of the nonce in base64 (pow.md §4: 12 characters).
+pub const POW_NONCE_B64_LEN: usize = 12;
+/// How many trials a solver thread runs between progress reports and cancellation checks
+/// (a measured choice: about a millisecond of work, so Ctrl-C and progress feel immediate).
+pub const POW_TRIALS_PER_BATCH: u64 = 4096;
+/// Most solver threads `pow solve --threads` accepts (a sanity bound, not a tuning).
+pub const POW_MAX_THREADS: usize = 1024;
+
 // ---- onion requests --------------------------------------------------------------------------
+
+/// Largest onion request body a node accepts on /onion_req/v2 (snkit's choice: a maximal store
+/// request, 102,400 base64 characters plus JSON, wrapped in three layers, with room to spare).
+pub const ONION_MAX_BODY: usize = 1024 * 1024;
+/// Largest JSON part of one onion frame (snkit's choice: the routing JSON is ~200 bytes; a final
+/// layer's control JSON may carry headers).
+pub const ONION_MAX_JSON: usize = 16 * 1024;
+/// Highest hop number a node relays (onion.md "Snode to snode": above 15 → 400).
+pub const ONION_MAX_HOP_NO: u64 = 15;
+/// Largest reply body the final node encrypts, and a client decrypts (snkit's choice: a retrieve
+/// reply of the most messages at the most bytes, base64, fits).
+pub const ONION_MAX_REPLY: usize = 16 * 1024 * 1024;
+/// How long a node remembers a layer's ephemeral key to refuse a replay (snkit's choice: longer
+/// than any client retry; the storage RPC's own ±60 s clock window covers the final request).
+pub const ONION_REPLAY_WINDOW_SECS: u64 = 10 * 60;
+/// Most ephemeral keys a node remembers at once (about 5 MB); the oldest are forgotten first.
+pub const ONION_REPLAY_CAPACITY: usize = 100_000;
+/// Hops in a client's onion path (onion.md: 3 hops).
+pub const ONION_PATH_LEN: usize = 3;
+/// Most hops `onion::build` wraps (the hop limit bounds any longer path anyway).
+pub const ONION_MAX_PATH_LEN: usize = 15;
 
 // ---- client (send / retrieve) ----------------------------------------------------------------
 
