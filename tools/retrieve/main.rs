@@ -57,7 +57,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), CliError> {
     let identity = Identity::load(&args.identity)
         .map_err(|e| CliError::usage(format!("cannot use identity {}: {e}", args.identity.display())))?;
-    let enc: EncType = args.enc.parse().map_err(|e| CliError::usage(format!("--enc: {e}")))?;
+    let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
     let state_dir = args.state.clone().unwrap_or_else(default_state_dir);
     let state =
         RetrieveState::load(&state_dir, &identity.session_id().to_string()).map_err(client::cli_error)?;

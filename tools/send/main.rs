@@ -58,7 +58,7 @@ fn run(args: Args) -> Result<(), CliError> {
     let _sender = Identity::load(&args.identity)
         .map_err(|e| CliError::usage(format!("cannot use identity {}: {e}", args.identity.display())))?;
     let to = SessionId::parse(args.to.trim()).map_err(|e| CliError::usage(format!("--to: {e}")))?;
-    let enc: EncType = args.enc.parse().map_err(|e| CliError::usage(format!("--enc: {e}")))?;
+    let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
     let opts = SendOptions { ttl_ms: args.ttl, ..SendOptions::default() };
     let input = cli::read_input(None)?;
     let data = client::prepare_message(&input).map_err(client::cli_error)?;

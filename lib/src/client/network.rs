@@ -31,31 +31,9 @@ impl Node {
         hex::encode(self.ed25519)
     }
 
-    fn from_info(info: &NodeInfo) -> Self {
+    /// The client's view of a node-list entry.
+    pub fn from_info(info: &NodeInfo) -> Self {
         Self { ed25519: info.pubkey_ed25519, x25519: info.pubkey_x25519, url: info.url() }
-    }
-
-    /// Parses one entry of a `get_swarm` answer (what a 421 carries): `pubkey_ed25519`,
-    /// `pubkey_x25519`, `ip`, `port_https` (or `port`, `storage_port`, `public_ip`).
-    pub fn from_swarm_entry(v: &Value) -> Option<Self> {
-        let key = |name: &str| -> Option<[u8; 32]> {
-            let bytes = hex::decode(v.get(name)?.as_str()?).ok()?;
-            bytes.try_into().ok()
-        };
-        let ip = v.get("ip").or_else(|| v.get("public_ip"))?.as_str()?;
-        let port = ["port_https", "storage_port", "port"].iter().find_map(|k| match v.get(*k)? {
-            Value::Number(n) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
-            Value::String(s) => s.parse::<u16>().ok(),
-            _ => None,
-        })?;
-        if ip.is_empty() || ip == "0.0.0.0" || port == 0 {
-            return None;
-        }
-        Some(Self {
-            ed25519: key("pubkey_ed25519")?,
-            x25519: key("pubkey_x25519")?,
-            url: format!("http://{ip}:{port}"),
-        })
     }
 }
 
@@ -243,12 +221,12 @@ pub fn pow_difficulty_of(value: &Value) -> u64 {
     top.get("pow_difficulty").and_then(Value::as_u64).unwrap_or(0)
 }
 
-/// The `snodes` of a 421 answer (a `get_swarm` body), as nodes.
+/// The `snodes` of a 421 answer (a `get_swarm` body), as nodes (none if it does not parse).
 pub fn swarm_from_421(body: &Value) -> Vec<Node> {
-    body.get("snodes")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Node::from_swarm_entry).collect())
-        .unwrap_or_default()
+    match crate::nodelist::parse_get_swarm_reply(body) {
+        Ok(reply) => reply.nodes.iter().map(Node::from_info).collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -256,25 +234,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn test_swarm_entry_parses_get_swarm_form() {
-        let v = json!({"pubkey_ed25519": "11".repeat(32), "pubkey_x25519": "22".repeat(32), "ip": "127.0.0.1",
-            "port_https": 4000, "port": "4000"});
-        let n = Node::from_swarm_entry(&v).unwrap();
-        assert_eq!(n.url, "http://127.0.0.1:4000");
-        assert_eq!(n.ed25519, [0x11; 32]);
-        let bad = json!({"pubkey_ed25519": "11", "pubkey_x25519": "22".repeat(32), "ip": "1.2.3.4", "port_https": 1});
-        assert!(Node::from_swarm_entry(&bad).is_none());
-        let unset = json!({"pubkey_ed25519": "11".repeat(32), "pubkey_x25519": "22".repeat(32), "ip": "0.0.0.0",
-            "port_https": 1});
-        assert!(Node::from_swarm_entry(&unset).is_none());
-    }
-
-    #[test]
     fn test_421_body_gives_the_new_swarm() {
         let entry = json!({"pubkey_ed25519": "aa".repeat(32), "pubkey_x25519": "bb".repeat(32), "ip": "127.0.0.1",
-            "port_https": 5000});
+            "port_https": 5000, "port": "5000"});
         let body = json!({"snodes": [entry.clone(), entry], "swarm": "0000000000000001", "t": 1});
-        assert_eq!(swarm_from_421(&body).len(), 2);
+        let nodes = swarm_from_421(&body);
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[0].url, "http://127.0.0.1:5000");
         assert!(swarm_from_421(&json!("Wrong swarm")).is_empty());
     }
 

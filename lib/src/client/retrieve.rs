@@ -5,6 +5,8 @@
 
 use std::collections::HashSet;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -181,8 +183,10 @@ impl<'a> Retriever<'a> {
                     ));
                 }
             }
-            let page = parse_messages(&reply.body, &node_hex);
-            let more = reply.body.get("more").and_then(Value::as_bool).unwrap_or(false);
+            let (page, more) = match parse_messages(&reply.body, &node_hex) {
+                Ok(p) => p,
+                Err(reason) => return NodeOutcome::Failed(reason),
+            };
             let empty = page.is_empty();
             if let Some(last) = page.last() {
                 last_hash = Some(last.hash.clone());
@@ -196,30 +200,23 @@ impl<'a> Retriever<'a> {
     }
 }
 
-/// The messages of a retrieve reply `{"messages":[{hash,timestamp,expiration,data}], "more"}`;
-/// malformed entries are skipped.
-pub fn parse_messages(body: &Value, node_hex: &str) -> Vec<Retrieved> {
-    let Some(list) = body.get("messages").and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    let num = |m: &Value, k: &str| -> Option<u64> {
-        match m.get(k)? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
-    };
-    list.iter()
-        .filter_map(|m| {
-            Some(Retrieved {
-                hash: m.get("hash")?.as_str()?.to_string(),
-                timestamp: num(m, "timestamp")?,
-                expiration: num(m, "expiration").or_else(|| num(m, "expiry"))?,
-                data: m.get("data")?.as_str()?.to_string(),
-                from_node: node_hex.to_string(),
-            })
+/// The messages of a retrieve reply `{"messages":[{hash,timestamp,expiration,data}], "more"}`
+/// (parsed by `rpc::client::parse_retrieve_reply`), and its `more` flag.
+pub fn parse_messages(body: &Value, node_hex: &str) -> Result<(Vec<Retrieved>, bool), String> {
+    let reply =
+        rpc::client::parse_retrieve_reply(body).map_err(|e| format!("unreadable retrieve reply: {e}"))?;
+    let messages = reply
+        .messages
+        .into_iter()
+        .map(|m| Retrieved {
+            hash: m.hash,
+            timestamp: m.timestamp_ms,
+            expiration: m.expiry_ms,
+            data: B64.encode(&m.data),
+            from_node: node_hex.to_string(),
         })
-        .collect()
+        .collect();
+    Ok((messages, reply.more))
 }
 
 fn shuffled(mut nodes: Vec<Node>) -> Vec<Node> {
@@ -263,16 +260,17 @@ mod tests {
     }
 
     #[test]
-    fn test_retrieve_reply_parses_and_skips_garbage() {
+    fn test_retrieve_reply_parses_and_refuses_garbage() {
         let body = json!({"messages": [
             {"hash": "h1", "timestamp": 5, "expiration": 9, "data": "AA=="},
-            {"hash": "h2", "timestamp": "6", "expiration": "10", "data": "AQ=="},
-            {"hash": 3, "timestamp": 6, "expiration": 10, "data": "AQ=="},
-            {"hash": "h4"}
-        ], "more": false});
-        let got = parse_messages(&body, "n");
+            {"hash": "h2", "timestamp": 6, "expiration": 10, "data": "AQ=="}
+        ], "more": true});
+        let (got, more) = parse_messages(&body, "n").unwrap();
         assert_eq!(got.len(), 2);
+        assert!(more);
         assert_eq!(got[1].timestamp, 6);
-        assert!(parse_messages(&json!("nope"), "n").is_empty());
+        assert_eq!(got[1].data, "AQ==");
+        assert!(parse_messages(&json!("nope"), "n").is_err());
+        assert!(parse_messages(&json!({"messages": [{"hash": 3}]}), "n").is_err());
     }
 }

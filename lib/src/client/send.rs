@@ -11,12 +11,14 @@ use serde_json::Value;
 
 use super::network::{Network, Node, RpcReply, swarm_from_421};
 use super::{ClientError, now_ms, summarize};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, encode_nonce};
+use crate::limits::POW_MAX_THREADS;
 use crate::limits::{
     CLIENT_DEFAULT_TTL_MS, CLIENT_MAX_MESSAGE_BYTES, CLIENT_MAX_REDIRECTS, CLIENT_MAX_TTL_MS,
     CLIENT_MIN_TTL_MS, CLIENT_STORE_COPIES,
 };
 use crate::pubkey::Pubkey;
+use crate::rpc::client::MemberStore;
 use crate::{pow, rpc};
 
 /// How to send.
@@ -138,7 +140,7 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
             break;
         }
         tried.extend(batch.iter().map(|n| n.ed25519));
-        let params = rpc::client::store_params(&envelope, opts.namespace);
+        let params = rpc::client::store_params(&store_request(to, &envelope), opts.namespace);
         let outcomes: Vec<(Node, Outcome)> = std::thread::scope(|s| {
             let handles: Vec<_> = batch
                 .iter()
@@ -197,6 +199,16 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
     Ok(SendReport { hash: node_hash.unwrap_or(local_hash), stored, failed })
 }
 
+fn store_request(to: &Pubkey, envelope: &Envelope) -> rpc::client::StoreRequest {
+    rpc::client::StoreRequest {
+        pubkey: *to,
+        timestamp_ms: envelope.timestamp,
+        ttl_ms: envelope.ttl,
+        data: envelope.data.clone(),
+        nonce: envelope.nonce.clone(),
+    }
+}
+
 fn solve(
     envelope: &mut Envelope,
     difficulty: u64,
@@ -206,9 +218,10 @@ fn solve(
     if difficulty == 0 {
         return Ok(());
     }
-    let nonce = pow::solve(envelope, difficulty, opts.pow_threads.max(1), None)
-        .map_err(|e| ClientError::Pow(e.to_string()))?;
-    envelope.nonce = Some(nonce);
+    let threads = opts.pow_threads.clamp(1, POW_MAX_THREADS);
+    let nonce =
+        pow::solve(envelope, difficulty, threads, &|_| {}).map_err(|e| ClientError::Pow(e.to_string()))?;
+    envelope.nonce = Some(encode_nonce(&nonce));
     *solved_at = difficulty;
     Ok(())
 }
@@ -230,15 +243,20 @@ fn judge_store(node: &Node, reply: RpcReply) -> Outcome {
     let RpcReply { status, body } = reply;
     match status {
         200 => {
-            // The target's own entry in the swarm map, when it reports one, must be a success.
-            if let Some(own) = body.get("swarm").and_then(|s| s.get(node.ed_hex()))
-                && own.get("failed").and_then(Value::as_bool).unwrap_or(false)
-            {
-                let why = own.get("reason").and_then(Value::as_str).unwrap_or("failed");
-                return Outcome::Failed(format!("node reported failure: {why}"));
+            let Ok(parsed) = rpc::client::parse_store_reply(&body) else {
+                return Outcome::Failed(format!("unreadable store reply: {}", body_text(&body)));
+            };
+            // The target's own entry, when it reports one, must be a success signed by its key.
+            let me = node.ed_hex();
+            match parsed.members.iter().find(|(k, _)| k.eq_ignore_ascii_case(&me)) {
+                Some((_, MemberStore::Failed { reason })) => {
+                    Outcome::Failed(format!("node reported: {reason}"))
+                }
+                Some((_, own)) if !own.verify(&me) => {
+                    Outcome::Failed("store reply signature does not verify".into())
+                }
+                _ => Outcome::Stored { hash: parsed.hash },
             }
-            let hash = body.get("hash").and_then(Value::as_str).map(str::to_string);
-            Outcome::Stored { hash }
         }
         421 => Outcome::WrongSwarm(swarm_from_421(&body)),
         432 => match body.get("difficulty").and_then(Value::as_u64) {
