@@ -383,7 +383,10 @@ fn http_error(url: &str, err: ureq::Error) -> NodeListError {
             NodeListError::HttpStatus { url: url.to_string(), status, body }
         }
         ureq::Error::Transport(t) => {
-            NodeListError::Unreachable { url: url.to_string(), reason: t.to_string() }
+            // ureq's text starts with the URL, which the error names already.
+            let text = t.to_string();
+            let reason = text.strip_prefix(&format!("{url}: ")).unwrap_or(&text).to_string();
+            NodeListError::Unreachable { url: url.to_string(), reason }
         }
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod assignment;
 pub mod ids;
+pub mod lookup;
 pub mod mapping;
 pub mod rng;
 
