@@ -140,7 +140,7 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
             break;
         }
         tried.extend(batch.iter().map(|n| n.ed25519));
-        let params = rpc::client::store_params(&store_request(to, &envelope), opts.namespace);
+        let params = rpc::client::store_params(&envelope, opts.namespace);
         let outcomes: Vec<(Node, Outcome)> = std::thread::scope(|s| {
             let handles: Vec<_> = batch
                 .iter()
@@ -197,16 +197,6 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
         return Err(ClientError::NoneStored { summary: summarize(&failed), failed });
     }
     Ok(SendReport { hash: node_hash.unwrap_or(local_hash), stored, failed })
-}
-
-fn store_request(to: &Pubkey, envelope: &Envelope) -> rpc::client::StoreRequest {
-    rpc::client::StoreRequest {
-        pubkey: *to,
-        timestamp_ms: envelope.timestamp,
-        ttl_ms: envelope.ttl,
-        data: envelope.data.clone(),
-        nonce: envelope.nonce.clone(),
-    }
 }
 
 fn solve(

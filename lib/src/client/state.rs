@@ -198,7 +198,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(format!("{SID}.json")), b"{not json").unwrap();
         assert!(matches!(RetrieveState::load(dir.path(), SID), Err(ClientError::State { .. })));
-        let mut s = RetrieveState::load(dir.path(), "05bb").unwrap();
+        let s = RetrieveState::load(dir.path(), "05bb").unwrap();
         s.save().unwrap();
         std::fs::rename(dir.path().join("05bb.json"), dir.path().join(format!("{SID}.json"))).unwrap();
         assert!(RetrieveState::load(dir.path(), SID).is_err());
