@@ -635,4 +635,25 @@ mod tests {
         let err = Registry::fetch("http://127.0.0.1:1/registry.json").unwrap_err();
         assert!(err.is_network(), "{err}");
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            /// Any consistent history round-trips through JSON and replays to the same map.
+            #[test]
+            fn registry_json_round_trips(ops in proptest::collection::vec((any::<bool>(), 0u8..40), 0..80), d in any::<u64>()) {
+                let mut r = Registry::new();
+                r.set_pow_difficulty(d);
+                for (join, i) in ops {
+                    let _ = if join { r.join(ed(i), x(i), "10.0.0.1", 1000 + u16::from(i)) } else { r.leave(&ed(i)) };
+                }
+                let back = Registry::parse_str(&r.to_json().to_string()).unwrap();
+                prop_assert_eq!(back.node_list(), r.node_list());
+                prop_assert_eq!(back, r);
+            }
+        }
+    }
 }
