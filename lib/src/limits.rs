@@ -183,6 +183,9 @@ pub const MAX_OLD_RECEIVING_CHAINS: usize = 5;
 /// Most records of forgotten keys (evicted skipped keys, dropped chains) kept per session, so
 /// that a late message gets "evicted key" rather than a misleading error (snkit's choice).
 pub const MAX_FORGOTTEN_RECORDS: usize = 256;
+/// Most unacknowledged runs whose last message key a session keeps for redelivery after a
+/// kill (at-least-once delivery of `ratchet decrypt`; docs/ratchet.md).
+pub const MAX_UNACKED_RUNS: usize = 8;
 /// Age after which `ratchet bundle` makes a new signed prekey: 7 days (snkit's choice, as Signal).
 pub const SPK_ROTATION_SECS: u64 = 7 * 24 * 3600;
 /// Previous signed prekeys kept for late first messages (snkit's choice).
