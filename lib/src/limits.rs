@@ -17,7 +17,83 @@ pub const SEED_INPUT_MAX_BYTES: usize = 64 * 1024;
 
 // ---- swarms and registry ---------------------------------------------------------------------
 
+/// Smallest size a swarm may have once the network has at least this many nodes (swarms.md, Nmin;
+/// oxen-core MIN_SWARM_SIZE).
+pub const SWARM_MIN_SIZE: usize = 5;
+/// Size of a newly formed swarm and the floor a donor keeps when a starving swarm steals from it
+/// (swarms.md, Ntarget; oxen-core IDEAL_SWARM_SIZE = NEW_SWARM_SIZE).
+pub const SWARM_TARGET_SIZE: usize = 7;
+/// Largest size a swarm may have while the network can still form a new swarm (swarms.md, Nmax;
+/// defined but unused by oxen-core, enforced by snkit).
+pub const SWARM_MAX_SIZE: usize = 10;
+/// Percentile of swarm sizes a joining node is placed under (oxen-core FILL_SWARM_LOWER_PERCENTILE).
+pub const SWARM_FILL_PERCENTILE: usize = 25;
+/// Percentile used when the nodes of a dissolved swarm are placed again: the smallest swarms
+/// (oxen-core DECOMMISSIONED_REDISTRIBUTION_LOWER_PERCENTILE).
+pub const SWARM_REDISTRIBUTE_PERCENTILE: usize = 0;
+/// Largest node list or registry file read from disk, stdin or HTTP (a 10,000-node list is ~3 MB).
+pub const NODE_LIST_MAX_BYTES: u64 = 32 * 1024 * 1024;
+/// Most events a registry may hold (joins and leaves); each replays through the assignment engine.
+pub const REGISTRY_MAX_EVENTS: usize = 1_000_000;
+/// Timeout of one HTTP request for a node list, a registry or a `get_swarm` (connect + reply).
+pub const NODE_LIST_HTTP_TIMEOUT_MS: u64 = 10_000;
+
 // ---- storage RPC and node --------------------------------------------------------------------
+
+// store + rpc (owner: store). Values marked "live" are the Session network's (storage-rpc.md).
+
+/// Largest HTTP/RPC request body a node accepts (live: 10 MiB).
+pub const RPC_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Largest decoded message `data` (live: 76,800 bytes).
+pub const MAX_MESSAGE_BYTES: usize = 76_800;
+/// Largest base64 `data` string in JSON (live: 76,800 / 3 * 4 = 102,400 characters).
+pub const MAX_MESSAGE_BASE64_CHARS: usize = MAX_MESSAGE_BYTES / 3 * 4;
+/// Shortest TTL a store may ask for, in ms (live: 10 s).
+pub const TTL_MIN_MS: u64 = 10_000;
+/// Longest TTL in public-inbox namespaces (divisible by 10), in ms (live: 14 days).
+pub const TTL_MAX_PUBLIC_MS: u64 = 14 * 24 * 3600 * 1000;
+/// Longest TTL in every other namespace, in ms (live since HF19.3: 30 days).
+pub const TTL_MAX_PRIVATE_MS: u64 = 30 * 24 * 3600 * 1000;
+/// How far in the future a store `timestamp`, or in the past its `expiry`, may be (live: 10 s).
+pub const STORE_CLOCK_TOLERANCE_MS: u64 = 10_000;
+/// Window around now for a request signature's timestamp (live: ±60 s).
+pub const SIGNATURE_CLOCK_TOLERANCE_MS: u64 = 60_000;
+/// Window for requests forwarded within a swarm (live: ±70 s).
+pub const SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS: u64 = 70_000;
+/// Timestamps below this are taken to be seconds, not ms, and refused (live: 1,000,000 s).
+pub const MIN_TIMESTAMP_MS: u64 = 1_000_000_000;
+/// Bytes a retrieve reply may carry (live RETRIEVE_MAX_SIZE: 10 MiB less base64 and framing).
+pub const RETRIEVE_MAX_SIZE: u64 = 7_800_000;
+/// Without max_count/max_size a retrieve gets 1/RETRIEVE_DEFAULT_SIZE_DIVISOR of the maximum (live: 5).
+pub const RETRIEVE_DEFAULT_SIZE_DIVISOR: u64 = 5;
+/// Bytes counted per retrieved message on top of its hash and base64 data (snkit: JSON framing).
+pub const RETRIEVE_PER_MESSAGE_OVERHEAD: u64 = 100;
+/// Most messages one retrieve returns, whatever max_count says (snkit safety bound; the size
+/// bound is the live one and usually binds first).
+pub const RETRIEVE_MAX_COUNT: usize = 10_000;
+/// Most hashes in one `delete` request (snkit bound; the body cap allows ~200,000).
+pub const DELETE_MAX_HASHES: usize = 10_000;
+/// Length of a message hash: unpadded base64 of 32 bytes.
+pub const MESSAGE_HASH_CHARS: usize = 43;
+/// Longest hash the store accepts (it stores what replication hands it; rpc checks 43).
+pub const STORE_HASH_MAX_CHARS: usize = 64;
+/// Longest proof-of-work nonce string accepted in a store (base64 of 8 bytes is 12).
+pub const MAX_NONCE_CHARS: usize = 24;
+/// Jobs waiting for the store's writer thread before async callers get "busy" (blocking
+/// callers wait).
+pub const STORE_WRITE_QUEUE: usize = 8_192;
+/// Most jobs the writer commits in one transaction (group commit).
+pub const STORE_GROUP_COMMIT_MAX: usize = 1_024;
+/// Most messages in one `insert_many` (all-or-nothing) call.
+pub const STORE_INSERT_MANY_MAX: usize = 10_000;
+/// Read-only SQLite connections kept for retrieves.
+pub const STORE_READ_POOL: usize = 4;
+/// Rows deleted per writer job when expiring, so inserts interleave with a large sweep.
+pub const STORE_EXPIRE_CHUNK: usize = 5_000;
+/// Default batch size of `Store::scan` (swarm handoff and bulk pushes).
+pub const STORE_SCAN_BATCH: usize = 1_000;
+/// How long a connection waits on a SQLite lock before failing, in ms.
+pub const STORE_BUSY_TIMEOUT_MS: u64 = 10_000;
 
 // ---- proof of work ---------------------------------------------------------------------------
 
@@ -60,6 +136,75 @@ pub const ONION_MAX_PATH_LEN: usize = 15;
 
 // ---- client (send / retrieve) ----------------------------------------------------------------
 
+/// Largest message a client sends: the store RPC's 76,800 decoded bytes (storage-rpc.md "store").
+pub const CLIENT_MAX_MESSAGE_BYTES: usize = 76_800;
+/// Default TTL of a sent message: one day (the live apps use 14 days for DMs; a day keeps test
+/// networks small). Any value in the public-inbox range below is accepted.
+pub const CLIENT_DEFAULT_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+/// Shortest TTL a public inbox accepts (storage-rpc.md "Limits": 10 s).
+pub const CLIENT_MIN_TTL_MS: u64 = 10 * 1000;
+/// Longest TTL a public inbox accepts (storage-rpc.md "Limits": 14 days).
+pub const CLIENT_MAX_TTL_MS: u64 = 14 * 24 * 60 * 60 * 1000;
+/// How many distinct swarm members a message is stored on directly (the seed design: 3).
+pub const CLIENT_STORE_COPIES: usize = 3;
+/// How many swarm members a retrieve asks (the seed design: 3).
+pub const CLIENT_RETRIEVE_NODES: usize = 3;
+/// Onion path length: guard, middle, exit; the target snode comes after them.
+pub const CLIENT_PATH_HOPS: usize = 3;
+/// Fresh paths tried for one target before the target itself counts as failed.
+pub const CLIENT_PATH_ATTEMPTS: usize = 3;
+/// How many times a 421 (wrong swarm) answer may redirect one operation.
+pub const CLIENT_MAX_REDIRECTS: usize = 2;
+/// TCP connect timeout of every client HTTP call (loopback or LAN: a live node answers in ms).
+pub const CLIENT_CONNECT_TIMEOUT_MS: u64 = 3_000;
+/// Read/write timeout of every client HTTP call, and the overall cap of one call. An onion
+/// request crosses four nodes, each allowed a few seconds by the node's own relay timeout.
+pub const CLIENT_REQUEST_TIMEOUT_MS: u64 = 15_000;
+/// Largest HTTP reply body a client reads (the RPC's 10 MiB body cap, storage-rpc.md §3).
+pub const CLIENT_MAX_REPLY_BYTES: u64 = 10 * 1024 * 1024;
+/// Pages of one node's retrieve answer read in one poll (each page is bounded by the node).
+pub const CLIENT_RETRIEVE_MAX_PAGES: usize = 50;
+/// `retrieve --follow` polling interval.
+pub const CLIENT_FOLLOW_INTERVAL_MS: u64 = 1_000;
+/// Hashes of already printed messages remembered per identity (on top of expiry pruning), so a
+/// node that forgot a last hash cannot make `retrieve` print a message twice.
+pub const CLIENT_SEEN_HASHES_MAX: usize = 20_000;
+/// Bootstrap node lists larger than this are refused (a node list is a few hundred entries).
+pub const CLIENT_MAX_NODES: usize = 10_000;
+
 // ---- ratchet ---------------------------------------------------------------------------------
+
+/// Most message keys one chain may be advanced by a single message (spec ratchet.md, "Limits").
+pub const MAX_SKIP: u32 = 2000;
+/// Most skipped message keys stored per session; the oldest is evicted first (ratchet.md).
+pub const MAX_SKIPPED_KEYS: usize = 2000;
+/// Most old receiving chains kept besides the current one (ratchet.md).
+pub const MAX_OLD_RECEIVING_CHAINS: usize = 5;
+/// Most records of forgotten keys (evicted skipped keys, dropped chains) kept per session, so
+/// that a late message gets "evicted key" rather than a misleading error (snkit's choice).
+pub const MAX_FORGOTTEN_RECORDS: usize = 256;
+/// Most unacknowledged runs whose last message key a session keeps for redelivery after a
+/// kill (at-least-once delivery of `ratchet decrypt`; docs/ratchet.md).
+pub const MAX_UNACKED_RUNS: usize = 8;
+/// Age after which `ratchet bundle` makes a new signed prekey: 7 days (snkit's choice, as Signal).
+pub const SPK_ROTATION_SECS: u64 = 7 * 24 * 3600;
+/// Previous signed prekeys kept for late first messages (snkit's choice).
+pub const MAX_OLD_SPKS: usize = 3;
+/// Most one-time prekeys kept in a state directory; the oldest are discarded first.
+pub const MAX_STORED_OPKS: usize = 1000;
+/// Most one-time prekeys `ratchet bundle --opks N` makes at once.
+pub const MAX_OPKS_PER_BUNDLE: usize = 100;
+/// One-time prekeys `ratchet bundle` makes when `--opks` is not given.
+pub const DEFAULT_BUNDLE_OPKS: usize = 10;
+/// One-time prekeys a friend request's own bundle carries when no bundle is named.
+pub const REQUEST_BUNDLE_OPKS: usize = 1;
+/// Longest display name in a friend request, in bytes.
+pub const MAX_REQUEST_NAME_BYTES: usize = 100;
+/// Longest introduction text in a friend request, in bytes.
+pub const MAX_REQUEST_TEXT_BYTES: usize = 2000;
+/// Longest plaintext `ratchet encrypt` takes: well within a stored message after base64+JSON.
+pub const MAX_PLAINTEXT_BYTES: usize = 48 * 1024;
+/// Longest wire message or friend request line the ratchet parses.
+pub const MAX_WIRE_BYTES: usize = 256 * 1024;
 
 // ---- end -------------------------------------------------------------------------------------
