@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::reply::SwarmMember;
 use super::sig::{delete_sig_message, retrieve_sig_message, store_sig_message};
+use crate::envelope::Envelope;
 use crate::identity::Identity;
 use crate::pubkey::Pubkey;
 
@@ -33,31 +34,20 @@ pub fn request(method: &str, params: Value) -> Value {
     json!({ "method": method, "params": params })
 }
 
-/// What a `store` needs: the fields of an envelope (snkit::envelope::Envelope has exactly these).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreRequest {
-    /// The recipient (66 hex).
-    pub pubkey: Pubkey,
-    pub timestamp_ms: u64,
-    pub ttl_ms: u64,
-    /// base64 of the message data.
-    pub data: String,
-    /// base64 proof-of-work nonce, when the network wants one.
-    pub nonce: Option<String>,
-}
-
-/// `store` params for a public inbox (namespace divisible by 10, e.g. 0): no signature.
-pub fn store_params(req: &StoreRequest, namespace: i16) -> Value {
+/// `store` params from an envelope, for a public inbox (namespace divisible by 10, e.g. 0): no
+/// signature. The envelope's strings go out exactly as they are, so that the node recomputes
+/// the same proof of work.
+pub fn store_params(env: &Envelope, namespace: i16) -> Value {
     let mut p = json!({
-        "pubkey": req.pubkey.to_hex(),
-        "timestamp": req.timestamp_ms,
-        "ttl": req.ttl_ms,
-        "data": req.data,
+        "pubkey": env.pubkey,
+        "timestamp": env.timestamp,
+        "ttl": env.ttl,
+        "data": env.data,
     });
     if namespace != 0 {
         p["namespace"] = json!(namespace);
     }
-    if let Some(n) = &req.nonce {
+    if let Some(n) = &env.nonce {
         p["nonce"] = json!(n);
     }
     p
@@ -65,9 +55,9 @@ pub fn store_params(req: &StoreRequest, namespace: i16) -> Value {
 
 /// `store` params signed by the owner of the mailbox (namespaces not divisible by 10 need
 /// this): signature over `"store" ‖ dec(ns) ‖ dec(timestamp)`, with `pubkey_ed25519`.
-pub fn signed_store_params(id: &Identity, req: &StoreRequest, namespace: i16) -> Value {
-    let mut p = store_params(req, namespace);
-    let sig = id.sign(&store_sig_message(namespace, req.timestamp_ms));
+pub fn signed_store_params(id: &Identity, env: &Envelope, namespace: i16) -> Value {
+    let mut p = store_params(env, namespace);
+    let sig = id.sign(&store_sig_message(namespace, env.timestamp));
     p["signature"] = json!(STANDARD.encode(sig));
     p["pubkey_ed25519"] = json!(hex::encode(id.ed25519_public()));
     p

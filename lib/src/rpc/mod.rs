@@ -24,8 +24,8 @@ pub use params::{
 };
 pub use reply::{
     HARDFORK, SERVER_VERSION, StoreMemberFailure, SwarmMember, base32z, delete_member_ok,
-    delete_signature_message, get_swarm_reply, info_reply, oxend_reply, retrieve_reply, store_member_failed,
-    store_member_ok, swarm_reply, with_t_hf, wrong_swarm,
+    delete_signature_message, get_swarm_reply, info_reply, oxend_reply, retrieve_reply, signer,
+    store_member_failed, store_member_ok, swarm_reply, with_t_hf, wrong_swarm,
 };
 pub use sig::{
     decode_signature, delete_sig_message, namespace_part, retrieve_sig_message, store_sig_message,

@@ -9,6 +9,7 @@ use super::sig::{
     decode_signature, delete_sig_message, retrieve_sig_message, store_sig_message, verify_signature,
 };
 use super::{RpcError, message_hash};
+use crate::envelope::Envelope;
 use crate::limits::{
     DELETE_MAX_HASHES, MAX_MESSAGE_BASE64_CHARS, MAX_MESSAGE_BYTES, MAX_NONCE_CHARS, MESSAGE_HASH_CHARS,
     MIN_TIMESTAMP_MS, RETRIEVE_DEFAULT_SIZE_DIVISOR, RETRIEVE_MAX_COUNT, RETRIEVE_MAX_SIZE,
@@ -187,6 +188,11 @@ fn opt_namespace(p: &Params) -> Result<Option<i16>, RpcError> {
 
 /// `pubkey`, or its alias `pubKey` when `alias` (exactly one of them).
 fn pubkey_field(p: &Params, alias: bool) -> Result<Pubkey, RpcError> {
+    pubkey_field_text(p, alias).map(|(pk, _)| pk)
+}
+
+/// [`pubkey_field`] and the text as sent.
+fn pubkey_field_text(p: &Params, alias: bool) -> Result<(Pubkey, &str), RpcError> {
     let a = opt_str(p, "pubkey")?;
     let b = if alias { opt_str(p, "pubKey")? } else { None };
     let s = match (a, b) {
@@ -196,7 +202,9 @@ fn pubkey_field(p: &Params, alias: bool) -> Result<Pubkey, RpcError> {
         (Some(s), None) | (None, Some(s)) => s,
         (None, None) => return Err(missing("pubkey")),
     };
-    Pubkey::parse(s).map_err(|_| RpcError::invalid_request("Pubkey must be 66 hex digits (33 bytes) long"))
+    let pk = Pubkey::parse(s)
+        .map_err(|_| RpcError::invalid_request("Pubkey must be 66 hex digits (33 bytes) long"))?;
+    Ok((pk, s))
 }
 
 fn opt_ed25519(p: &Params, pubkey: &Pubkey) -> Result<Option<[u8; 32]>, RpcError> {
@@ -245,6 +253,8 @@ pub fn is_noauth_retrieve_namespace(namespace: i16) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreParams {
     pub pubkey: Pubkey,
+    /// `pubkey` exactly as sent (the proof of work covers this text).
+    pub pubkey_text: String,
     pub namespace: i16,
     pub timestamp_ms: u64,
     /// `expiry`, or `timestamp + ttl` when the request gave `ttl`.
@@ -276,7 +286,7 @@ impl StoreParams {
             (Some(e), None) => (e, false),
             (None, Some(t)) => (timestamp_ms.saturating_add(t), true),
         };
-        let pubkey = pubkey_field(p, true)?;
+        let (pubkey, pubkey_text) = pubkey_field_text(p, true)?;
         let namespace = opt_namespace(p)?.unwrap_or(0);
         let signature = opt_signature(p)?;
         let pubkey_ed25519 = opt_ed25519(p, &pubkey)?;
@@ -304,6 +314,7 @@ impl StoreParams {
         }
         Ok(Self {
             pubkey,
+            pubkey_text: pubkey_text.to_owned(),
             namespace,
             timestamp_ms,
             expiry_ms,
@@ -315,6 +326,18 @@ impl StoreParams {
             pubkey_ed25519,
             nonce,
         })
+    }
+
+    /// The envelope the client's proof of work covers (for `snkit::pow::verify`): the pubkey
+    /// and data text as sent, timestamp, and ttl (`expiry - timestamp` when `expiry` was sent).
+    pub fn to_envelope(&self) -> Envelope {
+        Envelope {
+            pubkey: self.pubkey_text.clone(),
+            timestamp: self.timestamp_ms,
+            ttl: self.ttl_ms(),
+            data: self.data_base64.clone(),
+            nonce: self.nonce.clone(),
+        }
     }
 
     /// expiry - timestamp (saturating at 0).

@@ -112,10 +112,11 @@ pub fn retrieve_reply(messages: &[StoredMessage], more: bool, now_ms: u64) -> Va
 }
 
 /// One swarm member's successful store: `{"hash", "signature", "expiry", "already"?}`, signed
-/// with the member's Ed25519 key over the hash string.
-pub fn store_member_ok(node_key: &SigningKey, hash: &str, expiry_ms: u64, already: bool) -> Value {
-    let sig = node_key.sign(hash.as_bytes());
-    let mut v = json!({ "hash": hash, "signature": STANDARD.encode(sig.to_bytes()), "expiry": expiry_ms });
+/// with the member's Ed25519 key over the hash string. `sign` is the node's Ed25519 signer
+/// (e.g. `|m| keys.sign(m)`, or [`signer`] for a `SigningKey`).
+pub fn store_member_ok(sign: impl Fn(&[u8]) -> [u8; 64], hash: &str, expiry_ms: u64, already: bool) -> Value {
+    let sig = sign(hash.as_bytes());
+    let mut v = json!({ "hash": hash, "signature": STANDARD.encode(sig), "expiry": expiry_ms });
     if already {
         v["already"] = json!(true);
     }
@@ -173,13 +174,19 @@ pub fn delete_signature_message(pubkey: &Pubkey, requested: &[String], deleted: 
     m
 }
 
-/// One member's successful delete: `{"deleted": [...], "signature"}`.
+/// One member's successful delete: `{"deleted": [...], "signature"}` (`sign` as in
+/// [`store_member_ok`]).
 pub fn delete_member_ok(
-    node_key: &SigningKey,
+    sign: impl Fn(&[u8]) -> [u8; 64],
     pubkey: &Pubkey,
     requested: &[String],
     deleted: &[String],
 ) -> Value {
-    let sig = node_key.sign(&delete_signature_message(pubkey, requested, deleted));
-    json!({ "deleted": deleted, "signature": STANDARD.encode(sig.to_bytes()) })
+    let sig = sign(&delete_signature_message(pubkey, requested, deleted));
+    json!({ "deleted": deleted, "signature": STANDARD.encode(sig) })
+}
+
+/// The signer closure for an Ed25519 `SigningKey`.
+pub fn signer(key: &SigningKey) -> impl Fn(&[u8]) -> [u8; 64] + '_ {
+    move |m| key.sign(m).to_bytes()
 }
