@@ -53,5 +53,5 @@ fn run(args: Args) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
     let config = NodeConfig::new(args.data, args.listen, args.registry);
-    runtime.block_on(node::run(config, node::shutdown_signal())).map_err(|e| CliError::failed(e))
+    runtime.block_on(node::run(config, node::shutdown_signal())).map_err(CliError::failed)
 }

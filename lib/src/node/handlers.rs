@@ -167,7 +167,7 @@ async fn store(
     match local {
         Ok(ins) => results.push((
             hex::encode(me),
-            rpc::store_member_ok(node.keys.signing_key(), &hash, ins.expiry_ms(&msg), !ins.is_new()),
+            rpc::store_member_ok(|m| node.keys.sign(m), &hash, ins.expiry_ms(&msg), !ins.is_new()),
         )),
         Err(e) => {
             tracing::warn!(error = %e, "local store failed");
@@ -247,7 +247,7 @@ async fn delete(
     if let Err(e) = p.check_deleted(&deleted) {
         return error(e);
     }
-    let mine = rpc::delete_member_ok(node.keys.signing_key(), &p.pubkey, &p.messages, &deleted);
+    let mine = rpc::delete_member_ok(|m| node.keys.sign(m), &p.pubkey, &p.messages, &deleted);
     if origin == Origin::Peer {
         return ok(mine);
     }
