@@ -2,6 +2,7 @@
 //! `name: value unit` (and the target it is measured against). Pass a section name
 //! (`cargo bench -- pow`) to run one section.
 
+mod client;
 mod identity;
 mod network;
 mod pow;
@@ -21,5 +22,8 @@ fn main() {
     }
     if run("network") {
         network::run();
+    }
+    if run("client") {
+        client::run();
     }
 }

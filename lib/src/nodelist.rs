@@ -383,7 +383,10 @@ fn http_error(url: &str, err: ureq::Error) -> NodeListError {
             NodeListError::HttpStatus { url: url.to_string(), status, body }
         }
         ureq::Error::Transport(t) => {
-            NodeListError::Unreachable { url: url.to_string(), reason: t.to_string() }
+            // ureq's text starts with the URL, which the error names already.
+            let text = t.to_string();
+            let reason = text.strip_prefix(&format!("{url}: ")).unwrap_or(&text).to_string();
+            NodeListError::Unreachable { url: url.to_string(), reason }
         }
     }
 }
@@ -560,5 +563,45 @@ mod tests {
     fn test_base_url() {
         assert_eq!(base_url("http://127.0.0.1:5/"), "http://127.0.0.1:5");
         assert_eq!(base_url("127.0.0.1:5"), "http://127.0.0.1:5");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn arb_node() -> impl Strategy<Value = NodeInfo> {
+            (any::<[u8; 32]>(), any::<[u8; 32]>(), 1u32..u32::MAX, 1u16..=u16::MAX, any::<u64>()).prop_map(
+                |(ed, x, ip, port, swarm_id)| NodeInfo {
+                    pubkey_ed25519: ed,
+                    pubkey_x25519: x,
+                    public_ip: Ipv4Addr::from(ip).to_string(),
+                    storage_port: port,
+                    swarm_id,
+                },
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn node_list_json_round_trips(nodes in proptest::collection::vec(arb_node(), 0..20)) {
+                let mut seen = std::collections::HashSet::new();
+                let nodes: Vec<NodeInfo> = nodes.into_iter().filter(|n| seen.insert(n.pubkey_ed25519)).collect();
+                let list = NodeList(nodes);
+                let text = list.to_json().to_string();
+                prop_assert_eq!(NodeList::parse_str(&text).unwrap(), list.clone());
+                // The bare-array form and hex swarm ids give the same list.
+                let hexed: Vec<Value> = list.iter().map(|n| {
+                    let mut v = n.to_json();
+                    v["swarm_id"] = json!(swarm_id_hex(n.swarm_id));
+                    v
+                }).collect();
+                prop_assert_eq!(NodeList::parse(&Value::Array(hexed)).unwrap(), list);
+            }
+
+            #[test]
+            fn node_list_parse_never_panics(text in ".{0,200}") {
+                let _ = NodeList::parse_str(&text);
+            }
+        }
     }
 }

@@ -17,16 +17,18 @@
 pub mod build;
 pub mod channel;
 pub mod frame;
+pub mod path;
 pub mod peel;
 pub mod replay;
 
 use std::fmt;
 use std::str::FromStr;
 
-pub use build::{HopKeys, OnionRequest, build, build_to, build_with_rng, decrypt_reply};
+pub use build::{HopKeys, OnionRequest, build, build_to, build_with_rng, decrypt_reply, snode_control};
 pub use channel::{LayerKey, ReplyKey};
 pub use frame::{Frame, decode_frame, encode_frame};
-pub use peel::{HostTarget, Layer, encrypt_reply, encrypt_reply_with_rng, peel, peel_guarded};
+pub use path::{PathError, PathNode, body_from_input, node_secret_from_key_json, parse_path};
+pub use peel::{HostTarget, Layer, Opened, encrypt_reply, encrypt_reply_with_rng, open, peel, peel_guarded};
 pub use replay::ReplayGuard;
 
 pub use crate::limits::{ONION_MAX_BODY, ONION_MAX_HOP_NO, ONION_MAX_JSON};

@@ -1,15 +1,98 @@
-//! `retrieve` (not yet implemented).
+//! `retrieve`: fetch an identity's new messages from its swarm, as NDJSON.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::Parser;
+use clap::{ArgGroup, Parser};
 use snkit::cli::{self, CliError};
+use snkit::client::{self, RetrieveState, Retriever, state::default_state_dir};
+use snkit::identity::Identity;
+use snkit::limits::CLIENT_FOLLOW_INTERVAL_MS;
+use snkit::onion::EncType;
 
-/// retrieve (not yet implemented).
+/// Fetch an identity's new messages from its swarm through onion paths (NDJSON).
 #[derive(Parser, Debug)]
-#[command(name = "retrieve", version)]
-struct Args {}
+#[command(
+    name = "retrieve",
+    version,
+    group(ArgGroup::new("network").required(true).args(["nodes", "node"])),
+    long_about = "Fetch an identity's new messages from its swarm through onion paths.\n\n\
+        Asks 3 members of the identity's own swarm (each through its own 3-hop onion path) for the \
+        messages after the last hash that node returned, with a signed retrieve request; merges \
+        the answers, drops duplicates and anything already printed, and prints one JSON line per \
+        new message, oldest first: {\"hash\", \"timestamp\", \"expiration\", \"data\" (base64 of the \
+        stored bytes), \"from_node\"}. The last hash per node and the hashes already printed are \
+        kept in STATE_DIR/<session id>.json, so a second run prints only new messages.\n\n\
+        --follow keeps polling (every second) and prints messages as they arrive.",
+    after_help = "EXAMPLE:\n  retrieve --identity bob.json --nodes /tmp/tn/nodes.json\n  \
+        retrieve --identity bob.json --nodes /tmp/tn/nodes.json | jq -r .data | base64 -d\n  \
+        retrieve --identity bob.json --node http://127.0.0.1:40001 --follow | ratchet decrypt --identity bob.json"
+)]
+struct Args {
+    /// The identity whose messages to fetch (written by `keygen -o`).
+    #[arg(long, value_name = "ID.json")]
+    identity: PathBuf,
+    /// Where to keep the last hashes seen (default: $XDG_DATA_HOME/snkit/retrieve).
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// A node list file (`testnet up` writes DIR/nodes.json).
+    #[arg(long, value_name = "FILE")]
+    nodes: Option<String>,
+    /// Bootstrap the node list from this node (http://IP:PORT).
+    #[arg(long, value_name = "URL")]
+    node: Option<String>,
+    /// Keep polling and print messages as they arrive (ends on a closed stdout or a signal).
+    #[arg(long)]
+    follow: bool,
+    /// Onion layer encryption: xchacha20 (default) or aes-gcm.
+    #[arg(long, value_name = "ENC", default_value = "xchacha20")]
+    enc: String,
+}
 
 fn main() -> ExitCode {
-    cli::run("retrieve", |_args: Args| Err(CliError::failed("not implemented yet")))
+    cli::run("retrieve", run)
+}
+
+fn run(args: Args) -> Result<(), CliError> {
+    let identity = Identity::load(&args.identity)
+        .map_err(|e| CliError::usage(format!("cannot use identity {}: {e}", args.identity.display())))?;
+    let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
+    let state_dir = args.state.clone().unwrap_or_else(default_state_dir);
+    let state =
+        RetrieveState::load(&state_dir, &identity.session_id().to_string()).map_err(client::cli_error)?;
+    let mut net =
+        client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(client::cli_error)?;
+    net.set_enc(enc);
+    let mut retriever = Retriever::new(&identity, state);
+
+    if !args.follow {
+        let messages = retriever.poll(&net).map_err(client::cli_error)?;
+        for m in &messages {
+            cli::emit(m)?;
+        }
+        return retriever.save().map_err(client::cli_error);
+    }
+
+    let mut warned = false;
+    loop {
+        match retriever.poll(&net) {
+            Ok(messages) => {
+                warned = false;
+                for m in &messages {
+                    cli::emit(m)?;
+                }
+                if !messages.is_empty() {
+                    retriever.save().map_err(client::cli_error)?;
+                }
+            }
+            // The swarm may come back: say so once, keep polling.
+            Err(e) if !warned => {
+                eprintln!("retrieve: warning: {e} (still polling)");
+                warned = true;
+            }
+            Err(_) => {}
+        }
+        std::thread::sleep(Duration::from_millis(CLIENT_FOLLOW_INTERVAL_MS));
+    }
 }

@@ -1,15 +1,98 @@
-//! `swarm-of` (not yet implemented).
+//! `swarm-of`: which swarm, and which nodes, hold a Session ID's messages.
 
+use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
 use snkit::cli::{self, CliError};
+use snkit::nodelist::NodeList;
+use snkit::swarm::lookup::{self, DEFAULT_NODES_PATH, LookupError, NODES_ENV, SwarmSource};
 
-/// swarm-of (not yet implemented).
+/// Which swarm, and which nodes, hold a Session ID's messages.
 #[derive(Parser, Debug)]
-#[command(name = "swarm-of", version)]
-struct Args {}
+#[command(
+    name = "swarm-of",
+    version,
+    about = "Which swarm, and which nodes, hold a Session ID's messages",
+    long_about = "Which swarm, and which nodes, hold a Session ID's messages.\n\n\
+        Prints {\"pubkey\", \"swarm_id\" (16 hex digits), \"nodes\": [node-list objects]}. The swarm is \
+        computed from a node list with the live network's mapping, or asked of one node with --node \
+        (get_swarm). Without SESSION_ID, reads IDs from stdin, one per line (hex, or JSON lines with \
+        \"session_id\" or \"pubkey\", as keygen prints), and writes one result per line (NDJSON).",
+    after_help = "EXAMPLES:\n  \
+        swarm-of 053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8 --nodes .testnet/nodes.json\n  \
+        keygen | swarm-of --nodes nodes.json | jq -r .swarm_id\n  \
+        cat ids.txt | swarm-of --node http://127.0.0.1:38001\n\n\
+        Node list: --nodes FILE (- = stdin), else $SNKIT_NODES, else .testnet/nodes.json if it exists.\n\
+        Exit: 0 ok, 1 the node could not be reached or answered badly, 2 bad ID or bad node list."
+)]
+struct Args {
+    /// Session ID or pubkey: 66 hex characters (64 assume type 05). Without it, IDs come from stdin.
+    #[arg(value_name = "SESSION_ID")]
+    session_id: Option<String>,
+
+    /// Node list file (testnet's nodes.json or a get_service_nodes result); - reads stdin.
+    #[arg(long, value_name = "FILE|-", conflicts_with = "node")]
+    nodes: Option<String>,
+
+    /// Ask this node (get_swarm) instead of computing from a node list, e.g. http://127.0.0.1:38001.
+    #[arg(long, value_name = "URL")]
+    node: Option<String>,
+}
 
 fn main() -> ExitCode {
-    cli::run("swarm-of", |_args: Args| Err(CliError::failed("not implemented yet")))
+    cli::run("swarm-of", run)
+}
+
+fn run(args: Args) -> Result<(), CliError> {
+    let ids_from_stdin = matches!(args.session_id.as_deref(), None | Some("-"));
+    let source = source(&args, ids_from_stdin)?;
+    if !ids_from_stdin {
+        let id = args.session_id.as_deref().unwrap_or_default();
+        let pk = lookup::parse_id(id).map_err(lookup_error)?;
+        return cli::emit(&source.lookup(&pk).map_err(lookup_error)?.to_json());
+    }
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        return Err(CliError::usage("no SESSION_ID: give one, or pipe IDs into stdin (one per line)")
+            .hint("see 'swarm-of --help'"));
+    }
+    for (i, line) in stdin.lock().lines().enumerate() {
+        let line = line.map_err(|e| CliError::usage(format!("cannot read input line {}: {e}", i + 1)))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at_line = |e: LookupError| {
+            let mut err = lookup_error(e);
+            err.message = format!("input line {}: {}", i + 1, err.message);
+            err
+        };
+        let pk = lookup::parse_id(&line).map_err(at_line)?;
+        cli::emit(&source.lookup(&pk).map_err(at_line)?.to_json())?;
+    }
+    Ok(())
+}
+
+/// The node list (or node) to ask, from the flags and the defaults.
+fn source(args: &Args, ids_from_stdin: bool) -> Result<SwarmSource, CliError> {
+    if let Some(url) = &args.node {
+        return Ok(SwarmSource::Node(url.clone()));
+    }
+    let path = match args.nodes.clone().or_else(lookup::default_nodes_path) {
+        Some(p) => p,
+        None => {
+            return Err(CliError::usage("no node list: pass --nodes FILE or --node URL").hint(format!(
+                "or set {NODES_ENV}, or run 'testnet up' here (it writes {DEFAULT_NODES_PATH})"
+            )));
+        }
+    };
+    if path == "-" && ids_from_stdin {
+        return Err(CliError::usage("--nodes - reads stdin, so the SESSION_ID must be an argument"));
+    }
+    let list = NodeList::load(&path).map_err(CliError::usage)?;
+    SwarmSource::from_list(list).map_err(|e| CliError::usage(format!("{path}: {e}")))
+}
+
+fn lookup_error(e: LookupError) -> CliError {
+    if e.is_network() { CliError::failed(e) } else { CliError::usage(e) }
 }

@@ -288,11 +288,21 @@ mod tests {
 
     /// Existing nodes whose swarm changed between two maps (joining and leaving nodes excluded).
     fn moved(before: &SwarmMap, after: &SwarmMap) -> usize {
-        before
-            .assignments()
-            .iter()
-            .filter(|(node, id)| after.swarm_of(node).is_some_and(|now| now != **id))
-            .count()
+        // Both maps are sorted by key: walk them together.
+        let mut after_iter = after.assignments().iter().peekable();
+        let mut moved = 0;
+        for (node, id) in before.assignments() {
+            while after_iter.peek().is_some_and(|(k, _)| *k < node) {
+                after_iter.next();
+            }
+            if let Some((k, now)) = after_iter.peek()
+                && *k == node
+                && *now != id
+            {
+                moved += 1;
+            }
+        }
+        moved
     }
 
     /// Every invariant of swarms.md that holds after every event.
@@ -316,9 +326,11 @@ mod tests {
         } else {
             assert!(map.swarms().len() <= 1);
         }
-        // No swarm above Nmax while a new swarm could be formed.
+        // No swarm above Nmax while a new swarm could be formed, hence none at all once the
+        // network has Nmin + Ntarget nodes.
         if map.swarms().values().any(|m| m.len() > SWARM_MAX_SIZE) {
             assert!(!map.can_split(), "oversized swarm while a split is possible: {:?}", sizes(map));
+            assert!(active.len() < SWARM_MIN_SIZE + SWARM_TARGET_SIZE, "{:?}", sizes(map));
         }
     }
 
@@ -445,18 +457,21 @@ mod tests {
     /// bounded, and replaying the same history gives the same map.
     #[test]
     fn test_simulation_invariants_hold_after_every_event() {
-        const EVENTS: u64 = 6000;
+        const EVENTS: u64 = 5000;
         let mut driver = SwarmRng::new(2026);
         let mut map = SwarmMap::new();
         let mut active: Vec<NodeKey> = Vec::new();
         let mut history: Vec<(bool, NodeKey, u64)> = Vec::new();
         let (mut splits, mut dissolves, mut steals) = (0, 0, 0);
         let mut next_key = 0u64;
+        let mut peak = 0;
+        let mut engine_time = std::time::Duration::ZERO;
         for step in 0..EVENTS {
-            // Phases: grow to ~400, shrink to ~3, grow to ~150 with churn.
+            // Phases: grow to ~600 nodes, shrink to a handful (and stay small a while), grow to
+            // ~300 again, all with churn.
             let join_percent = match step {
-                0..2000 => 75,
-                2000..4200 => 20,
+                0..1500 => 70,
+                1500..3600 => 25,
                 _ => 60,
             };
             let join = active.is_empty() || driver.below(100) < join_percent;
@@ -465,7 +480,9 @@ mod tests {
             if join {
                 let node = key(next_key);
                 next_key += 1;
+                let t = std::time::Instant::now();
                 map.join(node, seed).unwrap();
+                engine_time += t.elapsed();
                 active.push(node);
                 history.push((true, node, seed));
                 let moved = moved(&before, &map);
@@ -479,7 +496,9 @@ mod tests {
                 let node = active.swap_remove(driver.index(active.len()));
                 let from = map.swarm_of(&node).unwrap();
                 let from_size = map.swarms()[&from].len();
+                let t = std::time::Instant::now();
                 map.leave(&node, seed).unwrap();
+                engine_time += t.elapsed();
                 history.push((false, node, seed));
                 let moved = moved(&before, &map);
                 if from_size > SWARM_MIN_SIZE || before.swarms().len() == 1 {
@@ -493,10 +512,15 @@ mod tests {
                 }
             }
             check_invariants(&map, &active);
+            peak = peak.max(active.len());
         }
         assert!(
             splits > 20 && dissolves > 5 && steals > 5,
             "{splits} splits, {dissolves} dissolves, {steals} steals"
+        );
+        eprintln!(
+            "simulation: {EVENTS} events, peak {peak} nodes, {splits} splits, {steals} steals, \
+             {dissolves} dissolves; engine {engine_time:?}"
         );
 
         // Same history, same map.

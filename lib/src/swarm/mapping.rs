@@ -160,4 +160,35 @@ mod tests {
             assert_eq!(swarm_for(&[12345], &at(v)), Some(12345));
         }
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// The rule stated plainly: R = the id reached first going up from v, L = the id reached
+        /// first going down; R only when strictly closer.
+        fn reference(ids: &[u64], v: u64) -> u64 {
+            let r = *ids.iter().min_by_key(|&&id| id.wrapping_sub(v)).unwrap();
+            let l = *ids.iter().min_by_key(|&&id| v.wrapping_sub(id)).unwrap();
+            if r.wrapping_sub(v) < v.wrapping_sub(l) { r } else { l }
+        }
+
+        proptest! {
+            #[test]
+            fn swarm_for_is_the_nearest_swarm(
+                mut ids in proptest::collection::vec(any::<u64>(), 2..40),
+                v in any::<u64>(),
+                near in any::<bool>(),
+                offset in -3i64..=3,
+            ) {
+                ids.retain(|&id| id != INVALID_SWARM_ID);
+                ids.sort_unstable();
+                ids.dedup();
+                prop_assume!(ids.len() >= 2);
+                // Half the cases sit right next to an id, where the tie rules matter.
+                let v = if near { ids[(v % ids.len() as u64) as usize].wrapping_add_signed(offset) } else { v };
+                prop_assert_eq!(swarm_for(&ids, &at(v)), Some(reference(&ids, v)));
+            }
+        }
+    }
 }

@@ -1,0 +1,262 @@
+//! What a client knows about the network: the node list (from a file or bootstrapped from one
+//! node), the PoW difficulty, swarms corrected by 421 answers, and one storage RPC sent through
+//! a fresh onion path with path retries.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Value, json};
+
+use super::ClientError;
+use super::path::choose_path;
+use super::transport::Transport;
+use crate::limits::{CLIENT_MAX_NODES, CLIENT_PATH_ATTEMPTS};
+use crate::nodelist::{NodeInfo, NodeList};
+use crate::onion::{self, EncType, HopKeys};
+use crate::pubkey::Pubkey;
+
+/// One service node as the client uses it: keys for the onion layers, and its HTTP address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub ed25519: [u8; 32],
+    pub x25519: [u8; 32],
+    /// `http://ip:port`
+    pub url: String,
+}
+
+impl Node {
+    /// The node's ed25519 key in hex: its name in replies, reports and the retrieve state.
+    pub fn ed_hex(&self) -> String {
+        hex::encode(self.ed25519)
+    }
+
+    /// The client's view of a node-list entry.
+    pub fn from_info(info: &NodeInfo) -> Self {
+        Self { ed25519: info.pubkey_ed25519, x25519: info.pubkey_x25519, url: info.url() }
+    }
+}
+
+/// A storage RPC answer from the target node: its status and JSON body (a plain-text body is a
+/// JSON string).
+#[derive(Debug, Clone)]
+pub struct RpcReply {
+    pub status: u16,
+    pub body: Value,
+}
+
+/// The network as one client sees it. `Sync`: one value serves many threads.
+#[derive(Debug)]
+pub struct Network {
+    list: NodeList,
+    nodes: Vec<Node>,
+    pow_difficulty: AtomicU64,
+    /// Swarms learned from 421 answers, by pubkey hex; they override the node list's mapping.
+    swarms: Mutex<HashMap<String, Vec<Node>>>,
+    transport: Transport,
+    enc: EncType,
+}
+
+impl Network {
+    /// A network from a node list value: `{"service_node_states":[...], "pow_difficulty"?: N}`,
+    /// the same inside `{"result": ...}`, or a bare array (difficulty 0).
+    pub fn from_value(value: &Value, source_name: &str) -> Result<Self, ClientError> {
+        let list = NodeList::parse(value).map_err(|e| ClientError::NodeList {
+            source_name: source_name.to_string(),
+            reason: e.to_string(),
+        })?;
+        let difficulty = pow_difficulty_of(value);
+        Self::new(list, difficulty)
+    }
+
+    /// A network from a node list and a difficulty.
+    pub fn new(list: NodeList, pow_difficulty: u64) -> Result<Self, ClientError> {
+        let nodes: Vec<Node> = list.iter().take(CLIENT_MAX_NODES).map(Node::from_info).collect();
+        if nodes.is_empty() {
+            return Err(ClientError::NoNodes);
+        }
+        Ok(Self {
+            list,
+            nodes,
+            pow_difficulty: AtomicU64::new(pow_difficulty),
+            swarms: Mutex::new(HashMap::new()),
+            transport: Transport::new(),
+            enc: EncType::XChaCha20,
+        })
+    }
+
+    /// Reads a node list file (what `testnet` writes as `nodes.json`).
+    pub fn from_file(path: &str) -> Result<Self, ClientError> {
+        let err = |reason: String| ClientError::NodeList { source_name: path.to_string(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+        Self::from_value(&value, path)
+    }
+
+    /// Asks one node for the node list (`oxend_request` `get_service_nodes`, directly: the
+    /// client knows no other node yet to build a path with).
+    pub fn bootstrap(url: &str) -> Result<Self, ClientError> {
+        let base = url.trim_end_matches('/');
+        let err = |reason: String| ClientError::Bootstrap { url: base.to_string(), reason };
+        let request = json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
+            "params": {"active_only": true}}});
+        let transport = Transport::new();
+        let reply = transport
+            .post_json(&format!("{base}/storage_rpc/v1"), &request)
+            .map_err(|e| err(e.to_string()))?;
+        if reply.status != 200 {
+            return Err(err(format!("HTTP {}: {}", reply.status, reply.text())));
+        }
+        let value: Value = serde_json::from_slice(&reply.body).map_err(|e| err(format!("not JSON: {e}")))?;
+        match Self::from_value(&value, base) {
+            Ok(net) => Ok(Self { transport, ..net }),
+            Err(ClientError::NodeList { reason, .. }) => Err(err(reason)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Chooses the onion encryption (xchacha20 by default).
+    pub fn set_enc(&mut self, enc: EncType) {
+        self.enc = enc;
+    }
+
+    /// Every node of the list.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The node list as loaded.
+    pub fn node_list(&self) -> &NodeList {
+        &self.list
+    }
+
+    /// The PoW difficulty stores need (0 = off).
+    pub fn pow_difficulty(&self) -> u64 {
+        self.pow_difficulty.load(Ordering::Relaxed)
+    }
+
+    /// Raises the difficulty after a 432 answer.
+    pub fn set_pow_difficulty(&self, difficulty: u64) {
+        self.pow_difficulty.store(difficulty, Ordering::Relaxed);
+    }
+
+    /// The nodes of the swarm that holds `pk`: a swarm learned from a 421 if any, else the node
+    /// list's mapping (swarms.md §1).
+    pub fn swarm_of(&self, pk: &Pubkey) -> Result<Vec<Node>, ClientError> {
+        if let Ok(cache) = self.swarms.lock()
+            && let Some(nodes) = cache.get(&pk.to_hex())
+        {
+            return Ok(nodes.clone());
+        }
+        match self.list.swarm_of(pk) {
+            Some((_, members)) if !members.is_empty() => Ok(members.iter().map(Node::from_info).collect()),
+            _ => Err(ClientError::NoSwarm { pubkey: pk.to_hex() }),
+        }
+    }
+
+    /// Replaces the cached swarm of `pk` (from a 421 answer's `snodes`).
+    pub fn set_swarm(&self, pk: &Pubkey, nodes: Vec<Node>) {
+        if nodes.is_empty() {
+            return;
+        }
+        if let Ok(mut cache) = self.swarms.lock() {
+            cache.insert(pk.to_hex(), nodes);
+        }
+    }
+
+    /// Sends `{"method", "params"}` to `target` through a fresh onion path; a path that fails
+    /// (no answer from the guard, an error status from a relay, an undecryptable reply) is
+    /// replaced by a new one, up to `CLIENT_PATH_ATTEMPTS` paths. `Err` says why the last failed.
+    pub fn onion_rpc(&self, target: &Node, method: &str, params: &Value) -> Result<RpcReply, String> {
+        let payload = json!({"method": method, "params": params}).to_string();
+        let mut avoid: Vec<[u8; 32]> = Vec::new();
+        let mut last_error = String::from("no path");
+        let mut rng = rand::thread_rng();
+        for _ in 0..CLIENT_PATH_ATTEMPTS {
+            let Some(path) = choose_path(&self.nodes, &target.ed25519, &avoid, &mut rng) else {
+                return Err("no node to build a path with".to_string());
+            };
+            let hops: Vec<HopKeys> = path
+                .iter()
+                .chain(std::iter::once(target))
+                .map(|n| HopKeys { ed25519: n.ed25519, x25519: n.x25519 })
+                .collect();
+            let (request, reply_key) =
+                onion::build(&hops, payload.as_bytes(), self.enc).map_err(|e| format!("onion: {e}"))?;
+            let guard = &path[0];
+            let url = format!("{}/onion_req/v2", guard.url);
+            match self.transport.post(&url, "application/octet-stream", &request.guard_body) {
+                Err(e) => {
+                    last_error = format!("guard {}: {e}", super::short(&guard.ed_hex()));
+                    avoid.push(guard.ed25519);
+                }
+                Ok(reply) if reply.status != 200 => {
+                    last_error = format!("path: HTTP {} {}", reply.status, reply.text());
+                    avoid.extend(path.iter().skip(1).map(|n| n.ed25519));
+                }
+                Ok(reply) => match onion::decrypt_reply(&reply_key, &reply.body) {
+                    Ok((status, body)) => return Ok(RpcReply { status, body: normalize_body(body) }),
+                    Err(e) => {
+                        last_error = format!("path: bad reply ({e})");
+                        avoid.extend(path.iter().map(|n| n.ed25519));
+                    }
+                },
+            }
+        }
+        Err(last_error)
+    }
+}
+
+/// A body that is a JSON string holding JSON is parsed (nodes may answer either way).
+fn normalize_body(body: Value) -> Value {
+    match body {
+        Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+        other => other,
+    }
+}
+
+/// The `pow_difficulty` a node list carries next to its nodes (0 when absent).
+pub fn pow_difficulty_of(value: &Value) -> u64 {
+    let top = value.get("result").unwrap_or(value);
+    top.get("pow_difficulty").and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// The `snodes` of a 421 answer (a `get_swarm` body), as nodes (none if it does not parse).
+pub fn swarm_from_421(body: &Value) -> Vec<Node> {
+    match crate::nodelist::parse_get_swarm_reply(body) {
+        Ok(reply) => reply.nodes.iter().map(Node::from_info).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_421_body_gives_the_new_swarm() {
+        let entry = json!({"pubkey_ed25519": "aa".repeat(32), "pubkey_x25519": "bb".repeat(32), "ip": "127.0.0.1",
+            "port_https": 5000, "port": "5000"});
+        let body = json!({"snodes": [entry.clone(), entry], "swarm": "0000000000000001", "t": 1});
+        let nodes = swarm_from_421(&body);
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[0].url, "http://127.0.0.1:5000");
+        assert!(swarm_from_421(&json!("Wrong swarm")).is_empty());
+    }
+
+    #[test]
+    fn test_difficulty_is_read_from_either_form() {
+        assert_eq!(pow_difficulty_of(&json!({"service_node_states": [], "pow_difficulty": 7})), 7);
+        assert_eq!(
+            pow_difficulty_of(&json!({"result": {"service_node_states": [], "pow_difficulty": 3}})),
+            3
+        );
+        assert_eq!(pow_difficulty_of(&json!([])), 0);
+    }
+
+    #[test]
+    fn test_string_bodies_holding_json_are_parsed() {
+        assert_eq!(normalize_body(json!("{\"a\":1}")), json!({"a": 1}));
+        assert_eq!(normalize_body(json!("plain")), json!("plain"));
+    }
+}
