@@ -84,8 +84,16 @@ pub const MAX_NONCE_CHARS: usize = 24;
 pub const STORE_WRITE_QUEUE: usize = 8_192;
 /// Most jobs the writer commits in one transaction (group commit).
 pub const STORE_GROUP_COMMIT_MAX: usize = 1_024;
+/// Longest the writer waits for the rest of a batch under load, in µs (measured: see
+/// docs/storage.md).
+pub const STORE_GROUP_COMMIT_WAIT_US: u64 = 1_000;
 /// Most messages in one `insert_many` (all-or-nothing) call.
 pub const STORE_INSERT_MANY_MAX: usize = 10_000;
+/// How often the store's checkpoint thread folds the WAL into the database, in ms.
+pub const STORE_CHECKPOINT_INTERVAL_MS: u64 = 200;
+/// WAL pages after which the writer checkpoints itself (backstop if the checkpoint thread lags;
+/// 10,000 pages of 4 KiB = 40 MiB).
+pub const STORE_WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
 /// Read-only SQLite connections kept for retrieves.
 pub const STORE_READ_POOL: usize = 4;
 /// Rows deleted per writer job when expiring, so inserts interleave with a large sweep.
