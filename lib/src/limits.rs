@@ -84,8 +84,16 @@ pub const MAX_NONCE_CHARS: usize = 24;
 pub const STORE_WRITE_QUEUE: usize = 8_192;
 /// Most jobs the writer commits in one transaction (group commit).
 pub const STORE_GROUP_COMMIT_MAX: usize = 1_024;
+/// Longest the writer waits for the rest of a batch under load, in µs (measured: see
+/// docs/storage.md).
+pub const STORE_GROUP_COMMIT_WAIT_US: u64 = 1_000;
 /// Most messages in one `insert_many` (all-or-nothing) call.
 pub const STORE_INSERT_MANY_MAX: usize = 10_000;
+/// How often the store's checkpoint thread folds the WAL into the database, in ms.
+pub const STORE_CHECKPOINT_INTERVAL_MS: u64 = 200;
+/// WAL pages after which the writer checkpoints itself (backstop if the checkpoint thread lags;
+/// 10,000 pages of 4 KiB = 40 MiB).
+pub const STORE_WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
 /// Read-only SQLite connections kept for retrieves.
 pub const STORE_READ_POOL: usize = 4;
 /// Rows deleted per writer job when expiring, so inserts interleave with a large sweep.
@@ -94,6 +102,36 @@ pub const STORE_EXPIRE_CHUNK: usize = 5_000;
 pub const STORE_SCAN_BATCH: usize = 1_000;
 /// How long a connection waits on a SQLite lock before failing, in ms.
 pub const STORE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
+// ---- node: snode, replication, testnet ------------------------------------------------------
+
+/// Clock window for node-to-node request signatures (storage-rpc.md: ±70 s within the swarm).
+pub const NODE_AUTH_CLOCK_WINDOW_MS: u64 = 70_000;
+/// How long the entry node waits for a swarm peer to store a replicated message
+/// (storage-rpc.md §3 Replication: 5 s).
+pub const NODE_REPLICATION_TIMEOUT_MS: u64 = 5_000;
+/// Most messages in one replication or bulk-push batch (all-or-nothing per batch).
+pub const NODE_PUSH_BATCH_MAX_MESSAGES: usize = 256;
+/// Most bytes of message data in one bulk-push batch.
+pub const NODE_PUSH_BATCH_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Concurrent replication requests in flight to one peer.
+pub const NODE_REPLICATION_INFLIGHT_PER_PEER: usize = 4;
+/// Default interval between two registry polls.
+pub const NODE_REGISTRY_POLL_MS: u64 = 500;
+/// Interval of the expiry sweeper (messages are gone within this long after their expiry).
+pub const NODE_SWEEP_INTERVAL_MS: u64 = 1_000;
+/// Interval at which records that are not this node's are handed on again after a failure.
+pub const NODE_RECONCILE_RETRY_MS: u64 = 2_000;
+/// Onion relay timeout (onion.md: 30 s).
+pub const NODE_ONION_RELAY_TIMEOUT_MS: u64 = 30_000;
+/// Highest hop number an onion request may reach before it is refused (onion.md: above 15 → 400).
+pub const NODE_ONION_MAX_HOP: u64 = 15;
+/// Time `testnet` waits for its nodes to be healthy and agree on the swarm map.
+pub const TESTNET_READY_TIMEOUT_MS: u64 = 60_000;
+/// Time `testnet` waits for a node to exit after SIGTERM before it sends SIGKILL.
+pub const TESTNET_STOP_TIMEOUT_MS: u64 = 10_000;
+/// Most nodes one `testnet up`/`add` starts.
+pub const TESTNET_MAX_NODES: usize = 500;
 
 // ---- proof of work ---------------------------------------------------------------------------
 
@@ -183,6 +221,9 @@ pub const MAX_OLD_RECEIVING_CHAINS: usize = 5;
 /// Most records of forgotten keys (evicted skipped keys, dropped chains) kept per session, so
 /// that a late message gets "evicted key" rather than a misleading error (snkit's choice).
 pub const MAX_FORGOTTEN_RECORDS: usize = 256;
+/// Most unacknowledged runs whose last message key a session keeps for redelivery after a
+/// kill (at-least-once delivery of `ratchet decrypt`; docs/ratchet.md).
+pub const MAX_UNACKED_RUNS: usize = 8;
 /// Age after which `ratchet bundle` makes a new signed prekey: 7 days (snkit's choice, as Signal).
 pub const SPK_ROTATION_SECS: u64 = 7 * 24 * 3600;
 /// Previous signed prekeys kept for late first messages (snkit's choice).

@@ -8,7 +8,7 @@
 //! `{"format": "snkit-registry/1", "network": {"pow_difficulty": 0}, "height": 2,
 //!   "head": "<64 hex>", "events": [{"op": "join", ...}, {"op": "leave", ...}]}`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::Path;
 
@@ -177,12 +177,21 @@ struct State {
     map: SwarmMap,
     /// Active nodes by key, with the index of their join event.
     active: BTreeMap<NodeKey, (usize, NodeRecord)>,
+    /// X25519 keys and addresses of the active nodes (each must be unique among them).
+    x25519_in_use: BTreeSet<[u8; 32]>,
+    addresses_in_use: BTreeSet<(Ipv4Addr, u16)>,
     head: [u8; 32],
 }
 
 impl Default for State {
     fn default() -> Self {
-        Self { map: SwarmMap::new(), active: BTreeMap::new(), head: Blake2b256::digest(CHAIN_GENESIS).into() }
+        Self {
+            map: SwarmMap::new(),
+            active: BTreeMap::new(),
+            x25519_in_use: BTreeSet::new(),
+            addresses_in_use: BTreeSet::new(),
+            head: Blake2b256::digest(CHAIN_GENESIS).into(),
+        }
     }
 }
 
@@ -468,18 +477,19 @@ fn apply(state: &mut State, index: usize, event: &Event) -> Result<(), RegistryE
             if state.active.contains_key(&record.pubkey_ed25519) {
                 return Err(RegistryError::AlreadyActive { index, pubkey });
             }
-            for (_, other) in state.active.values() {
-                if other.pubkey_x25519 == record.pubkey_x25519 {
-                    return Err(RegistryError::DuplicateX25519 {
-                        index,
-                        pubkey: hex::encode(record.pubkey_x25519),
-                    });
-                }
-                if other.public_ip == record.public_ip && other.storage_port == record.storage_port {
-                    return Err(RegistryError::AddressInUse { index, address: record.address() });
-                }
+            if state.x25519_in_use.contains(&record.pubkey_x25519) {
+                return Err(RegistryError::DuplicateX25519 {
+                    index,
+                    pubkey: hex::encode(record.pubkey_x25519),
+                });
+            }
+            let address = (record.public_ip, record.storage_port);
+            if state.addresses_in_use.contains(&address) {
+                return Err(RegistryError::AddressInUse { index, address: record.address() });
             }
             state.map.join(record.pubkey_ed25519, seed).map_err(|e| assign_error(index, e))?;
+            state.x25519_in_use.insert(record.pubkey_x25519);
+            state.addresses_in_use.insert(address);
             state.active.insert(record.pubkey_ed25519, (index, record.clone()));
         }
         Event::Leave { pubkey_ed25519 } => {
@@ -487,7 +497,10 @@ fn apply(state: &mut State, index: usize, event: &Event) -> Result<(), RegistryE
                 return Err(RegistryError::NotActive { index, pubkey: hex::encode(pubkey_ed25519) });
             }
             state.map.leave(pubkey_ed25519, seed).map_err(|e| assign_error(index, e))?;
-            state.active.remove(pubkey_ed25519);
+            if let Some((_, record)) = state.active.remove(pubkey_ed25519) {
+                state.x25519_in_use.remove(&record.pubkey_x25519);
+                state.addresses_in_use.remove(&(record.public_ip, record.storage_port));
+            }
         }
     }
     state.head = link;
@@ -602,6 +615,11 @@ mod tests {
         assert!(matches!(r.join(ed(9), x(9), "127.0.0.1", 0), Err(RegistryError::BadEvent { .. })));
         assert!(matches!(r.leave(&ed(9)), Err(RegistryError::NotActive { index: 3, .. })));
         assert_eq!(r, before);
+        // Once a node has left, its keys and address may be registered again.
+        r.leave(&ed(1)).unwrap();
+        r.join(ed(9), x(1), "127.0.0.1", 40001).unwrap();
+        r.join(ed(1), x(10), "127.0.0.1", 40010).unwrap();
+        assert_eq!(r.node_list().len(), 4);
     }
 
     #[test]

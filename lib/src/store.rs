@@ -14,16 +14,17 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::limits::{
-    MAX_MESSAGE_BYTES, STORE_BUSY_TIMEOUT_MS, STORE_EXPIRE_CHUNK, STORE_GROUP_COMMIT_MAX,
-    STORE_HASH_MAX_CHARS, STORE_INSERT_MANY_MAX, STORE_READ_POOL, STORE_WRITE_QUEUE,
+    MAX_MESSAGE_BYTES, STORE_BUSY_TIMEOUT_MS, STORE_CHECKPOINT_INTERVAL_MS, STORE_EXPIRE_CHUNK,
+    STORE_GROUP_COMMIT_MAX, STORE_GROUP_COMMIT_WAIT_US, STORE_HASH_MAX_CHARS, STORE_INSERT_MANY_MAX,
+    STORE_READ_POOL, STORE_WAL_AUTOCHECKPOINT_PAGES, STORE_WRITE_QUEUE,
 };
 use crate::pubkey::Pubkey;
 
@@ -130,8 +131,11 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
+    stats: Arc<Counters>,
     jobs: Option<SyncSender<Job>>,
     writer: Option<JoinHandle<()>>,
+    stop_checkpointer: Option<mpsc::Sender<()>>,
+    checkpointer: Option<JoinHandle<()>>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -149,7 +153,26 @@ impl Drop for Inner {
         if let Some(h) = self.writer.take() {
             let _ = h.join();
         }
+        self.stop_checkpointer.take();
+        if let Some(h) = self.checkpointer.take() {
+            let _ = h.join();
+        }
     }
+}
+
+/// Writer activity since `open`: how well group commit batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreStats {
+    /// Transactions committed (one fsync each).
+    pub commits: u64,
+    /// Jobs (inserts, insert_many calls, deletes, …) run in them.
+    pub jobs: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    commits: std::sync::atomic::AtomicU64,
+    jobs: std::sync::atomic::AtomicU64,
 }
 
 /// Where a job's answer goes: a blocking caller's channel or an async caller's oneshot.
@@ -280,6 +303,10 @@ fn open_writer(path: &Path) -> Res<Connection> {
         ))));
     }
     configure(&conn).map_err(open_err)?;
+    // The checkpoint thread keeps the WAL short; this is only a backstop if it falls behind.
+    let backstop =
+        if std::env::var_os("SNKIT_NO_CKPT").is_some() { 1000 } else { STORE_WAL_AUTOCHECKPOINT_PAGES };
+    conn.pragma_update(None, "wal_autocheckpoint", backstop).map_err(open_err)?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(open_err)?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew {
@@ -294,6 +321,24 @@ fn open_writer(path: &Path) -> Res<Connection> {
     }
     // Later versions migrate here, one step per version, each in its own transaction.
     Ok(conn)
+}
+
+/// The connection that checkpoints the WAL into the database file, off the writer's path.
+fn open_checkpointer(path: &Path) -> Res<Connection> {
+    let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+    let conn = Connection::open(path).map_err(open_err)?;
+    configure(&conn).map_err(open_err)?;
+    Ok(conn)
+}
+
+/// Checkpoints the WAL every STORE_CHECKPOINT_INTERVAL_MS (PASSIVE: never blocks the writer or
+/// readers), so that commits only pay the WAL fsync; a last one runs at shutdown.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+    let every = Duration::from_millis(STORE_CHECKPOINT_INTERVAL_MS);
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    }
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 fn open_reader(path: &Path) -> Res<Connection> {
@@ -317,22 +362,44 @@ impl Store {
             readers.push(Mutex::new(open_reader(&path)?));
         }
         let (tx, rx) = mpsc::sync_channel(STORE_WRITE_QUEUE);
+        let stats = Arc::new(Counters::default());
+        let writer_stats = stats.clone();
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer_loop(writer, rx))
+            .spawn(move || writer_loop(writer, rx, &writer_stats))
             .map_err(|e| StoreError::Open {
                 path: path.clone(),
                 source: rusqlite::Error::InvalidParameterName(format!("cannot start writer thread: {e}")),
             })?;
+        let (stop_tx, stop_rx) = mpsc::channel();
+        let ckpt_conn = open_checkpointer(&path)?;
+        let ckpt = std::thread::Builder::new()
+            .name("store-checkpoint".into())
+            .spawn(move || checkpoint_loop(ckpt_conn, stop_rx))
+            .map_err(|e| StoreError::Open {
+                path: path.clone(),
+                source: rusqlite::Error::InvalidParameterName(format!("cannot start checkpoint thread: {e}")),
+            })?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path,
+                stats,
                 jobs: Some(tx),
                 writer: Some(handle),
+                stop_checkpointer: Some(stop_tx),
+                checkpointer: Some(ckpt),
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
         })
+    }
+
+    /// Commits and jobs since `open` (jobs / commits = the average group-commit batch).
+    pub fn stats(&self) -> StoreStats {
+        StoreStats {
+            commits: self.inner.stats.commits.load(Ordering::Relaxed),
+            jobs: self.inner.stats.jobs.load(Ordering::Relaxed),
+        }
     }
 
     /// The SQLite file this store lives in.
@@ -643,15 +710,34 @@ fn collect_rows(mut rows: rusqlite::Rows<'_>) -> Res<(Vec<StoredMessage>, Option
 
 // ---- the writer thread -----------------------------------------------------------------------
 
-fn writer_loop(conn: Connection, rx: Receiver<Job>) {
+fn writer_loop(conn: Connection, rx: Receiver<Job>, stats: &Counters) {
+    // Under load the callers of the last batch come back together once it committed; waiting a
+    // moment (at most STORE_GROUP_COMMIT_WAIT_US) until as many jobs as last time have arrived
+    // keeps batches large instead of committing a few early arrivals on their own. A single
+    // caller (last batch of 1) never waits.
+    let mut last_batch = 1;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
+        let deadline = Instant::now() + Duration::from_micros(STORE_GROUP_COMMIT_WAIT_US);
         while batch.len() < STORE_GROUP_COMMIT_MAX {
             match rx.try_recv() {
                 Ok(j) => batch.push(j),
-                Err(_) => break,
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => {
+                    let now = Instant::now();
+                    if batch.len() >= last_batch || now >= deadline {
+                        break;
+                    }
+                    match rx.recv_timeout(deadline - now) {
+                        Ok(j) => batch.push(j),
+                        Err(_) => break,
+                    }
+                }
             }
         }
+        last_batch = batch.len();
+        stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        stats.commits.fetch_add(1, Ordering::Relaxed);
         run_batch(&conn, batch);
     }
 }

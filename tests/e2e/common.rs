@@ -1,1 +1,229 @@
-//! Helpers shared by the end-to-end tests: running commands, free ports, testnets that clean up.
+//! Helpers shared by the end-to-end tests: running commands, testnets of real `snode` processes
+//! on loopback that clean up after themselves (even when a test fails), and a storage-RPC call.
+//!
+//! ```ignore
+//! let tn = Testnet::up(20);                       // registry + 20 snodes in a temp dir
+//! let (status, body) = rpc(&tn.urls()[0], "info", json!({}));
+//! cmd("swarm-of").arg("--nodes").arg(tn.nodes_json()) ...;
+//! ```                                              // dropped: `testnet down`, leftovers SIGKILLed
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A command of the toolkit, built by cargo for this test run.
+pub fn cmd(name: &str) -> assert_cmd::Command {
+    use assert_cmd::cargo::cargo_bin_cmd;
+    match name {
+        "keygen" => cargo_bin_cmd!("keygen"),
+        "mnemonic" => cargo_bin_cmd!("mnemonic"),
+        "swarm-of" => cargo_bin_cmd!("swarm-of"),
+        "pow" => cargo_bin_cmd!("pow"),
+        "onion-wrap" => cargo_bin_cmd!("onion-wrap"),
+        "send" => cargo_bin_cmd!("send"),
+        "retrieve" => cargo_bin_cmd!("retrieve"),
+        "ratchet" => cargo_bin_cmd!("ratchet"),
+        "snode" => cargo_bin_cmd!("snode"),
+        "testnet" => cargo_bin_cmd!("testnet"),
+        other => panic!("unknown command {other}"),
+    }
+}
+
+/// Path of a built command.
+pub fn bin(name: &str) -> PathBuf {
+    match name {
+        "snode" => PathBuf::from(env!("CARGO_BIN_EXE_snode")),
+        "testnet" => PathBuf::from(env!("CARGO_BIN_EXE_testnet")),
+        other => cmd(other).get_program().into(),
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build()
+}
+
+/// POSTs `{"method", "params"}` to `url`/storage_rpc/v1; returns the status and the body (JSON,
+/// or a JSON string holding the text of a non-JSON body).
+pub fn rpc(url: &str, method: &str, params: Value) -> (u16, Value) {
+    post_raw(url, "/storage_rpc/v1", json!({"method": method, "params": params}).to_string().as_bytes())
+}
+
+/// POSTs raw bytes to `url` + `path`; returns the status and the body as in [`rpc`].
+pub fn post_raw(url: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    let resp = agent().post(&format!("{url}{path}")).set("content-type", "application/json").send_bytes(body);
+    let (status, text) = match resp {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("POST {url}{path}: {e}"),
+    };
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// Polls `check` every 100 ms until it returns true or `limit` passes; returns whether it did.
+pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A running testnet in a temporary directory; `testnet down` (and SIGKILL of anything left)
+/// when dropped, also when the test panicked.
+pub struct Testnet {
+    dir: tempfile::TempDir,
+}
+
+impl Testnet {
+    /// Registry + `n` nodes, proof of work off.
+    pub fn up(n: usize) -> Self {
+        Self::up_with_pow(n, 0)
+    }
+
+    /// Registry + `n` nodes with proof-of-work difficulty `d`.
+    pub fn up_with_pow(n: usize, d: u64) -> Self {
+        let dir = tempfile::Builder::new().prefix("snkit-testnet-").tempdir().expect("temp dir");
+        let tn = Self { dir };
+        let out = tn.run(&["up", "--nodes", &n.to_string(), "--pow", &d.to_string(), "--log", "info"]);
+        assert!(out.get("registry_url").is_some(), "testnet up printed {out}");
+        tn
+    }
+
+    /// Runs `testnet <args> --dir DIR`; panics (with its stderr) if it fails; returns its JSON.
+    pub fn run(&self, args: &[&str]) -> Value {
+        let out = std::process::Command::new(bin("testnet"))
+            .args(args)
+            .arg("--dir")
+            .arg(self.dir.path())
+            .output()
+            .expect("run testnet");
+        assert!(
+            out.status.success(),
+            "testnet {args:?} failed: {}\n(logs in {})",
+            String::from_utf8_lossy(&out.stderr),
+            self.dir.path().display()
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `DIR/nodes.json`: the node list (`{"service_node_states": [...], "pow_difficulty": N}`).
+    pub fn nodes_json(&self) -> PathBuf {
+        self.dir.path().join("nodes.json")
+    }
+
+    /// The registry's URL.
+    pub fn registry_url(&self) -> String {
+        self.state()["registry_url"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// `testnet.json`, as it is now.
+    pub fn state(&self) -> Value {
+        let text = std::fs::read_to_string(self.dir.path().join("testnet.json")).expect("testnet.json");
+        serde_json::from_str(&text).expect("testnet.json is JSON")
+    }
+
+    /// Every node's URL, by index (including stopped or killed ones).
+    pub fn urls(&self) -> Vec<String> {
+        self.state()["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["url"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// URL of node `i`.
+    pub fn url(&self, i: usize) -> String {
+        self.urls()[i].clone()
+    }
+
+    /// Ed25519 key (hex) of node `i`.
+    pub fn ed25519(&self, i: usize) -> String {
+        self.state()["nodes"][i]["pubkey_ed25519"].as_str().unwrap().to_string()
+    }
+
+    /// Index of the node with this Ed25519 key (hex).
+    pub fn index_of(&self, ed25519: &str) -> Option<usize> {
+        self.state()["nodes"].as_array()?.iter().position(|n| n["pubkey_ed25519"].as_str() == Some(ed25519))
+    }
+
+    /// The registered nodes as in nodes.json (`pubkey_ed25519`, `pubkey_x25519`, `public_ip`,
+    /// `storage_port`, `swarm_id`).
+    pub fn nodes(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.nodes_json()).expect("nodes.json");
+        let v: Value = serde_json::from_str(&text).expect("nodes.json is JSON");
+        v["service_node_states"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// `testnet status` JSON.
+    pub fn status(&self) -> Value {
+        self.run(&["status", "--json"])
+    }
+
+    /// Deregister node `i` and stop it (SIGTERM).
+    pub fn stop(&self, i: usize) {
+        self.run(&["stop", &i.to_string()]);
+    }
+
+    /// SIGKILL node `i` (stays registered).
+    pub fn kill(&self, i: usize) {
+        self.run(&["kill", &i.to_string()]);
+    }
+
+    /// Restart node `i` with its data.
+    pub fn start(&self, i: usize) {
+        self.run(&["start", &i.to_string()]);
+    }
+
+    /// Add `k` nodes; returns their indices.
+    pub fn add(&self, k: usize) -> Vec<usize> {
+        let out = self.run(&["add", "--count", &k.to_string()]);
+        out["added"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()
+    }
+}
+
+impl Drop for Testnet {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(bin("testnet"))
+            .args(["down", "--dir"])
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        // Belt and braces: SIGKILL any process whose command line still names this directory.
+        let marker = self.dir.path().to_string_lossy().into_owned();
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for e in entries.flatten() {
+                let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+                let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+                if String::from_utf8_lossy(&cmdline).contains(&marker)
+                    && let Some(p) = rustix::process::Pid::from_raw(pid)
+                {
+                    let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+                }
+            }
+        }
+        if std::env::var_os("SNKIT_KEEP_TESTNET").is_some() {
+            let path = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap()).keep();
+            eprintln!("testnet kept in {}", path.display());
+        }
+    }
+}

@@ -1,15 +1,57 @@
-//! `snode` (not yet implemented).
+//! `snode`: the service node daemon.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use snkit::cli::{self, CliError};
+use snkit::node::{self, NodeConfig};
 
-/// snode (not yet implemented).
+/// A service node: the storage RPC over HTTP, durable storage, replication within its swarm.
 #[derive(Parser, Debug)]
-#[command(name = "snode", version)]
-struct Args {}
+#[command(
+    name = "snode",
+    version,
+    about = "A service node: the storage RPC over HTTP, durable storage (SQLite), replication within its swarm",
+    long_about = "A service node: serves the storage JSON-RPC at POST /storage_rpc/v1 and onion requests at \
+                  POST /onion_req/v2, stores messages durably in SQLite under --data, replicates them to \
+                  the other members of its swarm and hands records on when swarms change. The node key file \
+                  (<data>/key.json, mode 0600) is created on first start. SIGTERM or SIGINT stop it cleanly.",
+    after_help = "EXAMPLE:\n  snode --data /var/lib/snode --listen 127.0.0.1:22021 --registry http://127.0.0.1:8080/registry.json\n  \
+                  curl -s -d '{\"method\":\"info\",\"params\":{}}' http://127.0.0.1:22021/storage_rpc/v1"
+)]
+struct Args {
+    /// Data directory (key file, database); created if missing.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Address to listen on; port 0 picks a free port (written to <data>/listen.addr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:22021")]
+    listen: SocketAddr,
+    /// Registry: an http:// URL or a file path.
+    #[arg(long, value_name = "URL|FILE")]
+    registry: String,
+    /// Log level or filter (error, warn, info, debug, trace; or a tracing filter).
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    log: String,
+}
 
 fn main() -> ExitCode {
-    cli::run("snode", |_args: Args| Err(CliError::failed("not implemented yet")))
+    cli::run("snode", run)
+}
+
+fn run(args: Args) -> Result<(), CliError> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .map_err(|e| CliError::usage(format!("--log {}: {e}", args.log)))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(cli::stderr_is_tty())
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
+    let config = NodeConfig::new(args.data, args.listen, args.registry);
+    runtime.block_on(node::run(config, node::shutdown_signal())).map_err(CliError::failed)
 }

@@ -1,15 +1,146 @@
-//! `testnet` (not yet implemented).
+//! `testnet`: a registry and N service nodes on loopback, in the background.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use snkit::cli::{self, CliError};
+use snkit::node::testnet::{self, Binaries, TestnetError, UpOptions};
 
-/// testnet (not yet implemented).
+/// Runs a registry and N service nodes on loopback ports, in the background.
 #[derive(Parser, Debug)]
-#[command(name = "testnet", version)]
-struct Args {}
+#[command(
+    name = "testnet",
+    version,
+    about = "Run a registry and N service nodes on loopback, in the background",
+    long_about = "Starts a registry server and N snode processes on free loopback ports (detached, logs \
+                  under DIR/logs), registers them, waits until every node is healthy and agrees on the \
+                  swarm map, and writes DIR/nodes.json (the node list clients bootstrap from). Then add, \
+                  stop (deregister + SIGTERM), kill (SIGKILL, stays registered), start and down.",
+    after_help = "EXAMPLE:\n  testnet up --nodes 20 --dir .testnet\n  testnet status --dir .testnet\n  \
+                  testnet kill 3 --dir .testnet && testnet start 3 --dir .testnet\n  testnet down --dir .testnet"
+)]
+struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Start a registry and N nodes; returns when all are ready.
+    Up {
+        /// Number of nodes.
+        #[arg(long, default_value_t = 20)]
+        nodes: usize,
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// Proof-of-work difficulty of the network (0 = off).
+        #[arg(long, default_value_t = 0)]
+        pow: u64,
+        /// Log level of the nodes.
+        #[arg(long, default_value = "info")]
+        log: String,
+    },
+    /// Swarms, and each node's health and message count (JSON; a table on a terminal).
+    Status {
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// JSON even on a terminal.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add K nodes to the running testnet.
+    Add {
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+    },
+    /// Deregister a node (it hands its records on) and stop it with SIGTERM.
+    Stop {
+        /// Node index or ed25519 prefix.
+        node: String,
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+    /// SIGKILL a node; it stays registered (a crash).
+    Kill {
+        /// Node index or ed25519 prefix.
+        node: String,
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+    /// Restart a stopped or killed node with its data.
+    Start {
+        /// Node index or ed25519 prefix.
+        node: String,
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+    /// Stop everything the testnet started.
+    Down {
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+    /// (internal) serve DIR/registry.json over HTTP.
+    #[command(hide = true)]
+    RegistryServe {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+}
 
 fn main() -> ExitCode {
-    cli::run("testnet", |_args: Args| Err(CliError::failed("not implemented yet")))
+    cli::run("testnet", run)
+}
+
+fn binaries() -> Result<Binaries, CliError> {
+    let me =
+        std::env::current_exe().map_err(|e| CliError::failed(format!("cannot find my own path: {e}")))?;
+    let snode = match std::env::var_os("SNKIT_SNODE_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => me.with_file_name("snode"),
+    };
+    if !snode.exists() {
+        return Err(CliError::failed(format!("snode not found at {}", snode.display()))
+            .hint("build it (cargo build --bins) or set SNKIT_SNODE_BIN"));
+    }
+    Ok(Binaries { snode, testnet: me })
+}
+
+fn err(e: TestnetError) -> CliError {
+    match e {
+        TestnetError::Usage(m) => CliError::usage(m),
+        other => CliError::failed(other),
+    }
+}
+
+fn run(args: Args) -> Result<(), CliError> {
+    let out = match args.cmd {
+        Cmd::Up { nodes, dir, pow, log } => {
+            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log })
+                .map_err(err)?
+        }
+        Cmd::Status { dir, json } => {
+            let status = testnet::status(&dir).map_err(err)?;
+            if cli::stdout_is_tty() && !json {
+                print!("{}", testnet::status_table(&status));
+                return Ok(());
+            }
+            status
+        }
+        Cmd::Add { dir, count } => testnet::add(&dir, &binaries()?, count).map_err(err)?,
+        Cmd::Stop { node, dir } => testnet::stop(&dir, &node).map_err(err)?,
+        Cmd::Kill { node, dir } => testnet::kill(&dir, &node).map_err(err)?,
+        Cmd::Start { node, dir } => testnet::start(&dir, &binaries()?, &node).map_err(err)?,
+        Cmd::Down { dir } => testnet::down(&dir).map_err(err)?,
+        Cmd::RegistryServe { dir, listen } => {
+            testnet::serve::run(&dir, listen).map_err(err)?;
+            return Ok(());
+        }
+    };
+    cli::emit(&out)
 }

@@ -134,3 +134,9 @@ pub fn decrypt_reply(key: &ReplyKey, reply: &[u8]) -> Result<(u16, Value), Onion
         .ok_or_else(|| OnionError::BadReplyJson("no numeric \"status\"".into()))?;
     Ok((status, v.get("body").cloned().unwrap_or(Value::Null)))
 }
+
+impl From<&crate::nodelist::NodeInfo> for HopKeys {
+    fn from(n: &crate::nodelist::NodeInfo) -> Self {
+        Self { ed25519: n.pubkey_ed25519, x25519: n.pubkey_x25519 }
+    }
+}

@@ -11,7 +11,7 @@ use super::prekeys::{Bundle, PrekeyStore};
 use super::request::{FriendRequest, SealedRequest};
 use super::session::Session;
 use super::state::StateDir;
-use super::wire::WireMessage;
+use super::wire::{Incoming, Payload, WireMessage};
 use super::x3dh::{X3dhHeader, initiator_secret, responder_secret};
 use crate::identity::{Identity, SessionId};
 use crate::limits::{MAX_PLAINTEXT_BYTES, REQUEST_BUNDLE_OPKS};
@@ -21,6 +21,10 @@ use crate::limits::{MAX_PLAINTEXT_BYTES, REQUEST_BUNDLE_OPKS};
 pub struct Account<'a> {
     identity: &'a Identity,
     state: StateDir,
+    /// Set by [`Account::at_least_once`]: this run's id.
+    run: Option<u64>,
+    /// Sessions this run decrypted on, to acknowledge.
+    touched: std::collections::BTreeSet<SessionId>,
 }
 
 /// A decrypted message and whether it started the session.
@@ -30,12 +34,156 @@ pub struct Decrypted {
     pub plaintext: Zeroizing<Vec<u8>>,
     /// This message came with an X3DH header and created (or replaced) the session.
     pub new_session: bool,
+    /// An earlier run decrypted this message but died before acknowledging its output.
+    pub redelivered: bool,
+}
+
+/// What one input line of `decrypt` turned out to be.
+#[derive(Debug)]
+pub enum Received {
+    Message(Decrypted),
+    /// A verified friend request (nothing is stored until it is accepted).
+    Request(Box<FriendRequest>),
+}
+
+/// One output line of `decrypt`, fields in a fixed order: `{"type": "message", "from", "text"}`
+/// (or `"data"`, base64, for a plaintext that is not UTF-8; `"new_session": true` when the
+/// message started the session; `"redelivered": true` when a killed earlier run had already
+/// decrypted it but may not have printed it), `{"type": "friend_request", "from", "name", "text",
+/// "timestamp"}`, or `{"type": "error", "line", "error", "message"}`; plus the `hash` and the
+/// `timestamp` (as `stored_at`) of a retrieved line.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Record {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub new_session: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub redelivered: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_at: Option<serde_json::Value>,
+}
+
+impl Record {
+    /// The record of a handled line.
+    pub fn received(received: &Received, incoming: &Incoming) -> Self {
+        use base64::Engine;
+        let mut r = match received {
+            Received::Message(d) => {
+                let (text, data) = match std::str::from_utf8(&d.plaintext) {
+                    Ok(t) => (Some(t.to_string()), None),
+                    Err(_) => {
+                        (None, Some(base64::engine::general_purpose::STANDARD.encode(d.plaintext.as_slice())))
+                    }
+                };
+                Record {
+                    kind: "message",
+                    from: Some(d.from.to_string()),
+                    text,
+                    data,
+                    new_session: d.new_session,
+                    redelivered: d.redelivered,
+                    ..Record::default()
+                }
+            }
+            Received::Request(q) => Record {
+                kind: "friend_request",
+                from: Some(q.from.to_string()),
+                name: Some(q.name.clone()),
+                text: Some(q.text.clone()),
+                timestamp: Some(q.timestamp),
+                ..Record::default()
+            },
+        };
+        r.hash = incoming.hash.clone();
+        r.stored_at = incoming.timestamp.clone();
+        r
+    }
+
+    /// The record of a line that could not be handled (`line` is 1-based).
+    pub fn failed(line: usize, err: &RatchetError, incoming: Option<&Incoming>) -> Self {
+        Record {
+            kind: "error",
+            line: Some(line),
+            error: Some(err.code()),
+            message: Some(err.to_string()),
+            hash: incoming.and_then(|i| i.hash.clone()),
+            stored_at: incoming.and_then(|i| i.timestamp.clone()),
+            ..Record::default()
+        }
+    }
 }
 
 impl<'a> Account<'a> {
+    /// Handles one input line of `decrypt`: decrypts a wire message, or opens a friend request.
+    pub fn receive(
+        &mut self,
+        incoming: &Incoming,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Received, RatchetError> {
+        match &incoming.payload {
+            Payload::Message(m) => self.decrypt(m, rng).map(Received::Message),
+            Payload::Request(r) => self.open_request(r).map(|q| Received::Request(Box::new(q))),
+        }
+    }
+
     /// Opens (and locks) the state directory of `identity`.
     pub fn open(identity: &'a Identity, dir: &std::path::Path) -> Result<Self, RatchetError> {
-        Ok(Self { identity, state: StateDir::open(dir)? })
+        Ok(Self { identity, state: StateDir::open(dir)?, run: None, touched: Default::default() })
+    }
+
+    /// At-least-once delivery for a stream of decryptions: each session keeps the key of the
+    /// last message this run decrypted until [`Account::acknowledge`], so a run killed between
+    /// committing a message and printing it is followed by one that decrypts it again
+    /// (`redelivered`). Without it, such a message is reported as a duplicate (at most once).
+    pub fn at_least_once(&mut self, rng: &mut impl CryptoRngCore) {
+        self.run = Some(rng.next_u64());
+    }
+
+    /// Declares every output of this run delivered: forgets the keys kept for redelivery.
+    pub fn acknowledge(&mut self) -> Result<(), RatchetError> {
+        for peer in std::mem::take(&mut self.touched) {
+            if let Some(mut session) = self.session(&peer)?
+                && session.acknowledge()
+            {
+                self.state.save_session(&session)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn session_decrypt(
+        &mut self,
+        session: &mut Session,
+        msg: &WireMessage,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(Zeroizing<Vec<u8>>, bool), RatchetError> {
+        match self.run {
+            Some(run) => {
+                let out = session.decrypt_unacked(msg, run, rng)?;
+                self.touched.insert(session.peer());
+                Ok(out)
+            }
+            None => session.decrypt(msg, rng).map(|p| (p, false)),
+        }
     }
 
     pub fn state(&self) -> &StateDir {
@@ -164,9 +312,9 @@ impl<'a> Account<'a> {
         let Some(x) = msg.x3dh else {
             let mut session =
                 existing.ok_or_else(|| RatchetError::NoSession { peer: msg.from.to_string() })?;
-            let plaintext = session.decrypt(msg, rng)?;
+            let (plaintext, redelivered) = self.session_decrypt(&mut session, msg, rng)?;
             self.state.save_session(&session)?;
-            return Ok(Decrypted { from: msg.from, plaintext, new_session: false });
+            return Ok(Decrypted { from: msg.from, plaintext, new_session: false, redelivered });
         };
         if x.ik != msg.from.x25519() {
             return Err(RatchetError::SenderMismatch(format!(
@@ -174,12 +322,13 @@ impl<'a> Account<'a> {
                 msg.from
             )));
         }
-        if let Some(mut session) = existing.filter(|s| s.remote_ek() == Some(&x.ek)) {
-            // A later message of the session this ephemeral key already made.
-            let plaintext = session.decrypt(msg, rng)?;
+        if let Some(mut session) = existing.filter(|s| s.remote_x3dh() == Some(&x)) {
+            // A later message of the session this very X3DH header already made (any change to
+            // the header, even of a prekey id, makes it a new handshake attempt, which fails).
+            let (plaintext, redelivered) = self.session_decrypt(&mut session, msg, rng)?;
             self.state.save_session(&session)?;
             self.delete_one_time(x.opk_id)?;
-            return Ok(Decrypted { from: msg.from, plaintext, new_session: false });
+            return Ok(Decrypted { from: msg.from, plaintext, new_session: false, redelivered });
         }
         let store = self.prekeys()?;
         let spk = store.signed(x.spk_id)?.clone();
@@ -190,13 +339,13 @@ impl<'a> Account<'a> {
         let ik = Zeroizing::new(self.identity.x25519_secret().to_bytes());
         let (root, chain) =
             responder_secret(&ik, spk.secret(), opk.as_ref().map(|o| o.secret()), &x.ik, &x.ek)?;
-        let mut session = Session::respond(self.identity.x25519_public(), x.ik, root, chain, spk, x.ek);
-        let plaintext = session.decrypt(msg, rng)?;
+        let mut session = Session::respond(self.identity.x25519_public(), x.ik, root, chain, spk, x);
+        let (plaintext, _) = self.session_decrypt(&mut session, msg, rng)?;
         // The session first, then the prekey: a kill in between leaves the one-time prekey,
         // which the next message of this session deletes (above); never a lost session.
         self.state.save_session(&session)?;
         self.delete_one_time(x.opk_id)?;
-        Ok(Decrypted { from: msg.from, plaintext, new_session: true })
+        Ok(Decrypted { from: msg.from, plaintext, new_session: true, redelivered: false })
     }
 
     fn delete_one_time(&mut self, id: Option<u32>) -> Result<(), RatchetError> {

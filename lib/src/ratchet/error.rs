@@ -3,7 +3,7 @@
 //! [`RatchetError::is_bad_input`].
 
 /// Why a ratchet operation failed. Nothing in the state changes when one of these is returned.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum RatchetError {
     #[error("duplicate message: message {index} of this chain was already decrypted")]
     DuplicateMessage { index: u32 },
@@ -93,5 +93,25 @@ impl RatchetError {
 
     pub(crate) fn malformed(what: impl std::fmt::Display) -> Self {
         Self::Malformed(what.to_string())
+    }
+}
+
+impl From<RatchetError> for crate::cli::CliError {
+    fn from(e: RatchetError) -> Self {
+        let hint = match &e {
+            RatchetError::NoSession { .. } => {
+                Some("a session starts with 'ratchet request' on one side and 'ratchet accept' on the other")
+            }
+            RatchetError::StateOwner { .. } => Some("each identity needs its own --state directory"),
+            RatchetError::CorruptState(_) => {
+                Some("the state directory was edited or damaged; restore it from a backup")
+            }
+            _ => None,
+        };
+        let err = if e.is_bad_input() { Self::usage(&e) } else { Self::failed(&e) };
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
     }
 }

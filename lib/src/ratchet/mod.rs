@@ -23,7 +23,7 @@ pub mod state;
 pub mod wire;
 pub mod x3dh;
 
-pub use account::{Account, Decrypted};
+pub use account::{Account, Decrypted, Received, Record};
 pub use error::RatchetError;
 pub use prekeys::{Bundle, PrekeyStore, VerifiedBundle};
 pub use request::{FriendRequest, SealedRequest};

@@ -266,6 +266,13 @@ impl SealedRequest {
     }
 }
 
+/// Serializes as the JSON line (fields in the spec's order).
+impl Serialize for SealedRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json().serialize(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

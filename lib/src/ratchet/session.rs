@@ -20,7 +20,9 @@ use super::keys::{ChainKey, MessageKey, RatchetKeyPair, RemoteRatchetKey, RootKe
 use super::wire::{Header, WireMessage};
 use super::x3dh::{AD_LEN, X3dhHeader, associated_data};
 use crate::identity::SessionId;
-use crate::limits::{MAX_FORGOTTEN_RECORDS, MAX_OLD_RECEIVING_CHAINS, MAX_SKIP, MAX_SKIPPED_KEYS};
+use crate::limits::{
+    MAX_FORGOTTEN_RECORDS, MAX_OLD_RECEIVING_CHAINS, MAX_SKIP, MAX_SKIPPED_KEYS, MAX_UNACKED_RUNS,
+};
 
 /// Version of the session file format.
 pub const SESSION_FORMAT: u32 = 1;
@@ -76,9 +78,23 @@ pub struct Session {
     forgotten: VecDeque<Forgotten>,
     /// The X3DH header our messages carry until the peer first replies (initiator only).
     pending_x3dh: Option<X3dhHeader>,
-    /// The peer's X3DH ephemeral key this session was made from (responder only).
+    /// The X3DH header this session was made from (responder only): later messages that carry
+    /// exactly this header belong to it.
     #[serde(default)]
-    remote_ek: Option<RemoteRatchetKey>,
+    remote_x3dh: Option<X3dhHeader>,
+    /// At-least-once delivery: per run that has not acknowledged its output, the key of the
+    /// last message it decrypted (see [`Session::decrypt_unacked`]), oldest first.
+    #[serde(default)]
+    unacked: VecDeque<Unacked>,
+}
+
+/// The key of a decrypted message whose output may not have reached the reader, with the run
+/// (one process) that decrypted it.
+#[derive(Clone, Serialize, Deserialize)]
+struct Unacked {
+    ratchet: RemoteRatchetKey,
+    key: MessageKey,
+    run: u64,
 }
 
 impl fmt::Debug for Session {
@@ -96,7 +112,10 @@ impl fmt::Debug for Session {
 
 /// What a decryption would change, computed before the AEAD is checked.
 struct Plan {
+    ratchet: RemoteRatchetKey,
     key: MessageKey,
+    /// The message is the unacknowledged one of an earlier run: decrypt it again.
+    redelivered: bool,
     take_skipped: Option<usize>,
     store: Vec<SkippedKey>,
     update: Update,
@@ -167,7 +186,8 @@ impl Session {
             skipped: VecDeque::new(),
             forgotten: VecDeque::new(),
             pending_x3dh: Some(x3dh),
-            remote_ek: None,
+            remote_x3dh: None,
+            unacked: VecDeque::new(),
         })
     }
 
@@ -179,7 +199,7 @@ impl Session {
         root: RootKey,
         chain: ChainKey,
         spk: RatchetKeyPair,
-        remote_ek: [u8; 32],
+        x3dh: X3dhHeader,
     ) -> Self {
         Self {
             format: SESSION_FORMAT,
@@ -193,7 +213,8 @@ impl Session {
             skipped: VecDeque::new(),
             forgotten: VecDeque::new(),
             pending_x3dh: None,
-            remote_ek: Some(RemoteRatchetKey::new(remote_ek)),
+            remote_x3dh: Some(x3dh),
+            unacked: VecDeque::new(),
         }
     }
 
@@ -207,9 +228,9 @@ impl Session {
         SessionId::from_x25519(self.remote_ik)
     }
 
-    /// The X3DH ephemeral key this (responder) session was made from.
-    pub fn remote_ek(&self) -> Option<&[u8; 32]> {
-        self.remote_ek.as_ref().map(RemoteRatchetKey::as_bytes)
+    /// The X3DH header this (responder) session was made from.
+    pub fn remote_x3dh(&self) -> Option<&X3dhHeader> {
+        self.remote_x3dh.as_ref()
     }
 
     /// Whether our messages still carry the X3DH header (the peer has not replied yet).
@@ -250,6 +271,37 @@ impl Session {
         msg: &WireMessage,
         rng: &mut impl CryptoRngCore,
     ) -> Result<Zeroizing<Vec<u8>>, RatchetError> {
+        self.decrypt_inner(msg, None, rng).map(|(p, _)| p)
+    }
+
+    /// Decrypts one message for at-least-once delivery by the run `run` (a random id of one
+    /// process): the message's key is kept until [`Session::acknowledge`], so that if the
+    /// process dies after committing but before its output was read, the next run decrypts the
+    /// same message again (returned with `true`: "redelivered"). Within one run, a second copy
+    /// is a duplicate as usual.
+    pub fn decrypt_unacked(
+        &mut self,
+        msg: &WireMessage,
+        run: u64,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(Zeroizing<Vec<u8>>, bool), RatchetError> {
+        self.decrypt_inner(msg, Some(run), rng)
+    }
+
+    /// Forgets the key kept for redelivery (the output was delivered). Returns whether there
+    /// was one (i.e. whether the session changed).
+    pub fn acknowledge(&mut self) -> bool {
+        let had = !self.unacked.is_empty();
+        self.unacked.clear();
+        had
+    }
+
+    fn decrypt_inner(
+        &mut self,
+        msg: &WireMessage,
+        run: Option<u64>,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(Zeroizing<Vec<u8>>, bool), RatchetError> {
         if msg.to != self.local() {
             return Err(RatchetError::WrongRecipient {
                 to: msg.to.to_string(),
@@ -263,10 +315,11 @@ impl Session {
                 self.peer()
             )));
         }
-        let plan = self.plan(&msg.header, rng)?;
+        let plan = self.plan(&msg.header, run, rng)?;
         let plaintext = plan.key.expand().open(&self.ad(), &msg.header.to_bytes(), &msg.ct)?;
-        self.apply(plan);
-        Ok(plaintext)
+        let redelivered = plan.redelivered;
+        self.apply(plan, run);
+        Ok((plaintext, redelivered))
     }
 
     fn lost(&self, ratchet: &RemoteRatchetKey, index: u32) -> RatchetError {
@@ -277,11 +330,37 @@ impl Session {
         }
     }
 
-    fn plan(&self, header: &Header, rng: &mut impl CryptoRngCore) -> Result<Plan, RatchetError> {
+    fn plan(
+        &self,
+        header: &Header,
+        run: Option<u64>,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Plan, RatchetError> {
         let (ratchet, n) = (header.ratchet, header.n);
+        if let Some(u) = self
+            .unacked
+            .iter()
+            .find(|u| u.ratchet == ratchet && u.key.index() == n && run.is_some_and(|r| r != u.run))
+        {
+            return Ok(Plan {
+                ratchet,
+                key: u.key.clone(),
+                redelivered: true,
+                take_skipped: None,
+                store: Vec::new(),
+                update: Update::None,
+            });
+        }
         if let Some(pos) = self.skipped.iter().position(|s| s.ratchet == ratchet && s.key.index() == n) {
             let key = self.skipped[pos].key.clone();
-            return Ok(Plan { key, take_skipped: Some(pos), store: Vec::new(), update: Update::None });
+            return Ok(Plan {
+                ratchet,
+                key,
+                redelivered: false,
+                take_skipped: Some(pos),
+                store: Vec::new(),
+                update: Update::None,
+            });
         }
         if let Some(idx) = self.receiving.iter().position(|c| c.ratchet == ratchet) {
             let chain = &self.receiving[idx].chain;
@@ -293,7 +372,9 @@ impl Session {
             let at = skip_to(chain, ratchet, n, &mut store)?;
             let next = at.next()?;
             return Ok(Plan {
+                ratchet,
                 key: at.message_key(),
+                redelivered: false,
                 take_skipped: None,
                 store,
                 update: Update::Chain { idx, chain: next },
@@ -318,7 +399,9 @@ impl Session {
         let at = skip_to(&recv, ratchet, n, &mut store)?;
         let next = at.next()?;
         Ok(Plan {
+            ratchet,
             key: at.message_key(),
+            redelivered: false,
             take_skipped: None,
             store,
             update: Update::Step(Box::new(Step {
@@ -331,7 +414,18 @@ impl Session {
         })
     }
 
-    fn apply(&mut self, plan: Plan) {
+    fn apply(&mut self, plan: Plan, run: Option<u64>) {
+        if let Some(run) = run {
+            // Our run's previous message was printed before this one was read: only the last
+            // one can be unread. A redelivered message moves from its old run to ours.
+            self.unacked.retain(|u| {
+                u.run != run && !(u.ratchet == plan.ratchet && u.key.index() == plan.key.index())
+            });
+            self.unacked.push_back(Unacked { ratchet: plan.ratchet, key: plan.key.clone(), run });
+            while self.unacked.len() > MAX_UNACKED_RUNS {
+                self.unacked.pop_front();
+            }
+        }
         if let Some(pos) = plan.take_skipped {
             self.skipped.remove(pos);
         }
@@ -408,6 +502,7 @@ impl Session {
         if s.receiving.len() > 1 + MAX_OLD_RECEIVING_CHAINS
             || s.skipped.len() > MAX_SKIPPED_KEYS
             || s.forgotten.len() > MAX_FORGOTTEN_RECORDS
+            || s.unacked.len() > MAX_UNACKED_RUNS
         {
             return Err(RatchetError::CorruptState(
                 "session holds more chains or keys than the limits".into(),
@@ -447,7 +542,7 @@ pub(crate) mod tests {
             root,
             ck,
             RatchetKeyPair::from_secret(spk_b),
-            public(&ek_a),
+            header,
         );
         (a, b)
     }
@@ -680,6 +775,26 @@ pub(crate) mod tests {
             }
         }
         assert_eq!(delivered.len() + lost, 1000);
+    }
+
+    #[test]
+    fn test_unacknowledged_message_is_redelivered_to_the_next_run_only() {
+        let (mut a, mut b) = pair();
+        let m0 = a.encrypt(b"zero").unwrap();
+        let m1 = a.encrypt(b"one").unwrap();
+        // Run 1 decrypts m0 and dies before acknowledging.
+        assert!(!b.decrypt_unacked(&m0, 1, &mut OsRng).unwrap().1);
+        // Within run 1 a second copy is a duplicate.
+        assert!(matches!(b.decrypt_unacked(&m0, 1, &mut OsRng), Err(RatchetError::DuplicateMessage { .. })));
+        // Run 2 gets it again, flagged; then a copy within run 2 is a duplicate.
+        let (p, again) = b.decrypt_unacked(&m0, 2, &mut OsRng).unwrap();
+        assert_eq!((p.as_slice(), again), (&b"zero"[..], true));
+        assert!(matches!(b.decrypt_unacked(&m0, 2, &mut OsRng), Err(RatchetError::DuplicateMessage { .. })));
+        assert!(b.decrypt_unacked(&m1, 2, &mut OsRng).is_ok());
+        assert!(b.acknowledge());
+        assert!(!b.acknowledge());
+        assert!(matches!(b.decrypt_unacked(&m1, 3, &mut OsRng), Err(RatchetError::DuplicateMessage { .. })));
+        assert!(matches!(dec(&mut b, &m0), Err(RatchetError::DuplicateMessage { .. })));
     }
 
     #[test]

@@ -219,6 +219,13 @@ impl Incoming {
     }
 }
 
+/// Serializes as the JSON line (fields in the spec's order).
+impl Serialize for WireMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json().serialize(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

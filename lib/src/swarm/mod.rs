@@ -6,8 +6,11 @@
 //! - [`rng`]: the deterministic random source of the assignment (mt19937_64 and oxen's
 //!   `uniform_distribution_portable`).
 //! - [`assignment`]: the assignment engine, a pure function of the join/leave history.
+//! - [`events`]: what one node must do when the map changes (`derive_swarm_events`).
+//! - [`lookup`]: `swarm-of`'s logic (a node list or a node's `get_swarm`).
 
 pub mod assignment;
+pub mod events;
 pub mod ids;
 pub mod lookup;
 pub mod mapping;

@@ -1,0 +1,8 @@
+complete -c retrieve -l identity -d 'The identity whose messages to fetch (written by `keygen -o`)' -r -F
+complete -c retrieve -l state -d 'Where to keep the last hashes seen (default: $XDG_DATA_HOME/snkit/retrieve)' -r -F
+complete -c retrieve -l nodes -d 'A node list file (`testnet up` writes DIR/nodes.json)' -r
+complete -c retrieve -l node -d 'Bootstrap the node list from this node (http://IP:PORT)' -r
+complete -c retrieve -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
+complete -c retrieve -l follow -d 'Keep polling and print messages as they arrive (ends on a closed stdout or a signal)'
+complete -c retrieve -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c retrieve -s V -l version -d 'Print version'

@@ -1,0 +1,8 @@
+complete -c send -l identity -d 'The sender\'s identity file (written by `keygen -o`)' -r -F
+complete -c send -l to -d 'The recipient\'s Session ID (66 hex characters, starting with 05)' -r
+complete -c send -l ttl -d 'How long the swarm keeps the message, in milliseconds (10 s to 14 days)' -r
+complete -c send -l nodes -d 'A node list file (`testnet up` writes DIR/nodes.json)' -r
+complete -c send -l node -d 'Bootstrap the node list from this node (http://IP:PORT)' -r
+complete -c send -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
+complete -c send -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c send -s V -l version -d 'Print version'

@@ -1,0 +1,261 @@
+//! Talking to other nodes: replication of client stores (batched per peer, several batches in
+//! flight), bulk pushes for handoff, sync requests and forwarded requests. Every request is signed
+//! with the node key (see `auth`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::auth;
+use super::keys::NodeKeys;
+use super::now_ms;
+use super::protocol::{self, Batch, PushReply, ReplicateReply, Stored, WireMessage};
+use crate::limits::{
+    NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_INFLIGHT_PER_PEER,
+};
+use crate::nodelist::NodeInfo;
+
+/// How a peer answered one replicated message (the per-member entry of a store reply).
+#[derive(Debug, Clone)]
+pub enum PeerOutcome {
+    Stored(Stored),
+    /// No answer within the timeout.
+    Timeout,
+    /// The peer answered with an error status.
+    Code(u16, String),
+    /// The peer answered 200 with a body we could not use.
+    BadPeerResponse,
+    /// The request could not be sent (connection refused, reset, ...).
+    QueryFailure,
+}
+
+/// Why a bulk push to a node failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("cannot reach {0}: {1}")]
+    Unreachable(String, String),
+    #[error("{0} answered {1}: {2}")]
+    Refused(String, u16, String),
+    #[error("{0} gave an unreadable answer")]
+    BadResponse(String),
+}
+
+struct Job {
+    msg: WireMessage,
+    reply: oneshot::Sender<PeerOutcome>,
+}
+
+#[derive(Clone)]
+struct PeerQueue {
+    url: String,
+    tx: mpsc::Sender<Job>,
+}
+
+/// The node's HTTP client to its peers.
+#[derive(Clone)]
+pub struct Peers {
+    http: reqwest::Client,
+    keys: Arc<NodeKeys>,
+    timeout: Duration,
+    queues: Arc<Mutex<HashMap<[u8; 32], PeerQueue>>>,
+}
+
+impl std::fmt::Debug for Peers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peers").finish_non_exhaustive()
+    }
+}
+
+impl Peers {
+    pub fn new(keys: Arc<NodeKeys>, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Self { http, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// POSTs a signed request to `url` + `path`.
+    pub async fn post_signed(
+        &self,
+        base_url: &str,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut req = self.http.post(format!("{base_url}{path}")).timeout(timeout);
+        for (name, value) in auth::sign_headers(&self.keys, path, now_ms(), &body) {
+            req = req.header(name, value);
+        }
+        req.header("content-type", "application/json").body(body).send().await
+    }
+
+    /// Replicates one message to each of `peers` concurrently; returns each peer's outcome
+    /// within the replication timeout.
+    pub async fn replicate(&self, peers: &[NodeInfo], msg: &WireMessage) -> Vec<([u8; 32], PeerOutcome)> {
+        let waits = peers.iter().map(|peer| {
+            let queue = self.queue_for(peer);
+            let job_msg = msg.clone();
+            let ed = peer.pubkey_ed25519;
+            let timeout = self.timeout;
+            async move {
+                let (tx, rx) = oneshot::channel();
+                let run = async {
+                    if queue.tx.send(Job { msg: job_msg, reply: tx }).await.is_err() {
+                        return PeerOutcome::QueryFailure;
+                    }
+                    rx.await.unwrap_or(PeerOutcome::QueryFailure)
+                };
+                let outcome = tokio::time::timeout(timeout, run).await.unwrap_or(PeerOutcome::Timeout);
+                (ed, outcome)
+            }
+        });
+        futures_util::future::join_all(waits).await
+    }
+
+    fn queue_for(&self, peer: &NodeInfo) -> PeerQueue {
+        let url = peer.url();
+        let mut queues = match self.queues.lock() {
+            Ok(q) => q,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(q) = queues.get(&peer.pubkey_ed25519)
+            && q.url == url
+            && !q.tx.is_closed()
+        {
+            return q.clone();
+        }
+        let (tx, rx) = mpsc::channel::<Job>(NODE_PUSH_BATCH_MAX_MESSAGES * 16);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..NODE_REPLICATION_INFLIGHT_PER_PEER {
+            tokio::spawn(replication_worker(self.clone(), url.clone(), rx.clone()));
+        }
+        let q = PeerQueue { url, tx };
+        queues.insert(peer.pubkey_ed25519, q.clone());
+        q
+    }
+
+    /// Pushes `messages` to `node` in batches (each batch all-or-nothing on the receiver).
+    pub async fn push(&self, node: &NodeInfo, messages: &[WireMessage]) -> Result<usize, PushError> {
+        let url = node.url();
+        let mut stored = 0;
+        for batch in batches(messages) {
+            let body = serde_json::to_vec(&Batch { messages: batch.to_vec() })
+                .map_err(|_| PushError::BadResponse(url.clone()))?;
+            let resp = self
+                .post_signed(&url, protocol::PATH_PUSH, body, self.timeout * 2)
+                .await
+                .map_err(|e| PushError::Unreachable(url.clone(), e.to_string()))?;
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await.map_err(|e| PushError::Unreachable(url.clone(), e.to_string()))?;
+            if status != 200 {
+                return Err(PushError::Refused(url.clone(), status, String::from_utf8_lossy(&bytes).into()));
+            }
+            let reply: PushReply =
+                serde_json::from_slice(&bytes).map_err(|_| PushError::BadResponse(url.clone()))?;
+            stored += reply.stored + reply.already;
+        }
+        Ok(stored)
+    }
+
+    /// Asks `node` to push us every record of our swarm.
+    pub async fn request_sync(&self, node: &NodeInfo) -> Result<(), PushError> {
+        let url = node.url();
+        let resp = self
+            .post_signed(&url, protocol::PATH_SYNC, b"{}".to_vec(), self.timeout)
+            .await
+            .map_err(|e| PushError::Unreachable(url.clone(), e.to_string()))?;
+        let status = resp.status().as_u16();
+        if status / 100 != 2 {
+            return Err(PushError::Refused(url, status, String::new()));
+        }
+        Ok(())
+    }
+}
+
+/// Splits messages into batches bounded in count and bytes.
+pub fn batches(messages: &[WireMessage]) -> Vec<&[WireMessage]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, m) in messages.iter().enumerate() {
+        let size = m.data.len() + 200;
+        if i > start
+            && (i - start >= NODE_PUSH_BATCH_MAX_MESSAGES || bytes + size > NODE_PUSH_BATCH_MAX_BYTES)
+        {
+            out.push(&messages[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < messages.len() {
+        out.push(&messages[start..]);
+    }
+    out
+}
+
+async fn replication_worker(peers: Peers, url: String, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let mut jobs = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            match rx.recv().await {
+                Some(job) => jobs.push(job),
+                None => return,
+            }
+            let mut bytes = jobs[0].msg.data.len();
+            while jobs.len() < NODE_PUSH_BATCH_MAX_MESSAGES && bytes < NODE_PUSH_BATCH_MAX_BYTES {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        bytes += job.msg.data.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        // Jobs whose caller already gave up (timeout) are not sent.
+        jobs.retain(|j| !j.reply.is_closed());
+        if jobs.is_empty() {
+            continue;
+        }
+        let outcomes = send_batch(&peers, &url, &jobs).await;
+        for (job, outcome) in jobs.into_iter().zip(outcomes) {
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+async fn send_batch(peers: &Peers, url: &str, jobs: &[Job]) -> Vec<PeerOutcome> {
+    let all = |o: PeerOutcome| vec![o; jobs.len()];
+    let batch = Batch { messages: jobs.iter().map(|j| j.msg.clone()).collect() };
+    let Ok(body) = serde_json::to_vec(&batch) else {
+        return all(PeerOutcome::QueryFailure);
+    };
+    let resp = match peers.post_signed(url, protocol::PATH_REPLICATE, body, peers.timeout).await {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => return all(PeerOutcome::Timeout),
+        Err(_) => return all(PeerOutcome::QueryFailure),
+    };
+    let status = resp.status().as_u16();
+    let Ok(bytes) = resp.bytes().await else {
+        return all(PeerOutcome::QueryFailure);
+    };
+    if status != 200 {
+        let reason: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+        return all(PeerOutcome::Code(status, reason));
+    }
+    match serde_json::from_slice::<ReplicateReply>(&bytes) {
+        Ok(reply) if reply.results.len() == jobs.len() => {
+            reply.results.into_iter().map(PeerOutcome::Stored).collect()
+        }
+        _ => all(PeerOutcome::BadPeerResponse),
+    }
+}
