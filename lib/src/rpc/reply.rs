@@ -34,6 +34,24 @@ pub struct SwarmMember {
     pub port: u16,
 }
 
+impl From<&crate::nodelist::NodeInfo> for SwarmMember {
+    fn from(n: &crate::nodelist::NodeInfo) -> Self {
+        Self {
+            pubkey_ed25519: n.pubkey_ed25519,
+            pubkey_x25519: n.pubkey_x25519,
+            ip: n.public_ip.clone(),
+            port: n.storage_port,
+        }
+    }
+}
+
+impl SwarmMember {
+    /// The members of a node-list swarm (`NodeList::swarm_of` / `members`).
+    pub fn from_nodes(nodes: &[crate::nodelist::NodeInfo]) -> Vec<SwarmMember> {
+        nodes.iter().map(SwarmMember::from).collect()
+    }
+}
+
 const BASE32Z: &[u8; 32] = b"ybndrfg8ejkmcpqxot1uwisza345h769";
 
 /// z-base-32 (as oxenc encodes it: 5 bits at a time from the most significant, last group
@@ -72,10 +90,10 @@ fn member_json(m: &SwarmMember) -> Value {
     })
 }
 
-/// `get_swarm` reply: `{"snodes": [...], "swarm": hex id, "t", "hf"}`.
+/// `get_swarm` reply: `{"snodes": [...], "swarm": 16 hex digits, "t", "hf"}`.
 pub fn get_swarm_reply(swarm_id: u64, members: &[SwarmMember], now_ms: u64) -> Value {
     let snodes: Vec<Value> = members.iter().map(member_json).collect();
-    with_t_hf(json!({ "snodes": snodes, "swarm": format!("{swarm_id:x}") }), now_ms)
+    with_t_hf(json!({ "snodes": snodes, "swarm": crate::swarm::swarm_id_hex(swarm_id) }), now_ms)
 }
 
 /// The 421 for a request whose pubkey belongs to another swarm: the body is that swarm's

@@ -572,3 +572,22 @@ proptest! {
         prop_assert_eq!(base32z(&bytes).len(), (bytes.len() * 8).div_ceil(5));
     }
 }
+
+#[test]
+fn test_swarm_member_from_node_info() {
+    let m = member(5);
+    let n = crate::nodelist::NodeInfo {
+        pubkey_ed25519: m.pubkey_ed25519,
+        pubkey_x25519: m.pubkey_x25519,
+        public_ip: m.ip.clone(),
+        storage_port: m.port,
+        swarm_id: 7,
+    };
+    assert_eq!(SwarmMember::from_nodes(std::slice::from_ref(&n)), vec![m]);
+    // The nodelist's own get_swarm parser reads what we build.
+    let body = get_swarm_reply(7, &SwarmMember::from_nodes(&[n.clone()]), NOW);
+    let parsed = crate::nodelist::parse_get_swarm_reply(&body).unwrap();
+    assert_eq!(parsed.swarm_id, 7);
+    assert_eq!(parsed.nodes[0].pubkey_ed25519, n.pubkey_ed25519);
+    assert_eq!(parsed.nodes[0].storage_port, n.storage_port);
+}
