@@ -22,12 +22,22 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/snkit-demo.XXXXXX")
 NET="$WORK/net"
 cleanup() {
   "$BIN/testnet" down --dir "$NET" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  # Belt and braces: anything still running from this demo's directory is killed by its pid.
+  local p cmd
+  for p in /proc/[0-9]*; do
+    cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    if [[ $cmd == *"$WORK"* ]]; then kill -9 "${p#/proc/}" 2>/dev/null || true; fi
+  done
+  rm -rf "$WORK" 2>/dev/null || { sleep 0.2; rm -rf "$WORK" 2>/dev/null || true; }
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+  step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+  step() { printf '\n== %s\n' "$*"; }
+fi
 field() { sed -n "s/.*\"$1\" *: *\"\([^\"]*\)\".*/\1/p" "$2"; }
 
 step "1. start a testnet of $NODES service nodes on loopback ($NET)"

@@ -345,6 +345,13 @@ mod tests {
     }
 
     #[test]
+    fn test_debug_never_shows_the_seed() {
+        let d = decode(PHRASE, None).unwrap();
+        let shown = format!("{d:?}");
+        assert!(!shown.contains("000102") && !shown.contains("[0, 1, 2"), "{shown}");
+    }
+
+    #[test]
     fn test_format_parse_and_names() {
         assert_eq!(Format::parse("Session").unwrap(), Format::Session);
         assert_eq!(Format::parse("bip39").unwrap(), Format::Bip39);

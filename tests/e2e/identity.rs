@@ -263,6 +263,16 @@ fn mnemonic_errors_name_the_word() {
 }
 
 #[test]
+fn swapped_inputs_get_a_hint() {
+    let out = run(keygen(), &["--seed", "-"], VECTORS[0].1);
+    assert_bad_input("keygen", &out, "phrase instead of seed");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hint: a recovery phrase?"));
+    let out = run(mnemonic(), &["decode"], VECTORS[0].0);
+    assert_bad_input("mnemonic", &out, "seed instead of phrase");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mnemonic encode"));
+}
+
+#[test]
 fn closed_stdout_is_a_quiet_exit() {
     use assert_cmd::cargo::cargo_bin;
     let keygen_bin = cargo_bin!("keygen");

@@ -1,51 +1,374 @@
-//! End-to-end tests of the network: real `snode` processes on loopback (via `testnet`).
+//! End-to-end tests of the network (issue 4 "done when"): real `snode` processes on loopback,
+//! started by `testnet`. Two 20-node testnets carry most assertions (so CI pays for few
+//! start-ups); a small one checks proof of work.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
+use snkit::identity::Identity;
+use snkit::nodelist::NodeList;
+use snkit::pubkey::Pubkey;
 
-use crate::common::{Testnet, eventually, now_ms, rpc};
+use crate::common::{Testnet, eventually, now_ms, post_raw, rpc};
 
-/// A random account pubkey (05 + 32 random bytes).
+/// Namespace used for test messages: a public inbox whose retrieve needs no signature.
+const NS: i16 = -10;
+const LONG_TTL: u64 = 3_600_000;
+const CONVERGE: Duration = Duration::from_secs(60);
+
+/// A message the network acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Msg {
+    pk: String,
+    hash: String,
+}
+
 fn random_pubkey() -> String {
     format!("05{}", hex::encode(rand::random::<[u8; 32]>()))
 }
 
-fn store_params(pk: &str, data: &[u8], ttl: u64) -> Value {
-    json!({"pubkey": pk, "timestamp": now_ms(), "ttl": ttl, "data": STANDARD.encode(data)})
+fn node_list(tn: &Testnet) -> NodeList {
+    NodeList::load(tn.nodes_json().to_str().unwrap()).expect("nodes.json")
 }
 
-fn hashes(body: &Value) -> Vec<String> {
-    body["messages"]
-        .as_array()
-        .map(|a| a.iter().map(|m| m["hash"].as_str().unwrap().to_string()).collect())
-        .unwrap_or_default()
+/// The swarm of `pk` in the testnet's current node list: (id, member ed25519 hex keys).
+fn swarm_of(tn: &Testnet, pk: &str) -> (u64, Vec<String>) {
+    let (id, members) = node_list(tn).swarm_of(&Pubkey::parse(pk).unwrap()).expect("a swarm");
+    (id, members.iter().map(|n| hex::encode(n.pubkey_ed25519)).collect())
+}
+
+fn store_params(pk: &str, data: &[u8], ttl: u64) -> Value {
+    json!({"pubkey": pk, "timestamp": now_ms(), "ttl": ttl, "data": STANDARD.encode(data), "namespace": NS})
+}
+
+/// Stores `data` for `pk` through a member of its swarm; panics unless acknowledged.
+fn store_ok(tn: &Testnet, pk: &str, data: &[u8], ttl: u64) -> Msg {
+    let (_, members) = swarm_of(tn, pk);
+    let entry = tn.index_of(&members[rand::random::<usize>() % members.len()]).unwrap();
+    let (status, reply) = rpc(&tn.url(entry), "store", store_params(pk, data, ttl));
+    assert_eq!(status, 200, "store to node {entry}: {reply}");
+    Msg { pk: pk.to_string(), hash: reply["hash"].as_str().unwrap().to_string() }
+}
+
+/// Every hash node `url` returns for `pk` (following `more`); None if the node refused.
+fn retrieve_all(url: &str, pk: &str) -> Option<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let mut last = String::new();
+    loop {
+        let (status, body) = rpc(url, "retrieve", json!({"pubkey": pk, "namespace": NS, "last_hash": last}));
+        if status != 200 {
+            return None;
+        }
+        let msgs = body["messages"].as_array().unwrap();
+        for m in msgs {
+            last = m["hash"].as_str().unwrap().to_string();
+            out.insert(last.clone());
+        }
+        if !body["more"].as_bool().unwrap_or(false) || msgs.is_empty() {
+            return Some(out);
+        }
+    }
+}
+
+fn by_pubkey(msgs: &[Msg]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for msg in msgs {
+        m.entry(msg.pk.clone()).or_default().insert(msg.hash.clone());
+    }
+    m
+}
+
+/// Every running node holds exactly the records of its swarm: it returns every message of every
+/// pubkey of its swarm, and its message count is the number of those messages.
+fn check_exact(tn: &Testnet, msgs: &[Msg]) -> Result<(), String> {
+    let list = node_list(tn);
+    let expected = by_pubkey(msgs);
+    let status = tn.status();
+    for node in status["nodes"].as_array().unwrap() {
+        if node["state"] != "running" {
+            continue;
+        }
+        let i = node["index"].as_u64().unwrap() as usize;
+        let ed = node["pubkey_ed25519"].as_str().unwrap();
+        let mut mine = 0u64;
+        for (pk, hashes) in &expected {
+            let (_, members) = list.swarm_of(&Pubkey::parse(pk).unwrap()).unwrap();
+            if !members.iter().any(|n| hex::encode(n.pubkey_ed25519) == ed) {
+                continue;
+            }
+            mine += hashes.len() as u64;
+            let got = retrieve_all(&tn.url(i), pk).ok_or(format!("node {i} refused to serve {pk}"))?;
+            if &got != hashes {
+                return Err(format!("node {i} has {} of {} messages of {pk}", got.len(), hashes.len()));
+            }
+        }
+        if node["messages"].as_u64() != Some(mine) {
+            return Err(format!("node {i} holds {} records, its swarm has {mine}", node["messages"]));
+        }
+    }
+    Ok(())
+}
+
+fn assert_exact(tn: &Testnet, msgs: &[Msg], when: &str) {
+    let mut last = String::new();
+    let ok = eventually(CONVERGE, || match check_exact(tn, msgs) {
+        Ok(()) => true,
+        Err(e) => {
+            last = e;
+            false
+        }
+    });
+    assert!(ok, "{when}: nodes do not hold exactly their swarm's records: {last}");
+}
+
+fn total_messages(tn: &Testnet) -> u64 {
+    tn.status()["nodes"].as_array().unwrap().iter().filter_map(|n| n["messages"].as_u64()).sum()
+}
+
+fn swarm_count(tn: &Testnet) -> usize {
+    node_list(tn).swarm_ids().len()
 }
 
 #[test]
-fn small_testnet_stores_and_replicates_to_its_swarm() {
-    let tn = Testnet::up(3);
-    let urls = tn.urls();
-    let (status, info) = rpc(&urls[0], "info", json!({}));
-    assert_eq!(status, 200, "{info}");
-    assert_eq!(info["version"][0], 2);
+fn twenty_nodes_store_retrieve_misdirect_refuse_and_expire() {
+    let tn = Testnet::up(20);
+    assert!(swarm_count(&tn) >= 2, "20 nodes form several swarms");
 
+    // Short-lived messages first: they must be gone by the end of the test.
+    let short: Vec<Msg> =
+        (0..3).map(|i| store_ok(&tn, &random_pubkey(), format!("brief {i}").as_bytes(), 10_000)).collect();
+    let started = std::time::Instant::now();
+
+    // A message stored on one node is retrievable from every member of its swarm.
     let pk = random_pubkey();
-    let (status, reply) = rpc(&urls[0], "store", store_params(&pk, b"hello", 60_000));
-    assert_eq!(status, 200, "{reply}");
-    let hash = reply["hash"].as_str().unwrap().to_string();
-    assert_eq!(reply["swarm"].as_object().unwrap().len(), 3, "{reply}");
-    for url in &urls {
-        let (status, got) = rpc(url, "retrieve", json!({"pubkey": pk, "namespace": 0}));
-        // namespace 0 needs a signature to retrieve: the live network answers 401.
-        assert_eq!(status, 401, "{got}");
-        assert!(eventually(Duration::from_secs(5), || {
-            let st = tn.status();
-            st["nodes"].as_array().unwrap().iter().all(|n| n["messages"] == json!(1))
-        }));
-        let _ = &hash;
+    let msg = store_ok(&tn, &pk, b"hello swarm", LONG_TTL);
+    let (_, members) = swarm_of(&tn, &pk);
+    for ed in &members {
+        let url = tn.url(tn.index_of(ed).unwrap());
+        let got = retrieve_all(&url, &pk).expect("member serves its pubkey");
+        assert!(got.contains(&msg.hash), "member {ed} lacks the message");
     }
-    let _ = hashes(&json!({}));
+    // Stored twice: kept once, `already`.
+    let (status, again) =
+        rpc(&tn.url(tn.index_of(&members[0]).unwrap()), "store", store_params(&pk, b"hello swarm", LONG_TTL));
+    assert_eq!(status, 200);
+    assert!(again["swarm"].as_object().unwrap().values().all(|m| m["already"] == json!(true)), "{again}");
+
+    // A node outside the swarm answers 421 with the right swarm.
+    let (right_id, _) = swarm_of(&tn, &pk);
+    let outsider =
+        node_list(&tn).iter().find(|n| !members.contains(&hex::encode(n.pubkey_ed25519))).unwrap().url();
+    for (method, params) in [
+        ("store", store_params(&pk, b"misdirected", LONG_TTL)),
+        ("retrieve", json!({"pubkey": pk, "namespace": NS})),
+    ] {
+        let (status, body) = rpc(&outsider, method, params);
+        assert_eq!(status, 421, "{method}: {body}");
+        assert_eq!(body["swarm"], json!(format!("{right_id:x}")), "{body}");
+        let snodes: BTreeSet<String> = body["snodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["pubkey_ed25519"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(snodes, members.iter().cloned().collect::<BTreeSet<_>>());
+    }
+
+    // Malformed, oversized and badly signed requests get the live statuses and change nothing.
+    let before = total_messages(&tn);
+    let url = tn.url(tn.index_of(&members[0]).unwrap());
+    let bad_sig = STANDARD.encode([7u8; 64]);
+    let id = Identity::generate();
+    let owner = id.session_id().to_string();
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("not JSON", b"{not json".to_vec(), 400),
+        ("no method", br#"{"params":{}}"#.to_vec(), 400),
+        ("unknown method", br#"{"method":"nope","params":{}}"#.to_vec(), 400),
+        ("bad pubkey", json!({"method":"store","params":{"pubkey":"05zz","timestamp":now_ms(),"ttl":60000,"data":"aGk="}}).to_string().into_bytes(), 400),
+        ("oversized data", json!({"method":"store","params":{"pubkey":pk,"timestamp":now_ms(),"ttl":60000,"namespace":NS,
+            "data":STANDARD.encode(vec![1u8; 76_801])}}).to_string().into_bytes(), 400),
+        ("ttl too short", json!({"method":"store","params":{"pubkey":pk,"timestamp":now_ms(),"ttl":5000,"namespace":NS,"data":"aGk="}}).to_string().into_bytes(), 403),
+        ("from the future", json!({"method":"store","params":{"pubkey":pk,"timestamp":now_ms()+3_600_000,"ttl":60000,"namespace":NS,"data":"aGk="}}).to_string().into_bytes(), 406),
+        ("unsigned private namespace", json!({"method":"store","params":{"pubkey":owner,"timestamp":now_ms(),"ttl":60000,"namespace":1,"data":"aGk="}}).to_string().into_bytes(), 401),
+        ("bad store signature", json!({"method":"store","params":{"pubkey":owner,"timestamp":now_ms(),"ttl":60000,"namespace":1,"data":"aGk=",
+            "signature":bad_sig,"pubkey_ed25519":hex::encode(id.ed25519_public())}}).to_string().into_bytes(), 401),
+        ("bad retrieve signature", json!({"method":"retrieve","params":{"pubkey":owner,"namespace":0,"timestamp":now_ms(),
+            "signature":bad_sig,"pubkey_ed25519":hex::encode(id.ed25519_public())}}).to_string().into_bytes(), 401),
+        ("unsigned delete", json!({"method":"delete","params":{"pubkey":pk,"messages":[msg.hash]}}).to_string().into_bytes(), 401),
+    ];
+    for (what, body, want) in cases {
+        // The owner's pubkey may live in another swarm: ask one of its members.
+        let target = if String::from_utf8_lossy(&body).contains(&owner) {
+            let (_, m) = swarm_of(&tn, &owner);
+            tn.url(tn.index_of(&m[0]).unwrap())
+        } else {
+            url.clone()
+        };
+        let (status, reply) = post_raw(&target, "/storage_rpc/v1", &body);
+        assert_eq!(status, want, "{what}: {reply}");
+    }
+    let (status, _) = post_raw(&url, "/storage_rpc/v1", &vec![b' '; 11 * 1024 * 1024]);
+    assert_eq!(status, 413, "a body over the 10 MiB cap");
+    // Node-to-node endpoints refuse unsigned requests.
+    let (status, _) = post_raw(&url, "/snode/v1/replicate", br#"{"messages":[]}"#);
+    assert_eq!(status, 401);
+    assert_eq!(total_messages(&tn), before, "refused requests changed nothing");
+    assert!(retrieve_all(&url, &pk).unwrap().contains(&msg.hash), "the unsigned delete deleted nothing");
+
+    // Expired messages are gone (TTL 10 s; the sweeper runs every second).
+    std::thread::sleep(Duration::from_secs(11).saturating_sub(started.elapsed()));
+    for m in &short {
+        let (_, members) = swarm_of(&tn, &m.pk);
+        for ed in &members {
+            let url = tn.url(tn.index_of(ed).unwrap());
+            assert!(eventually(Duration::from_secs(5), || retrieve_all(&url, &m.pk).unwrap().is_empty()));
+        }
+    }
+    assert!(eventually(Duration::from_secs(5), || total_messages(&tn) == before - 3 * 7
+        || total_messages(&tn) < before));
+    let exact: Vec<Msg> = vec![msg];
+    assert_exact(&tn, &exact, "after expiry");
+}
+
+#[test]
+fn twenty_nodes_survive_kills_and_swarm_changes_without_loss() {
+    let tn = Testnet::up(20);
+    let mut msgs: Vec<Msg> =
+        (0..60).map(|i| store_ok(&tn, &random_pubkey(), format!("m{i}").as_bytes(), LONG_TTL)).collect();
+
+    // Kill -9 two members of a swarm during a stream of stores to that swarm.
+    let list = node_list(&tn);
+    let target_swarm = list.swarm_ids()[0];
+    let members: Vec<String> =
+        list.members(target_swarm).iter().map(|n| hex::encode(n.pubkey_ed25519)).collect();
+    let member_urls: Vec<String> = members.iter().map(|ed| tn.url(tn.index_of(ed).unwrap())).collect();
+    let pubkeys: Vec<String> = std::iter::repeat_with(random_pubkey)
+        .filter(|pk| list.swarm_of(&Pubkey::parse(pk).unwrap()).unwrap().0 == target_swarm)
+        .take(10)
+        .collect();
+    let acked = Arc::new(Mutex::new(Vec::<Msg>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let streamers: Vec<_> = (0..4)
+        .map(|t| {
+            let (acked, stop, urls, pubkeys) = (acked.clone(), stop.clone(), member_urls.clone(), pubkeys.clone());
+            std::thread::spawn(move || {
+                let mut n = 0usize;
+                while !stop.load(Ordering::Relaxed) {
+                    let pk = &pubkeys[n % pubkeys.len()];
+                    let url = &urls[(n + t) % urls.len()];
+                    let body = json!({"method": "store", "params": store_params(pk, format!("stream {t} {n}").as_bytes(), LONG_TTL)});
+                    let resp = ureq::post(&format!("{url}/storage_rpc/v1"))
+                        .timeout(Duration::from_secs(10))
+                        .send_string(&body.to_string());
+                    if let Ok(r) = resp {
+                        let v: Value = r.into_json().unwrap();
+                        acked.lock().unwrap().push(Msg { pk: pk.clone(), hash: v["hash"].as_str().unwrap().to_string() });
+                    }
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    // Let the stream run before, between and after the kills (debug builds are slow: a
+    // replicated store can take a few hundred ms on a loaded machine).
+    let acked_before = || acked.lock().unwrap().len();
+    assert!(eventually(Duration::from_secs(30), || acked_before() >= 10), "the stream is being acknowledged");
+    let killed: Vec<usize> = members[..2].iter().map(|ed| tn.index_of(ed).unwrap()).collect();
+    for &k in &killed {
+        tn.kill(k);
+        let n = acked_before();
+        assert!(eventually(Duration::from_secs(30), || acked_before() >= n + 5), "stores go on after a kill");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for s in streamers {
+        s.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 20, "the stream was acknowledged ({} stores)", acked.len());
+    let expected = by_pubkey(&acked);
+    for (ed, url) in members.iter().zip(&member_urls).skip(2) {
+        for (pk, hashes) in &expected {
+            let got = retrieve_all(url, pk).unwrap();
+            assert!(
+                got.is_superset(hashes),
+                "survivor {ed} lacks {} acknowledged messages",
+                hashes.difference(&got).count()
+            );
+        }
+    }
+    for &k in &killed {
+        tn.start(k);
+    }
+    for &k in &killed {
+        let url = tn.url(k);
+        let ok = eventually(CONVERGE, || {
+            expected.iter().all(|(pk, hashes)| retrieve_all(&url, pk).is_some_and(|g| g.is_superset(hashes)))
+        });
+        assert!(ok, "restarted node {k} caught up with every acknowledged message");
+    }
+    msgs.extend(acked);
+    assert_exact(&tn, &msgs, "after the kills");
+
+    // Add nodes until a new swarm forms: no message lost, each node holds exactly its swarm's.
+    let swarms = swarm_count(&tn);
+    let mut added = 0;
+    while swarm_count(&tn) == swarms {
+        assert!(added < 10, "a new swarm formed after adding nodes");
+        tn.add(1);
+        added += 1;
+    }
+    assert_exact(&tn, &msgs, "after a new swarm formed");
+
+    // Remove nodes (deregister + stop) until a swarm dissolves.
+    let swarms = swarm_count(&tn);
+    let mut removed = 0;
+    while swarm_count(&tn) == swarms {
+        assert!(removed < 16, "a swarm dissolved after removing nodes");
+        let list = node_list(&tn);
+        let smallest = list.swarm_ids().into_iter().min_by_key(|id| list.members(*id).len()).unwrap();
+        let victim = hex::encode(list.members(smallest)[0].pubkey_ed25519);
+        tn.stop(tn.index_of(&victim).unwrap());
+        removed += 1;
+    }
+    assert_exact(&tn, &msgs, "after a swarm dissolved");
+}
+
+#[test]
+fn stores_without_enough_work_get_432_and_change_nothing() {
+    let difficulty = 5;
+    let tn = Testnet::up_with_pow(5, difficulty);
+    let nodes: Value = serde_json::from_str(&std::fs::read_to_string(tn.nodes_json()).unwrap()).unwrap();
+    assert_eq!(nodes["pow_difficulty"], json!(difficulty));
+    let url = tn.url(0);
+    let pk = random_pubkey();
+    let ts = now_ms();
+    let data = STANDARD.encode(b"worked for");
+    let params = json!({"pubkey": pk, "timestamp": ts, "ttl": 60_000, "data": data, "namespace": NS});
+    let (status, body) = rpc(&url, "store", params.clone());
+    assert_eq!((status, body), (432, json!({"difficulty": difficulty})));
+    let mut wrong = params.clone();
+    wrong["nonce"] = json!("AAAAAAAAAAA=");
+    let env = snkit::envelope::Envelope {
+        pubkey: pk.clone(),
+        timestamp: ts,
+        ttl: 60_000,
+        data: data.clone(),
+        nonce: None,
+    };
+    let nonce = snkit::pow::solve(&env, difficulty, 1, &|_| {}).unwrap();
+    if nonce != [0u8; 8] {
+        let (status, _) = rpc(&url, "store", wrong);
+        assert_eq!(status, 432);
+    }
+    assert_eq!(total_messages(&tn), 0, "refused stores changed nothing");
+    let mut good = params;
+    good["nonce"] = json!(snkit::envelope::encode_nonce(&nonce));
+    let (status, body) = rpc(&url, "store", good);
+    assert_eq!(status, 200, "{body}");
+    assert!(retrieve_all(&url, &pk).unwrap().contains(body["hash"].as_str().unwrap()));
 }

@@ -93,6 +93,15 @@ fn run(args: Args) -> Result<(), CliError> {
 }
 
 fn from_text(text: &str) -> Result<Identity, CliError> {
-    let seed = parse_seed_text(text).map_err(CliError::usage)?;
+    let seed = parse_seed_text(text).map_err(|e| {
+        let looks_like_words = text.split_whitespace().count() > 1
+            && text.split_whitespace().all(|w| w.chars().all(char::is_alphabetic));
+        let err = CliError::usage(e);
+        if looks_like_words {
+            err.hint("a recovery phrase? restore with: mnemonic decode | keygen --seed -")
+        } else {
+            err
+        }
+    })?;
     Identity::from_seed(&seed).map_err(CliError::usage)
 }

@@ -117,7 +117,13 @@ fn decode(input: Option<&str>, format: Option<Format>) -> Result<(), CliError> {
     } else {
         (text, format)
     };
-    let decoded = mnemonic::decode(&phrase, format).map_err(decode_error)?;
+    let decoded = mnemonic::decode(&phrase, format).map_err(|e| {
+        if mnemonic::parse_seed_hex(&phrase).is_ok() {
+            CliError::usage(e).hint("this is a seed, not a phrase: use 'mnemonic encode'")
+        } else {
+            decode_error(e)
+        }
+    })?;
     if !decoded.checksum_verified {
         eprintln!(
             "{}: warning: {}-word Session phrase without its checksum word: a mistyped word cannot be detected",
