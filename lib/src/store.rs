@@ -297,6 +297,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 
 fn open_writer(path: &Path) -> Res<Connection> {
     let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+    create_private(path).map_err(|e| {
+        open_err(rusqlite::Error::InvalidParameterName(format!("cannot create {}: {e}", path.display())))
+    })?;
     let conn = Connection::open(path).map_err(open_err)?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(open_err)?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -323,6 +326,13 @@ fn open_writer(path: &Path) -> Res<Connection> {
     }
     // Later versions migrate here, one step per version, each in its own transaction.
     Ok(conn)
+}
+
+/// Creates the database file 0600 if it does not exist (SQLite gives its -wal and -shm files the
+/// same mode): messages are only readable by the node.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map(drop)
 }
 
 /// The connection that checkpoints the WAL into the database file, off the writer's path.

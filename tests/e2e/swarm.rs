@@ -248,6 +248,8 @@ fn swarm_of_unreachable_node_fails_with_exit_1() {
     // Port 1 on loopback: nothing listens there.
     let line = fails(swarm_of().args([&at(1), "--node", "http://127.0.0.1:1"]), 1);
     assert!(line.contains("cannot reach http://127.0.0.1:1/storage_rpc/v1"), "{line}");
+    let line = fails(swarm_of().args([&at(1), "--nodes", "http://127.0.0.1:1/nodes.json"]), 1);
+    assert!(line.contains("cannot reach http://127.0.0.1:1/nodes.json"), "{line}");
 }
 
 #[test]
@@ -297,9 +299,33 @@ fn swarm_of_node_agrees_with_the_node_list_on_a_testnet() {
         }
     }
 
+    // --nodes also takes the registry (file or URL) or the served nodes.json URL: same answers.
+    let registry_url = tn.registry_url();
+    let served_nodes = registry_url.replace("/registry.json", "/nodes.json");
+    let registry_file = tn.dir().join("registry.json");
+    for source in [registry_url.clone(), served_nodes, registry_file.display().to_string()] {
+        let out = swarm_of().arg("--nodes").arg(&source).write_stdin(input.clone()).output().unwrap();
+        assert!(out.status.success(), "{source}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(json_lines(&out.stdout), json_lines(&local.stdout), "{source}");
+    }
+
     // The registry the testnet serves replays to exactly the published list.
     let registry = Registry::fetch(&tn.registry_url()).unwrap();
     assert_eq!(registry.node_list(), list);
     // So does a node's get_service_nodes answer.
     assert_eq!(NodeList::fetch_from_node(&tn.url(3)).unwrap(), list);
+}
+
+#[test]
+fn swarm_of_reads_keygen_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = write(dir.path(), "nodes.json", &spec_nodes());
+    let identity = cargo_bin_cmd!("keygen").output().unwrap();
+    assert!(identity.status.success());
+    let id: Value = serde_json::from_slice(&identity.stdout).unwrap();
+    let out = swarm_of().arg("--nodes").arg(&nodes).write_stdin(identity.stdout).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["pubkey"], id["session_id"]);
 }

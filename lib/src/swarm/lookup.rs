@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::nodelist::{self, NodeInfo, NodeList, NodeListError};
 use crate::pubkey::{Pubkey, PubkeyError};
+use crate::registry::{REGISTRY_FORMAT, Registry, RegistryError};
 use crate::swarm::swarm_id_hex;
 
 /// Environment variable naming the default node list file.
@@ -26,6 +27,8 @@ pub enum LookupError {
     NoSwarmAtNode { url: String, pubkey: String },
     #[error(transparent)]
     Node(#[from] NodeListError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 impl LookupError {
@@ -34,6 +37,7 @@ impl LookupError {
         match self {
             Self::NoSwarmAtNode { .. } => true,
             Self::Node(e) => e.is_network(),
+            Self::Registry(e) => e.is_network(),
             _ => false,
         }
     }
@@ -116,6 +120,22 @@ impl Lookup {
     }
 }
 
+/// Reads a node list from a file, stdin (`-`) or an `http://` URL (GET; e.g. the testnet
+/// registry's `/nodes.json`). A registry document (docs/registry.md) is accepted too and replayed
+/// to its node list.
+pub fn load_node_list(source: &str) -> Result<NodeList, LookupError> {
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        nodelist::http_get(source)?
+    } else {
+        nodelist::read_bounded(source)?
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|e| NodeListError::Json(e.to_string()))?;
+    if value.get("format").and_then(Value::as_str) == Some(REGISTRY_FORMAT) {
+        return Ok(Registry::from_json(&value)?.node_list());
+    }
+    Ok(NodeList::parse(&value)?)
+}
+
 /// The node list to read when `--nodes` is not given: `$SNKIT_NODES`, else
 /// [`DEFAULT_NODES_PATH`] if that file exists.
 pub fn default_nodes_path() -> Option<String> {
@@ -151,6 +171,27 @@ mod tests {
         assert_eq!(parse_id(r#"{"id":"05"}"#), Err(LookupError::NoIdField));
         assert_eq!(parse_id(r#"{"session_id":5}"#), Err(LookupError::NoIdField));
         assert_eq!(parse_id("{"), Err(LookupError::NoIdField));
+    }
+
+    #[test]
+    fn test_load_node_list_reads_lists_and_registries() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::new();
+        for i in 1..=13u8 {
+            reg.join([i; 32], [i ^ 0x40; 32], "127.0.0.1", 30000 + u16::from(i)).unwrap();
+        }
+        let reg_path = dir.path().join("registry.json");
+        reg.save_atomic(&reg_path).unwrap();
+        let list_path = dir.path().join("nodes.json");
+        std::fs::write(&list_path, reg.nodes_json().to_string()).unwrap();
+        assert_eq!(load_node_list(reg_path.to_str().unwrap()).unwrap(), reg.node_list());
+        assert_eq!(load_node_list(list_path.to_str().unwrap()).unwrap(), reg.node_list());
+        let err = load_node_list("http://127.0.0.1:1/nodes.json").unwrap_err();
+        assert!(err.is_network(), "{err}");
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, r#"{"format":"snkit-registry/1","events":[{"op":"leave"}]}"#).unwrap();
+        let err = load_node_list(bad.to_str().unwrap()).unwrap_err();
+        assert!(matches!(err, LookupError::Registry(_)) && !err.is_network(), "{err}");
     }
 
     #[test]
