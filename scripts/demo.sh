@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 BIN=${SNKIT_BIN:-target/release}
 NODES=${DEMO_NODES:-12}
 
-for t in keygen testnet send retrieve; do
+for t in keygen testnet send retrieve ratchet; do
   if [ ! -x "$BIN/$t" ]; then
     echo "demo: $BIN/$t is missing: run 'make demo' (or 'cargo build --release --bins')" >&2
     exit 1
@@ -70,5 +70,22 @@ echo
 step "6. a second retrieve prints only new messages (none)"
 "$BIN/retrieve" --identity "$WORK/bob.json" --state "$WORK/state" --nodes "$NET/nodes.json"
 echo "(nothing new)"
+
+step "7. end-to-end encrypted: Alice's friend request (ratchet) travels the same way"
+printf 'Hi Bob, it is Alice. Shall we talk privately?' |
+  "$BIN/ratchet" request --identity "$WORK/alice.json" --state "$WORK/ratchet-alice" --to "$BOB" --name Alice |
+  "$BIN/send" --identity "$WORK/alice.json" --to "$BOB" --nodes "$NET/nodes.json"
+
+step "8. Bob retrieves it and decrypts it (retrieve | ratchet decrypt)"
+"$BIN/retrieve" --identity "$WORK/bob.json" --state "$WORK/state" --nodes "$NET/nodes.json" >"$WORK/request.ndjson"
+"$BIN/ratchet" decrypt --identity "$WORK/bob.json" --state "$WORK/ratchet-bob" <"$WORK/request.ndjson"
+
+step "9. Bob accepts; his first message goes back to Alice's swarm"
+"$BIN/ratchet" accept --identity "$WORK/bob.json" --state "$WORK/ratchet-bob" --text 'Hi Alice! Yes.' <"$WORK/request.ndjson" |
+  "$BIN/send" --identity "$WORK/bob.json" --to "$ALICE" --nodes "$NET/nodes.json"
+
+step "10. Alice retrieves and decrypts Bob's answer"
+"$BIN/retrieve" --identity "$WORK/alice.json" --state "$WORK/state" --nodes "$NET/nodes.json" |
+  "$BIN/ratchet" decrypt --identity "$WORK/alice.json" --state "$WORK/ratchet-alice"
 
 step "done: stopping the testnet"

@@ -1,2 +1,59 @@
-complete -c testnet -s h -l help -d 'Print help'
-complete -c testnet -s V -l version -d 'Print version'
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_testnet_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_testnet_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_testnet_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_testnet_using_subcommand
+    set -l cmd (__fish_testnet_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c testnet -n "__fish_testnet_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c testnet -n "__fish_testnet_needs_command" -s V -l version -d 'Print version'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "up" -d 'Start a registry and N nodes; returns when all are ready'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "status" -d 'Swarms, and each node\'s health and message count (JSON; a table on a terminal)'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "add" -d 'Add K nodes to the running testnet'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "stop" -d 'Deregister a node (it hands its records on) and stop it with SIGTERM'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "kill" -d 'SIGKILL a node; it stays registered (a crash)'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "start" -d 'Restart a stopped or killed node with its data'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "down" -d 'Stop everything the testnet started'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "registry-serve" -d '(internal) serve DIR/registry.json over HTTP'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c testnet -n "__fish_testnet_using_subcommand up" -l nodes -d 'Number of nodes' -r
+complete -c testnet -n "__fish_testnet_using_subcommand up" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand up" -l pow -d 'Proof-of-work difficulty of the network (0 = off)' -r
+complete -c testnet -n "__fish_testnet_using_subcommand up" -l log -d 'Log level of the nodes' -r
+complete -c testnet -n "__fish_testnet_using_subcommand up" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand status" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand status" -l json -d 'JSON even on a terminal'
+complete -c testnet -n "__fish_testnet_using_subcommand status" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand add" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand add" -l count -r
+complete -c testnet -n "__fish_testnet_using_subcommand add" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand stop" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand kill" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand kill" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand start" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand start" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand down" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand down" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand registry-serve" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand registry-serve" -l listen -r
+complete -c testnet -n "__fish_testnet_using_subcommand registry-serve" -s h -l help -d 'Print help'

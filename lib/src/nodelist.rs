@@ -5,8 +5,8 @@
 //! Accepted forms: `{"service_node_states": [...]}`, `{"result": {"service_node_states": [...]}}`
 //! (an RPC reply), or a bare array. Each node is an object with `pubkey_ed25519`,
 //! `pubkey_x25519` (64 hex each), `public_ip` (IPv4, not 0.0.0.0), `storage_port` and `swarm_id`
-//! (a JSON integer or 16 hex digits; oxend's `swarm` hex field is accepted in its place). Other
-//! fields are ignored. Written back by [`NodeList::to_json`] with `swarm_id` as an integer AND
+//! (a JSON integer or hex digits, 16 when snkit writes them; oxend's `swarm` hex field is
+//! accepted in its place). Other fields are ignored. Written back by [`NodeList::to_json`] with `swarm_id` as an integer AND
 //! `swarm` as 16 hex, as oxend does.
 
 use std::io::Read;
@@ -151,9 +151,8 @@ fn swarm_id_field(v: &Value, index: usize, field: &'static str) -> Result<u64, N
                 format!("{n} is not an exact unsigned 64-bit integer; write it as 16 hex digits"),
             )
         }),
-        Value::String(s) => {
-            parse_swarm_id_hex(s).ok_or_else(|| bad(index, field, format!("'{s}' is not 16 hex digits")))
-        }
+        Value::String(s) => parse_swarm_id_hex(s)
+            .ok_or_else(|| bad(index, field, format!("'{s}' is not a hex swarm id (1-16 hex digits)"))),
         _ => Err(bad(index, field, "must be an integer or a 16-hex-digit string")),
     }
 }
@@ -289,7 +288,7 @@ impl NodeList {
 }
 
 /// Asks a node which swarm holds `pk`: POST `{url}/storage_rpc/v1` with method `get_swarm`;
-/// the reply is `{"snodes": [...], "swarm": "<16 hex>"}` (storage-rpc.md §3).
+/// the reply is `{"snodes": [...], "swarm": "<hex>"}` (storage-rpc.md §3).
 pub fn get_swarm(url: &str, pk: &Pubkey) -> Result<SwarmReply, NodeListError> {
     let body = json!({ "method": "get_swarm", "params": { "pubkey": pk.to_hex() } });
     let (endpoint, reply) = storage_rpc(url, &body)?;
@@ -300,7 +299,7 @@ pub fn get_swarm(url: &str, pk: &Pubkey) -> Result<SwarmReply, NodeListError> {
 pub fn parse_get_swarm_reply(reply: &Value) -> Result<SwarmReply, String> {
     let swarm = reply.get("swarm").and_then(Value::as_str).ok_or("no \"swarm\" string")?;
     let swarm_id =
-        parse_swarm_id_hex(swarm).ok_or_else(|| format!("\"swarm\" '{swarm}' is not 16 hex digits"))?;
+        parse_swarm_id_hex(swarm).ok_or_else(|| format!("\"swarm\" '{swarm}' is not a hex swarm id"))?;
     let snodes = reply.get("snodes").and_then(Value::as_array).ok_or("no \"snodes\" array")?;
     let mut nodes = Vec::with_capacity(snodes.len());
     for (index, s) in snodes.iter().enumerate() {
@@ -495,7 +494,8 @@ mod tests {
         assert!(matches!(with("storage_port", json!(70000)), NodeListError::BadField { .. }));
         assert!(matches!(with("swarm_id", json!(1.5e19)), NodeListError::BadField { field: "swarm_id", .. }));
         assert!(matches!(with("swarm_id", json!(-1)), NodeListError::BadField { .. }));
-        assert!(matches!(with("swarm_id", json!("12")), NodeListError::BadField { .. }));
+        assert!(matches!(with("swarm_id", json!("0x12")), NodeListError::BadField { .. }));
+        assert!(matches!(with("swarm_id", json!("12345678901234567")), NodeListError::BadField { .. }));
         for field in ["pubkey_ed25519", "pubkey_x25519", "public_ip", "storage_port", "swarm_id"] {
             assert_eq!(without(field), NodeListError::MissingField { index: 0, field });
         }

@@ -24,7 +24,9 @@ pub mod replay;
 use std::fmt;
 use std::str::FromStr;
 
-pub use build::{HopKeys, OnionRequest, build, build_to, build_with_rng, decrypt_reply, snode_control};
+pub use build::{
+    HopKeys, OnionRequest, build, build_to, build_with_rng, decrypt_reply, snode_control, wrap_layer,
+};
 pub use channel::{LayerKey, ReplyKey};
 pub use frame::{Frame, decode_frame, encode_frame};
 pub use path::{PathError, PathNode, body_from_input, node_secret_from_key_json, parse_path};

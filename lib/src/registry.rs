@@ -672,6 +672,18 @@ mod tests {
                 prop_assert_eq!(back.node_list(), r.node_list());
                 prop_assert_eq!(back, r);
             }
+
+            #[test]
+            fn registry_parse_never_panics(text in ".{0,300}", edits in proptest::collection::vec((any::<usize>(), any::<char>()), 1..4)) {
+                let _ = Registry::parse_str(&text);
+                // Damaged valid documents: refused or accepted, never a panic.
+                let mut doc: Vec<char> = registry(3).to_json().to_string().chars().collect();
+                for (at, c) in edits {
+                    let i = at % doc.len();
+                    doc[i] = c;
+                }
+                let _ = Registry::parse_str(&doc.into_iter().collect::<String>());
+            }
         }
     }
 }

@@ -100,6 +100,8 @@ pub enum StoreError {
     BadHash(usize),
     #[error("{field} {value} does not fit the store's 63-bit integers")]
     OutOfRange { field: &'static str, value: u64 },
+    #[error("message hash {0} is already stored for another pubkey")]
+    HashTaken(String),
     #[error("insert_many got {0} messages; the limit is {STORE_INSERT_MANY_MAX}")]
     TooMany(usize),
     #[error("message store is busy ({STORE_WRITE_QUEUE} writes queued); retry shortly")]
@@ -295,6 +297,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 
 fn open_writer(path: &Path) -> Res<Connection> {
     let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+    create_private(path).map_err(|e| {
+        open_err(rusqlite::Error::InvalidParameterName(format!("cannot create {}: {e}", path.display())))
+    })?;
     let conn = Connection::open(path).map_err(open_err)?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(open_err)?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -321,6 +326,13 @@ fn open_writer(path: &Path) -> Res<Connection> {
     }
     // Later versions migrate here, one step per version, each in its own transaction.
     Ok(conn)
+}
+
+/// Creates the database file 0600 if it does not exist (SQLite gives its -wal and -shm files the
+/// same mode): messages are only readable by the node.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map(drop)
 }
 
 /// The connection that checkpoints the WAL into the database file, off the writer's path.
@@ -832,12 +844,20 @@ fn insert_one(conn: &Connection, m: &StoredMessage) -> Res<Inserted> {
     if added == 1 {
         return Ok(Inserted::New);
     }
-    let existing: i64 = conn
-        .prepare_cached("UPDATE messages SET expiry = max(expiry, ?2) WHERE hash = ?1 RETURNING expiry")
+    // Only the same pubkey's copy may be extended: a hash claimed by another pubkey is refused
+    // (the hash covers the pubkey, so this only happens with a forged hash).
+    let existing: Option<i64> = conn
+        .prepare_cached(
+            "UPDATE messages SET expiry = max(expiry, ?3) WHERE hash = ?1 AND pubkey = ?2 RETURNING expiry",
+        )
         .map_err(sql)?
-        .query_row(params![m.hash, exp], |r| r.get(0))
+        .query_row(params![m.hash, &pk[..], exp], |r| r.get(0))
+        .optional()
         .map_err(sql)?;
-    Ok(Inserted::Already { expiry_ms: existing.max(0) as u64 })
+    match existing {
+        Some(e) => Ok(Inserted::Already { expiry_ms: e.max(0) as u64 }),
+        None => Err(StoreError::HashTaken(m.hash.clone())),
+    }
 }
 
 fn delete_hashes(conn: &Connection, pk: &Pubkey, hashes: &[String]) -> Res<Vec<String>> {
@@ -935,6 +955,24 @@ mod tests {
         let r = s.insert_many(vec![m.clone(), msg(pk(1), 0, 2, FAR)]).unwrap();
         assert_eq!(r, vec![Inserted::Already { expiry_ms: FAR + 10 }, Inserted::New]);
         assert_eq!(s.count().unwrap(), 2);
+    }
+
+    #[test]
+    fn test_hash_of_another_pubkey_refused_and_batch_rolled_back() {
+        let (_d, s) = open_tmp();
+        let a = msg(pk(1), 0, 1, FAR);
+        s.insert(a.clone()).unwrap();
+        let mut forged = msg(pk(2), 0, 2, FAR + 5);
+        forged.hash = a.hash.clone();
+        assert!(matches!(s.insert(forged.clone()).unwrap_err(), StoreError::HashTaken(_)));
+        // All-or-nothing: the good message before the bad one is rolled back with it.
+        let good = msg(pk(2), 0, 3, FAR);
+        assert!(matches!(s.insert_many(vec![good.clone(), forged]).unwrap_err(), StoreError::HashTaken(_)));
+        assert!(!s.contains(&good.hash).unwrap());
+        assert_eq!(s.count().unwrap(), 1);
+        assert_eq!(s.retrieve(&pk(1), 0, None, 10, u64::MAX).unwrap().0[0].expiry_ms, FAR);
+        // A failed job in a batch does not fail the others (each has its own savepoint).
+        assert_eq!(s.insert(good).unwrap(), Inserted::New);
     }
 
     #[test]

@@ -4,11 +4,25 @@
 //! 2-core CI): bulk delivery exactly once, an offline recipient, two swarm members killed between
 //! send and retrieve, TTL expiry. Bad-input tests need no testnet.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin_cmd;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::Value;
+use snkit::client::{self, Network, RetrieveState, Retrieved, Retriever, SendOptions};
 use snkit::identity::Identity;
+use snkit::pubkey::Pubkey;
+
+use crate::common::Testnet;
+
+const RECIPIENTS: usize = 50;
+const MESSAGES: usize = 1_000;
+const SEND_THREADS: usize = 8;
+/// Shortest TTL the network accepts (10 s) — the expiry scenario waits for it.
+const SHORT_TTL_MS: u64 = 10_000;
 
 fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, Identity) {
     let path = dir.join(format!("{name}.json"));
@@ -17,7 +31,286 @@ fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, Identity) {
     (path, id)
 }
 
-// (the network scenarios over a 20-node testnet join once tests/e2e/common.rs's Testnet lands)
+fn send_cmd(id: &Path, to: &str, nodes: &Path, data: &[u8], extra: &[&str]) -> assert_cmd::assert::Assert {
+    cargo_bin_cmd!("send")
+        .args(["--identity", id.to_str().unwrap(), "--to", to, "--nodes", nodes.to_str().unwrap()])
+        .args(extra)
+        .write_stdin(data.to_vec())
+        .timeout(Duration::from_secs(120))
+        .assert()
+}
+
+fn retrieve_cmd(id: &Path, state: &Path, nodes: &Path) -> Vec<Value> {
+    let out = cargo_bin_cmd!("retrieve")
+        .args(["--identity", id.to_str().unwrap(), "--state", state.to_str().unwrap()])
+        .args(["--nodes", nodes.to_str().unwrap()])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn poll_all(net: &Network, id: &Identity, state_dir: &Path) -> Vec<Retrieved> {
+    let state = RetrieveState::load(state_dir, &id.session_id().to_string()).unwrap();
+    let mut r = Retriever::new(id, state);
+    let got = r.poll(net).unwrap();
+    r.save().unwrap();
+    got
+}
+
+#[test]
+fn test_send_and_retrieve_over_a_20_node_testnet() {
+    let tn = Testnet::up(20);
+    let nodes = tn.nodes_json();
+    let dir = tempfile::tempdir().unwrap();
+    let net = Network::from_file(nodes.to_str().unwrap()).unwrap();
+
+    // -- TTL expiry, started first so the wait overlaps the rest.
+    let (carol_file, carol) = keygen(dir.path(), "carol");
+    let (alice_file, _alice) = keygen(dir.path(), "alice");
+    let carol_sid = carol.session_id().to_string();
+    let short_sent = Instant::now();
+    send_cmd(&alice_file, &carol_sid, &nodes, b"short-lived", &["--ttl", &SHORT_TTL_MS.to_string()])
+        .success();
+    let early = retrieve_cmd(&carol_file, &dir.path().join("carol-early"), &nodes);
+    assert_eq!(early.len(), 1, "{early:?}");
+
+    // -- The recipient is offline during the send (never ran retrieve); gets everything later.
+    let (bob_file, bob) = keygen(dir.path(), "bob");
+    let bob_sid = bob.session_id().to_string();
+    let mut sent_hashes = Vec::new();
+    for i in 0..5 {
+        let out = send_cmd(&alice_file, &bob_sid, &nodes, format!("offline {i}").as_bytes(), &[])
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let report: Value = serde_json::from_slice(&out).unwrap();
+        assert!(!report["stored"].as_array().unwrap().is_empty());
+        sent_hashes.push(report["hash"].as_str().unwrap().to_string());
+    }
+    // A JSON line (what `ratchet encrypt` prints) is stored as the line without its newline.
+    send_cmd(&alice_file, &bob_sid, &nodes, b"{\"v\":1,\"body\":\"x\"}\n", &[]).success();
+
+    // -- Bulk: 1,000 messages to 50 recipients, sent in-process, all retrieved exactly once.
+    let recipients: Vec<Identity> = (0..RECIPIENTS).map(|_| Identity::generate()).collect();
+    let work: Vec<(usize, Vec<u8>)> =
+        (0..MESSAGES).map(|i| (i % RECIPIENTS, format!("bulk message {i}").into_bytes())).collect();
+    let expected: HashMap<usize, HashSet<String>> = {
+        let mut m: HashMap<usize, HashSet<String>> = HashMap::new();
+        for (r, data) in &work {
+            m.entry(*r).or_default().insert(B64.encode(data));
+        }
+        m
+    };
+    // In-process sends store on one entry node each (which replicates to its whole swarm) to
+    // keep CI time modest; the CLI sends above and below store on 3 members.
+    let bulk_opts = SendOptions { copies: 1, ..SendOptions::default() };
+    let bulk_opts = &bulk_opts;
+    std::thread::scope(|s| {
+        for chunk in work.chunks(MESSAGES.div_ceil(SEND_THREADS)) {
+            let (net, recipients) = (&net, &recipients);
+            s.spawn(move || {
+                for (r, data) in chunk {
+                    let to = Pubkey::from(recipients[*r].session_id());
+                    let report = client::send(net, &to, data, &bulk_opts).unwrap();
+                    assert!(!report.stored.is_empty());
+                }
+            });
+        }
+    });
+    let bulk_state = dir.path().join("bulk");
+    std::thread::scope(|s| {
+        for (i, id) in recipients.iter().enumerate() {
+            let (net, expected, bulk_state) = (&net, &expected, &bulk_state);
+            s.spawn(move || {
+                let got = poll_all(net, id, bulk_state);
+                let datas: Vec<String> = got.iter().map(|m| m.data.clone()).collect();
+                let unique: HashSet<String> = datas.iter().cloned().collect();
+                assert_eq!(datas.len(), unique.len(), "recipient {i} got a message twice");
+                assert_eq!(&unique, &expected[&i], "recipient {i}");
+                assert!(poll_all(net, id, bulk_state).is_empty(), "recipient {i}: second poll not empty");
+            });
+        }
+    });
+
+    // -- `retrieve --follow` streams messages as they arrive; a closed stdout ends it quietly.
+    let (dave_file, dave) = keygen(dir.path(), "dave");
+    let dave_sid = dave.session_id().to_string();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_retrieve"))
+        .args(["--identity", dave_file.to_str().unwrap(), "--nodes", nodes.to_str().unwrap(), "--follow"])
+        .arg("--state")
+        .arg(dir.path().join("dave"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break; // drops the pipe's read end
+            }
+        }
+    });
+    for i in 0..2 {
+        let data = format!("live {i}");
+        send_cmd(&alice_file, &dave_sid, &nodes, data.as_bytes(), &[]).success();
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("--follow printed the new message");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(B64.decode(v["data"].as_str().unwrap()).unwrap(), data.as_bytes());
+    }
+    drop(rx);
+    let mut exited = None;
+    for i in 0..20 {
+        send_cmd(&alice_file, &dave_sid, &nodes, format!("after close {i}").as_bytes(), &[]).success();
+        std::thread::sleep(Duration::from_millis(1_500));
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+    }
+    if exited.is_none() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    let _ = reader.join();
+    assert!(
+        exited.is_some_and(|s| s.success()),
+        "--follow did not end quietly on a closed stdout: {exited:?}"
+    );
+
+    // -- Kill 2 members of Bob's swarm between send and retrieve: nothing is lost.
+    let swarm = net.swarm_of(&Pubkey::from(bob.session_id())).unwrap();
+    let victims: Vec<usize> = swarm.iter().take(2).filter_map(|n| tn.index_of(&n.ed_hex())).collect();
+    assert_eq!(victims.len(), 2);
+    for v in victims {
+        tn.kill(v);
+    }
+    let bob_state = dir.path().join("bob");
+    let got = retrieve_cmd(&bob_file, &bob_state, &nodes);
+    let got_hashes: Vec<&str> = got.iter().map(|m| m["hash"].as_str().unwrap()).collect();
+    for h in &sent_hashes {
+        assert!(got_hashes.contains(&h.as_str()), "lost {h}");
+    }
+    assert_eq!(got.len(), 6, "{got:?}");
+    let datas: Vec<Vec<u8>> = got.iter().map(|m| B64.decode(m["data"].as_str().unwrap()).unwrap()).collect();
+    assert!(datas.contains(&b"offline 0".to_vec()));
+    assert!(datas.contains(&b"{\"v\":1,\"body\":\"x\"}".to_vec()));
+    let ts: Vec<u64> = got.iter().map(|m| m["timestamp"].as_u64().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "not in timestamp order: {ts:?}");
+    // A second run prints only new messages: none.
+    assert!(retrieve_cmd(&bob_file, &bob_state, &nodes).is_empty());
+
+    // -- TTL expiry: once the TTL has passed, the message is gone.
+    let wait = Duration::from_millis(SHORT_TTL_MS + 1_500).saturating_sub(short_sent.elapsed());
+    std::thread::sleep(wait);
+    let late = retrieve_cmd(&carol_file, &dir.path().join("carol-late"), &nodes);
+    assert!(late.is_empty(), "expired message still served: {late:?}");
+}
+
+// ---- a conversation: friend request, accept, messages both ways, each side offline in turn ----
+
+fn ratchet(args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    cargo_bin_cmd!("ratchet")
+        .args(args)
+        .write_stdin(stdin.to_vec())
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
+fn ndjson(lines: &[Value]) -> Vec<u8> {
+    lines.iter().map(|l| format!("{l}\n")).collect::<String>().into_bytes()
+}
+
+#[test]
+fn test_ratchet_conversation_over_send_and_retrieve() {
+    let tn = Testnet::up(8);
+    let nodes = tn.nodes_json();
+    let dir = tempfile::tempdir().unwrap();
+    let (alice_file, alice) = keygen(dir.path(), "alice");
+    let (bob_file, bob) = keygen(dir.path(), "bob");
+    let (a_sid, b_sid) = (alice.session_id().to_string(), bob.session_id().to_string());
+    let (a_id, b_id) = (alice_file.to_str().unwrap(), bob_file.to_str().unwrap());
+    let a_rs = dir.path().join("ratchet-alice");
+    let b_rs = dir.path().join("ratchet-bob");
+    let (a_rs, b_rs) = (a_rs.to_str().unwrap(), b_rs.to_str().unwrap());
+    let a_inbox = dir.path().join("inbox-alice");
+    let b_inbox = dir.path().join("inbox-bob");
+
+    // Alice's friend request travels through the network; Bob was offline and reads it later.
+    let req = ratchet(
+        &["request", "--identity", a_id, "--state", a_rs, "--to", &b_sid, "--name", "Alice"],
+        b"Hi Bob",
+    );
+    send_cmd(&alice_file, &b_sid, &nodes, &req, &[]).success();
+    let got = retrieve_cmd(&bob_file, &b_inbox, &nodes);
+    assert_eq!(got.len(), 1);
+    let shown: Value =
+        serde_json::from_slice(&ratchet(&["decrypt", "--identity", b_id, "--state", b_rs], &ndjson(&got)))
+            .unwrap();
+    assert_eq!(shown["type"], "friend_request", "{shown}");
+    assert_eq!(shown["from"], a_sid.as_str());
+    let first =
+        ratchet(&["accept", "--identity", b_id, "--state", b_rs, "--text", "Hi Alice"], &ndjson(&got));
+    send_cmd(&bob_file, &a_sid, &nodes, &first, &[]).success();
+
+    // Alice reads Bob's acceptance.
+    let got = retrieve_cmd(&alice_file, &a_inbox, &nodes);
+    assert_eq!(got.len(), 1);
+    let out = ratchet(&["decrypt", "--identity", a_id, "--state", a_rs], &ndjson(&got));
+    let shown: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(shown["type"], "message", "{shown}");
+    assert_eq!(shown["text"], "Hi Alice");
+
+    // Bob is offline while Alice sends three messages; he gets them all, in order.
+    for i in 0..3 {
+        let line = ratchet(
+            &["encrypt", "--identity", a_id, "--state", a_rs, "--to", &b_sid],
+            format!("a{i}").as_bytes(),
+        );
+        send_cmd(&alice_file, &b_sid, &nodes, &line, &[]).success();
+    }
+    let got = retrieve_cmd(&bob_file, &b_inbox, &nodes);
+    assert_eq!(got.len(), 3);
+    let out = ratchet(&["decrypt", "--identity", b_id, "--state", b_rs], &ndjson(&got));
+    let texts: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(texts, ["a0", "a1", "a2"]);
+
+    // Now Alice is offline while Bob answers twice.
+    for i in 0..2 {
+        let line = ratchet(
+            &["encrypt", "--identity", b_id, "--state", b_rs, "--to", &a_sid],
+            format!("b{i}").as_bytes(),
+        );
+        send_cmd(&bob_file, &a_sid, &nodes, &line, &[]).success();
+    }
+    let got = retrieve_cmd(&alice_file, &a_inbox, &nodes);
+    let out = ratchet(&["decrypt", "--identity", a_id, "--state", a_rs], &ndjson(&got));
+    let texts: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(texts, ["b0", "b1"]);
+    // Nothing is delivered twice.
+    assert!(retrieve_cmd(&alice_file, &a_inbox, &nodes).is_empty());
+    assert!(retrieve_cmd(&bob_file, &b_inbox, &nodes).is_empty());
+}
 
 // ---- bad input: one stderr line, exit 2 (input) or 1 (network), never a hang ----------------
 

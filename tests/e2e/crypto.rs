@@ -307,3 +307,212 @@ fn base64_encode(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(b)
 }
+
+// ---- onion requests over a real testnet ---------------------------------------------------------
+
+mod network {
+    use super::*;
+    use crate::common::{Testnet, now_ms, post_raw};
+    use snkit::onion::{self, EncType};
+
+    /// The first `n` nodes of the testnet's node list as a path file, with each one's key file.
+    fn path_of(tn: &Testnet, n: usize) -> (PathBuf, Vec<PathBuf>, Vec<String>) {
+        let nodes: Vec<Value> = tn.nodes().into_iter().take(n).collect();
+        assert_eq!(nodes.len(), n);
+        let path = tn.dir().join("onion-path.json");
+        std::fs::write(&path, Value::from(nodes.clone()).to_string()).unwrap();
+        let state = tn.state();
+        let mut keys = Vec::new();
+        let mut eds = Vec::new();
+        for node in &nodes {
+            let ed = node["pubkey_ed25519"].as_str().unwrap().to_string();
+            let i = tn.index_of(&ed).unwrap();
+            keys.push(PathBuf::from(state["nodes"][i]["data_dir"].as_str().unwrap()).join("key.json"));
+            eds.push(ed);
+        }
+        (path, keys, eds)
+    }
+
+    fn store_request() -> String {
+        json!({"method": "store", "params": {
+            "pubkey": format!("05{}", "ab".repeat(32)),
+            "timestamp": now_ms(),
+            "ttl": 3_600_000,
+            "data": base64_encode(b"through the onion"),
+        }})
+        .to_string()
+    }
+
+    fn wrap_path(path: &Path, request: &str) -> Value {
+        let (code, out, err) = run_onion(&["--path", p(path)], request);
+        assert_eq!(code, 0, "{err}");
+        json_out(&out)
+    }
+
+    /// Sends a guard body to the guard; returns the status and the body text.
+    fn send(url: &str, body: &[u8]) -> (u16, String) {
+        let (status, v) = post_raw(url, "/onion_req/v2", body);
+        let text = match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        (status, text)
+    }
+
+    #[test]
+    fn onion_request_through_three_hops_reaches_its_target_and_the_reply_decrypts() {
+        let tn = Testnet::up(4);
+        // Guard, two relays, and the target that runs the store.
+        let (path, keys, eds) = path_of(&tn, 4);
+        let request = store_request();
+        let w = wrap_path(&path, &request);
+        let guard = w["guard"].as_str().unwrap();
+        let body = base64_decode(w["body"].as_str().unwrap());
+
+        // What each hop decrypts (with the node's own key file): only its own layer.
+        let mut layer = w.to_string();
+        for (i, key) in keys.iter().enumerate() {
+            let (code, out, err) = run_onion(&["--peel", "--key", p(key)], &layer);
+            assert_eq!(code, 0, "hop {i}: {err}");
+            let seen = json_out(&out);
+            if i < 3 {
+                assert!(
+                    !out.contains(&base64_encode(b"through the onion")),
+                    "hop {i} saw the request: {out}"
+                );
+            }
+            for (j, ed) in eds.iter().enumerate() {
+                // A hop learns the next hop's key only, never the ones further on or before it.
+                assert_eq!(out.contains(ed.as_str()), j == i + 1, "hop {i} and the key of hop {j}: {out}");
+            }
+            if i < 3 {
+                assert_eq!(seen["hop"], "relay");
+                assert_eq!(seen["destination"], eds[i + 1]);
+            } else {
+                assert_eq!(seen["hop"], "final");
+                assert_eq!(seen["request"], serde_json::from_str::<Value>(&request).unwrap());
+            }
+            layer = out;
+        }
+
+        let (status, reply) = send(guard, &body);
+        assert_eq!(status, 200, "{reply}");
+        let (code, out, err) =
+            run_onion(&["--open-reply", "--reply-key", w["reply_key"].as_str().unwrap()], &reply);
+        assert_eq!(code, 0, "{err}");
+        let opened = json_out(&out);
+        assert_eq!(opened["status"], 200, "{opened}");
+        // The store ran on the target: its own signed entry is in the reply's swarm map.
+        let body: Value = match &opened["body"] {
+            Value::String(s) => serde_json::from_str(s).unwrap(),
+            v => v.clone(),
+        };
+        assert!(body["swarm"][&eds[3]]["hash"].is_string(), "{body}");
+    }
+
+    /// Re-wraps hop 2's layer (taken from `guard_body` with hop 1's key, then changed by `mangle`)
+    /// in a fresh layer for hop 1, as a client with a broken inner layer would send it.
+    fn rewrap_for_hop1(key_file: &Path, guard_body: &[u8], mangle: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+        let key_json: Value = serde_json::from_str(&std::fs::read_to_string(key_file).unwrap()).unwrap();
+        let (sk, pk) = onion::node_secret_from_key_json(&key_json).unwrap();
+        let opened = onion::open(&sk, &pk, guard_body).unwrap();
+        let inner = onion::decode_frame(&opened.plaintext).unwrap();
+        let mut ct2 = inner.payload.to_vec();
+        mangle(&mut ct2);
+        let plaintext = onion::encode_frame(&ct2, &Value::Object(inner.json));
+        onion::wrap_layer(&pk, &plaintext, EncType::XChaCha20)
+    }
+
+    #[test]
+    fn tampered_truncated_and_replayed_layers_are_rejected_at_the_hop_that_sees_them() {
+        let tn = Testnet::up(4);
+        let (path, keys, _) = path_of(&tn, 4);
+        let urls: Vec<String> = tn
+            .nodes()
+            .iter()
+            .take(4)
+            .map(|n| tn.url(tn.index_of(n["pubkey_ed25519"].as_str().unwrap()).unwrap()))
+            .collect();
+
+        // Hop 1's own layer tampered or truncated: hop 1 refuses it, plainly.
+        let w = wrap_path(&path, &store_request());
+        let body = base64_decode(w["body"].as_str().unwrap());
+        let mut tampered = body.clone();
+        tampered[20] ^= 0x01;
+        assert_eq!(send(&urls[0], &tampered), (400, "Invalid ciphertext".to_string()));
+        assert_eq!(send(&urls[0], &body[..body.len() - 30]).0, 400);
+        assert_eq!(send(&urls[0], b"garbage").0, 400);
+
+        // Hop 2's layer tampered (or truncated) inside a valid layer for hop 1: hop 1 decrypts
+        // and relays it (its replay guard now knows the layer), hop 2 refuses it.
+        for mangle in
+            [(|ct: &mut Vec<u8>| ct[30] ^= 0x80) as fn(&mut Vec<u8>), |ct| ct.truncate(ct.len() / 2)]
+        {
+            let bad = rewrap_for_hop1(&keys[0], &body, mangle);
+            assert_eq!(send(&urls[0], &bad), (400, "Invalid ciphertext".to_string()));
+            let (status, text) = send(&urls[0], &bad);
+            assert_eq!(status, 400);
+            assert!(text.contains("replay"), "hop 1 had accepted that layer before: {text}");
+        }
+
+        // The real request goes through once; replaying it is refused by the guard, and
+        // replaying hop 2's layer (as hop 1 relayed it) is refused by hop 2.
+        let (status, _) = send(&urls[0], &body);
+        assert_eq!(status, 200);
+        let (status, text) = send(&urls[0], &body);
+        assert_eq!(status, 400);
+        assert!(text.contains("replay"), "{text}");
+        let (code, hop1, err) = run_onion(&["--peel", "--key", p(&keys[0])], &w.to_string());
+        assert_eq!(code, 0, "{err}");
+        let next = base64_decode(json_out(&hop1)["next_body"].as_str().unwrap());
+        let (status, text) = send(&urls[1], &next);
+        assert_eq!(status, 400);
+        assert!(text.contains("replay"), "{text}");
+        // Hop 3's layer, replayed straight at hop 3.
+        let (_, hop2, _) = run_onion(&["--peel", "--key", p(&keys[1])], &hop1);
+        let next = base64_decode(json_out(&hop2)["next_body"].as_str().unwrap());
+        let (status, text) = send(&urls[2], &next);
+        assert_eq!(status, 400);
+        assert!(text.contains("replay"), "{text}");
+    }
+
+    /// Sends `request` through the 4-node path and opens the reply: (status, body as JSON).
+    fn through_onion(tn: &Testnet, path: &Path, request: &str) -> (u64, Value) {
+        let w = wrap_path(path, request);
+        let (status, reply) = send(w["guard"].as_str().unwrap(), &base64_decode(w["body"].as_str().unwrap()));
+        assert_eq!(status, 200, "{reply} (logs in {})", tn.dir().display());
+        let (code, out, err) =
+            run_onion(&["--open-reply", "--reply-key", w["reply_key"].as_str().unwrap()], &reply);
+        assert_eq!(code, 0, "{err}");
+        let opened = json_out(&out);
+        let body = match &opened["body"] {
+            Value::String(s) => serde_json::from_str(s).unwrap_or(Value::String(s.clone())),
+            v => v.clone(),
+        };
+        (opened["status"].as_u64().unwrap(), body)
+    }
+
+    #[test]
+    fn pow_solved_envelope_is_stored_through_an_onion_and_an_unsolved_one_gets_432() {
+        let tn = Testnet::up_with_pow(4, 10);
+        let (path, _, eds) = path_of(&tn, 4);
+        let envelope = json!({
+            "pubkey": format!("05{}", "cd".repeat(32)),
+            "timestamp": now_ms(),
+            "ttl": 3_600_000,
+            "data": base64_encode(b"worked for"),
+        });
+        let (status, body) =
+            through_onion(&tn, &path, &json!({"method": "store", "params": envelope}).to_string());
+        assert_eq!(status, 432, "{body}");
+        assert_eq!(body["difficulty"], 10, "{body}");
+
+        let (code, solved, err) = run_pow(&["solve", "-d", "10"], &envelope.to_string());
+        assert_eq!(code, 0, "{err}");
+        let solved = json_out(&solved);
+        let (status, body) =
+            through_onion(&tn, &path, &json!({"method": "store", "params": solved}).to_string());
+        assert_eq!(status, 200, "{body}");
+        assert!(body["swarm"][&eds[3]]["hash"].is_string(), "{body}");
+    }
+}

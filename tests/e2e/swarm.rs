@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::{Value, json};
+use snkit::nodelist::NodeList;
+use snkit::registry::Registry;
+
+use crate::common::Testnet;
 
 /// The nearest-swarm test ids of swarms.md §1.
 const SPEC_SWARMS: [u64; 7] = [100, 200, 300, 399, 498, 596, 694];
@@ -206,7 +210,7 @@ fn swarm_of_refuses_bad_node_lists() {
         (json!([zero_ip]), "0.0.0.0"),
         (json!([no_port]), "no \"storage_port\" field"),
         (json!([node(0, json!(1.5e19))]), "swarm_id"),
-        (json!([node(0, json!("xyz"))]), "16 hex digits"),
+        (json!([node(0, json!("xyz"))]), "hex swarm id"),
         (json!({"nodes": []}), "service_node_states"),
         (json!([node(0, json!(1)), node(0, json!(2))]), "repeats pubkey_ed25519"),
         (json!([]), "no node in a swarm"),
@@ -244,6 +248,8 @@ fn swarm_of_unreachable_node_fails_with_exit_1() {
     // Port 1 on loopback: nothing listens there.
     let line = fails(swarm_of().args([&at(1), "--node", "http://127.0.0.1:1"]), 1);
     assert!(line.contains("cannot reach http://127.0.0.1:1/storage_rpc/v1"), "{line}");
+    let line = fails(swarm_of().args([&at(1), "--nodes", "http://127.0.0.1:1/nodes.json"]), 1);
+    assert!(line.contains("cannot reach http://127.0.0.1:1/nodes.json"), "{line}");
 }
 
 #[test]
@@ -252,4 +258,74 @@ fn swarm_of_help_shows_an_example() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("EXAMPLES:") && help.contains("swarm-of 05"), "{help}");
+}
+
+/// Against a real 12-node testnet (two swarms): asking a node (`--node`, get_swarm) gives the
+/// same swarm and members as computing from its nodes.json; the registry it serves replays to
+/// the same map, and a node's get_service_nodes answer is the same list.
+#[test]
+fn swarm_of_node_agrees_with_the_node_list_on_a_testnet() {
+    let tn = Testnet::up(12);
+    let nodes_json = tn.nodes_json();
+    let list = NodeList::load(nodes_json.to_str().unwrap()).unwrap();
+    assert_eq!(list.len(), 12);
+    assert_eq!(list.swarm_ids().len(), 2);
+
+    let members = |v: &Value| {
+        let mut m: Vec<String> = v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| format!("{} {}:{}", n["pubkey_ed25519"], n["public_ip"], n["storage_port"]))
+            .collect();
+        m.sort();
+        m
+    };
+    let ids: Vec<String> =
+        [0u64, 1, 1 << 62, 1 << 63, (1 << 63) + (1 << 62), u64::MAX].iter().map(|&v| at(v)).collect();
+    let input = ids.join("\n") + "\n";
+    let local = swarm_of().arg("--nodes").arg(&nodes_json).write_stdin(input.clone()).output().unwrap();
+    assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
+    for (i, url) in [tn.url(0), tn.url(11)].iter().enumerate() {
+        let remote = swarm_of().arg("--node").arg(url).write_stdin(input.clone()).output().unwrap();
+        assert!(remote.status.success(), "{}", String::from_utf8_lossy(&remote.stderr));
+        let (local, remote) = (json_lines(&local.stdout), json_lines(&remote.stdout));
+        assert_eq!(local.len(), ids.len());
+        assert_eq!(remote.len(), ids.len());
+        for (l, r) in local.iter().zip(&remote) {
+            assert_eq!(l["pubkey"], r["pubkey"]);
+            assert_eq!(l["swarm_id"], r["swarm_id"], "node {i}");
+            assert_eq!(members(l), members(r), "node {i}");
+        }
+    }
+
+    // --nodes also takes the registry (file or URL) or the served nodes.json URL: same answers.
+    let registry_url = tn.registry_url();
+    let served_nodes = registry_url.replace("/registry.json", "/nodes.json");
+    let registry_file = tn.dir().join("registry.json");
+    for source in [registry_url.clone(), served_nodes, registry_file.display().to_string()] {
+        let out = swarm_of().arg("--nodes").arg(&source).write_stdin(input.clone()).output().unwrap();
+        assert!(out.status.success(), "{source}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(json_lines(&out.stdout), json_lines(&local.stdout), "{source}");
+    }
+
+    // The registry the testnet serves replays to exactly the published list.
+    let registry = Registry::fetch(&tn.registry_url()).unwrap();
+    assert_eq!(registry.node_list(), list);
+    // So does a node's get_service_nodes answer.
+    assert_eq!(NodeList::fetch_from_node(&tn.url(3)).unwrap(), list);
+}
+
+#[test]
+fn swarm_of_reads_keygen_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = write(dir.path(), "nodes.json", &spec_nodes());
+    let identity = cargo_bin_cmd!("keygen").output().unwrap();
+    assert!(identity.status.success());
+    let id: Value = serde_json::from_slice(&identity.stdout).unwrap();
+    let out = swarm_of().arg("--nodes").arg(&nodes).write_stdin(identity.stdout).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["pubkey"], id["session_id"]);
 }

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use snkit::cli::{self, CliError};
-use snkit::nodelist::NodeList;
 use snkit::swarm::lookup::{self, DEFAULT_NODES_PATH, LookupError, NODES_ENV, SwarmSource};
 
 /// Which swarm, and which nodes, hold a Session ID's messages.
@@ -23,7 +22,7 @@ use snkit::swarm::lookup::{self, DEFAULT_NODES_PATH, LookupError, NODES_ENV, Swa
         swarm-of 053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8 --nodes .testnet/nodes.json\n  \
         keygen | swarm-of --nodes nodes.json | jq -r .swarm_id\n  \
         cat ids.txt | swarm-of --node http://127.0.0.1:38001\n\n\
-        Node list: --nodes FILE (- = stdin), else $SNKIT_NODES, else .testnet/nodes.json if it exists.\n\
+        Node list: --nodes FILE|URL (- = stdin), else $SNKIT_NODES, else .testnet/nodes.json if it exists.\n\
         Exit: 0 ok, 1 the node could not be reached or answered badly, 2 bad ID or bad node list."
 )]
 struct Args {
@@ -31,7 +30,8 @@ struct Args {
     #[arg(value_name = "SESSION_ID")]
     session_id: Option<String>,
 
-    /// Node list file (testnet's nodes.json or a get_service_nodes result); - reads stdin.
+    /// Node list: a file (testnet's nodes.json, a get_service_nodes result, or a registry), - for
+    /// stdin, or an http:// URL to GET it from.
     #[arg(long, value_name = "FILE|-", conflicts_with = "node")]
     nodes: Option<String>,
 
@@ -89,7 +89,7 @@ fn source(args: &Args, ids_from_stdin: bool) -> Result<SwarmSource, CliError> {
     if path == "-" && ids_from_stdin {
         return Err(CliError::usage("--nodes - reads stdin, so the SESSION_ID must be an argument"));
     }
-    let list = NodeList::load(&path).map_err(CliError::usage)?;
+    let list = lookup::load_node_list(&path).map_err(lookup_error)?;
     SwarmSource::from_list(list).map_err(|e| CliError::usage(format!("{path}: {e}")))
 }
 

@@ -112,6 +112,17 @@ pub fn build_with_rng<R: RngCore + CryptoRng>(
     Ok((OnionRequest { guard_body: plaintext, ephemeral_keys }, reply))
 }
 
+/// One layer for one node, as a body to POST to its `/onion_req/v2`:
+/// `frame(Enc(key(e, node), plaintext), {"ephemeral_key": e, "enc_type"})` with a fresh ephemeral
+/// key e. `plaintext` should itself be a frame (tests and debuggers use this to hand-craft layers).
+pub fn wrap_layer(node_x25519: &[u8; 32], plaintext: &[u8], enc: EncType) -> Vec<u8> {
+    let mut rng = rand::rngs::OsRng;
+    let eph = StaticSecret::random_from_rng(rng);
+    let eph_pk = PublicKey::from(&eph).to_bytes();
+    let ct = LayerKey::for_client(enc, &eph, node_x25519).encrypt(&mut rng, plaintext);
+    encode_frame(&ct, &json!({"ephemeral_key": hex::encode(eph_pk), "enc_type": enc.as_str()}))
+}
+
 /// Reads the final node's answer: base64 text (or, with `"base64": false`, raw bytes) of the
 /// encrypted `{"status": code, "body": ...}` (`status_code` is accepted for `status`).
 pub fn decrypt_reply(key: &ReplyKey, reply: &[u8]) -> Result<(u16, Value), OnionError> {
@@ -122,7 +133,8 @@ pub fn decrypt_reply(key: &ReplyKey, reply: &[u8]) -> Result<(u16, Value), Onion
     let ciphertext = match STANDARD.decode(trimmed) {
         Ok(ct) => ct,
         Err(e) if trimmed.len() < key.overhead() => return Err(OnionError::BadReply(e.to_string())),
-        Err(_) => trimmed.to_vec(),
+        // Raw ciphertext is used as it came: its bytes may well look like whitespace.
+        Err(_) => reply.to_vec(),
     };
     let plaintext = key.decrypt(&ciphertext)?;
     let v: Value = serde_json::from_slice(&plaintext).map_err(|e| OnionError::BadReplyJson(e.to_string()))?;

@@ -122,7 +122,7 @@ impl From<crate::store::StoreError> for RpcError {
         use crate::store::StoreError as E;
         match e {
             E::Busy => RpcError::unavailable(e.to_string()),
-            E::DataTooLarge(_) | E::BadHash(_) | E::OutOfRange { .. } | E::TooMany(_) => {
+            E::DataTooLarge(_) | E::BadHash(_) | E::HashTaken(_) | E::OutOfRange { .. } | E::TooMany(_) => {
                 RpcError::invalid_request(e)
             }
             other => RpcError::internal(other.to_string()),

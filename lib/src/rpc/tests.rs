@@ -585,7 +585,7 @@ fn test_swarm_member_from_node_info() {
     };
     assert_eq!(SwarmMember::from_nodes(std::slice::from_ref(&n)), vec![m]);
     // The nodelist's own get_swarm parser reads what we build.
-    let body = get_swarm_reply(7, &SwarmMember::from_nodes(&[n.clone()]), NOW);
+    let body = get_swarm_reply(7, &SwarmMember::from_nodes(std::slice::from_ref(&n)), NOW);
     let parsed = crate::nodelist::parse_get_swarm_reply(&body).unwrap();
     assert_eq!(parsed.swarm_id, 7);
     assert_eq!(parsed.nodes[0].pubkey_ed25519, n.pubkey_ed25519);

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::nodelist::{self, NodeInfo, NodeList, NodeListError};
 use crate::pubkey::{Pubkey, PubkeyError};
-use crate::swarm::swarm_id_hex;
+use crate::registry::{REGISTRY_FORMAT, Registry, RegistryError};
+use crate::swarm::{swarm_for, swarm_id_hex};
 
 /// Environment variable naming the default node list file.
 pub const NODES_ENV: &str = "SNKIT_NODES";
@@ -26,6 +27,8 @@ pub enum LookupError {
     NoSwarmAtNode { url: String, pubkey: String },
     #[error(transparent)]
     Node(#[from] NodeListError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 impl LookupError {
@@ -34,6 +37,7 @@ impl LookupError {
         match self {
             Self::NoSwarmAtNode { .. } => true,
             Self::Node(e) => e.is_network(),
+            Self::Registry(e) => e.is_network(),
             _ => false,
         }
     }
@@ -64,8 +68,8 @@ fn shorten(s: &str) -> String {
 /// Where swarms come from.
 #[derive(Debug, Clone)]
 pub enum SwarmSource {
-    /// A node list: the mapping is computed locally.
-    List(NodeList),
+    /// A node list (and its valid swarm ids, sorted once): the mapping is computed locally.
+    List { list: NodeList, ids: Vec<u64> },
     /// A node's URL: it is asked with `get_swarm`.
     Node(String),
 }
@@ -73,18 +77,19 @@ pub enum SwarmSource {
 impl SwarmSource {
     /// A node-list source; refuses a list with no node in any swarm.
     pub fn from_list(list: NodeList) -> Result<Self, LookupError> {
-        if list.swarm_ids().is_empty() {
+        let ids = list.swarm_ids();
+        if ids.is_empty() {
             return Err(LookupError::EmptyList);
         }
-        Ok(Self::List(list))
+        Ok(Self::List { list, ids })
     }
 
     /// The swarm of `pk` and its nodes.
     pub fn lookup(&self, pk: &Pubkey) -> Result<Lookup, LookupError> {
         match self {
-            Self::List(list) => {
-                let (swarm_id, nodes) = list.swarm_of(pk).ok_or(LookupError::EmptyList)?;
-                Ok(Lookup { pubkey: *pk, swarm_id, nodes })
+            Self::List { list, ids } => {
+                let swarm_id = swarm_for(ids, pk).ok_or(LookupError::EmptyList)?;
+                Ok(Lookup { pubkey: *pk, swarm_id, nodes: list.members(swarm_id) })
             }
             Self::Node(url) => {
                 let reply = nodelist::get_swarm(url, pk)?;
@@ -114,6 +119,22 @@ impl Lookup {
             "nodes": self.nodes.iter().map(NodeInfo::to_json).collect::<Vec<_>>(),
         })
     }
+}
+
+/// Reads a node list from a file, stdin (`-`) or an `http://` URL (GET; e.g. the testnet
+/// registry's `/nodes.json`). A registry document (docs/registry.md) is accepted too and replayed
+/// to its node list.
+pub fn load_node_list(source: &str) -> Result<NodeList, LookupError> {
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        nodelist::http_get(source)?
+    } else {
+        nodelist::read_bounded(source)?
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|e| NodeListError::Json(e.to_string()))?;
+    if value.get("format").and_then(Value::as_str) == Some(REGISTRY_FORMAT) {
+        return Ok(Registry::from_json(&value)?.node_list());
+    }
+    Ok(NodeList::parse(&value)?)
 }
 
 /// The node list to read when `--nodes` is not given: `$SNKIT_NODES`, else
@@ -151,6 +172,27 @@ mod tests {
         assert_eq!(parse_id(r#"{"id":"05"}"#), Err(LookupError::NoIdField));
         assert_eq!(parse_id(r#"{"session_id":5}"#), Err(LookupError::NoIdField));
         assert_eq!(parse_id("{"), Err(LookupError::NoIdField));
+    }
+
+    #[test]
+    fn test_load_node_list_reads_lists_and_registries() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::new();
+        for i in 1..=13u8 {
+            reg.join([i; 32], [i ^ 0x40; 32], "127.0.0.1", 30000 + u16::from(i)).unwrap();
+        }
+        let reg_path = dir.path().join("registry.json");
+        reg.save_atomic(&reg_path).unwrap();
+        let list_path = dir.path().join("nodes.json");
+        std::fs::write(&list_path, reg.nodes_json().to_string()).unwrap();
+        assert_eq!(load_node_list(reg_path.to_str().unwrap()).unwrap(), reg.node_list());
+        assert_eq!(load_node_list(list_path.to_str().unwrap()).unwrap(), reg.node_list());
+        let err = load_node_list("http://127.0.0.1:1/nodes.json").unwrap_err();
+        assert!(err.is_network(), "{err}");
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, r#"{"format":"snkit-registry/1","events":[{"op":"leave"}]}"#).unwrap();
+        let err = load_node_list(bad.to_str().unwrap()).unwrap_err();
+        assert!(matches!(err, LookupError::Registry(_)) && !err.is_network(), "{err}");
     }
 
     #[test]

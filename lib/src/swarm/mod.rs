@@ -25,9 +25,10 @@ pub fn swarm_id_hex(id: u64) -> String {
     format!("{id:016x}")
 }
 
-/// Parses a swarm id written as 16 hex digits (either case).
+/// Parses a swarm id written in hex (either case): 16 digits as snkit and oxend's `swarm` field
+/// write it, or fewer, as the live storage server's `get_swarm` reply does (`"swarm": "0"`).
 pub fn parse_swarm_id_hex(s: &str) -> Option<u64> {
-    if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     u64::from_str_radix(s, 16).ok()
@@ -42,7 +43,10 @@ mod tests {
         assert_eq!(swarm_id_hex(0), "0000000000000000");
         assert_eq!(swarm_id_hex(INVALID_SWARM_ID), "ffffffffffffffff");
         assert_eq!(parse_swarm_id_hex("7FFFFFFFFFFFFFFF"), Some(MAX_ID / 2));
-        assert_eq!(parse_swarm_id_hex("ffff"), None);
+        assert_eq!(parse_swarm_id_hex("ffff"), Some(0xffff));
+        assert_eq!(parse_swarm_id_hex("0"), Some(0));
+        assert_eq!(parse_swarm_id_hex(""), None);
+        assert_eq!(parse_swarm_id_hex("10000000000000000"), None);
         assert_eq!(parse_swarm_id_hex("+fffffffffffffff"), None);
     }
 }
