@@ -78,6 +78,8 @@ pub struct Node {
     pub pending_handoff: AtomicUsize,
     /// Replay guard of onion requests.
     pub onion_guard: onion_relay::Guard,
+    /// Asks the node to shut down (its data directory vanished).
+    pub stop: Notify,
 }
 
 impl Node {
@@ -120,6 +122,7 @@ pub async fn run(
         handoff_kick: Notify::new(),
         pending_handoff: AtomicUsize::new(0),
         onion_guard: onion_relay::Guard::default(),
+        stop: Notify::new(),
     });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -137,6 +140,13 @@ pub async fn run(
     ];
 
     let app = server::router(node.clone());
+    let stopper = node.clone();
+    let shutdown = async move {
+        tokio::select! {
+            _ = shutdown => {}
+            _ = stopper.stop.notified() => {}
+        }
+    };
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await;

@@ -370,3 +370,99 @@ fn stores_without_enough_work_get_432_and_change_nothing() {
     assert_eq!(status, 200, "{body}");
     assert!(retrieve_all(&url, &pk).unwrap().contains(body["hash"].as_str().unwrap()));
 }
+
+#[test]
+fn snode_alone_keeps_every_message_across_a_clean_restart() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    // First start creates the key file; read its keys to register the node in a file registry.
+    let spawn = || {
+        std::process::Command::new(crate::common::bin("snode"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--listen", "127.0.0.1:0", "--log", "warn", "--registry"])
+            .arg(dir.path().join("registry.json"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    std::fs::create_dir_all(&data).unwrap();
+    let keys = snkit::node::NodeKeys::load_or_create(&data.join("key.json")).unwrap();
+    assert_eq!(std::fs::metadata(data.join("key.json")).unwrap().permissions().mode() & 0o777, 0o600);
+    let mut child = Reap(spawn());
+    assert!(eventually(Duration::from_secs(30), || data.join("listen.addr").exists()));
+    let addr = std::fs::read_to_string(data.join("listen.addr")).unwrap();
+    let port: u16 = addr.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let mut reg = snkit::registry::Registry::new();
+    reg.add_node(keys.ed25519_public(), keys.x25519_public(), "127.0.0.1", port).unwrap();
+    reg.save(dir.path().join("registry.json")).unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let pk = random_pubkey();
+    assert!(eventually(Duration::from_secs(30), || rpc(&url, "store", store_params(&pk, b"x", LONG_TTL)).0
+        == 200));
+    let stored: Vec<String> = (0..20)
+        .map(|i| {
+            let (status, body) = rpc(&url, "store", store_params(&pk, format!("m{i}").as_bytes(), LONG_TTL));
+            assert_eq!(status, 200, "{body}");
+            body["hash"].as_str().unwrap().to_string()
+        })
+        .collect();
+    // SIGTERM: a clean exit (status 0).
+    let pid = rustix::process::Pid::from_child(&child.0);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    assert!(child.0.wait().unwrap().success(), "snode exits 0 on SIGTERM");
+    // Restart on the same port with the same data: every message is there.
+    let _ = std::fs::remove_file(data.join("listen.addr"));
+    let _child = Reap(
+        std::process::Command::new(crate::common::bin("snode"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn", "--registry"])
+            .arg(dir.path().join("registry.json"))
+            .spawn()
+            .unwrap(),
+    );
+    assert!(eventually(Duration::from_secs(30), || data.join("listen.addr").exists()));
+    assert!(eventually(Duration::from_secs(30), || retrieve_all(&url, &pk).is_some()));
+    let got = retrieve_all(&url, &pk).unwrap();
+    assert!(stored.iter().all(|h| got.contains(h)), "a restart keeps every message");
+}
+
+/// Kills (and reaps) a child process when dropped, also when the test panicked.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn snode_and_testnet_refuse_bad_invocations_with_one_line() {
+    use crate::common::cmd;
+    let one_line = |out: &std::process::Output| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("hint:")).collect();
+        assert_eq!(lines.len(), 1, "one error line: {err}");
+    };
+    let out = cmd("snode").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    one_line(&out);
+    let out =
+        cmd("snode").args(["--data", "/proc/no/such/dir", "--registry", "/nonexistent"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    one_line(&out);
+    let empty = tempfile::tempdir().unwrap();
+    let out = cmd("testnet").args(["status", "--dir"]).arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    one_line(&out);
+    let out = cmd("testnet").args(["up", "--nodes", "0", "--dir"]).arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    one_line(&out);
+    let out = cmd("testnet").args(["kill", "3", "--dir"]).arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    one_line(&out);
+}

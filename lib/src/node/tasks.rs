@@ -54,10 +54,16 @@ pub async fn poll_registry(node: Arc<Node>) {
     }
 }
 
-/// Deletes expired messages every `sweep_interval`.
+/// Deletes expired messages every `sweep_interval`. Also stops the node if its data directory
+/// disappeared (a removed test directory must not leave a node running).
 pub async fn sweep(node: Arc<Node>) {
     loop {
         tokio::time::sleep(node.config.sweep_interval).await;
+        if !node.config.data_dir.exists() {
+            tracing::warn!("data directory is gone: stopping");
+            node.stop.notify_one();
+            return;
+        }
         let store = node.store.clone();
         match tokio::task::spawn_blocking(move || store.expire(now_ms())).await {
             Ok(Ok(0)) => {}

@@ -50,8 +50,21 @@ pub fn run(dir: &Path, listen: SocketAddr) -> Result<(), TestnetError> {
             .route("/registry.json", get(registry))
             .route("/nodes.json", get(nodes))
             .with_state(dir.to_path_buf());
+        let watched = dir.to_path_buf();
+        // Stop on SIGTERM/SIGINT, or when the testnet directory is removed.
+        let stop = async move {
+            let gone = async {
+                while watched.exists() {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            };
+            tokio::select! {
+                _ = crate::node::shutdown_signal() => {}
+                _ = gone => {}
+            }
+        };
         axum::serve(listener, app)
-            .with_graceful_shutdown(crate::node::shutdown_signal())
+            .with_graceful_shutdown(stop)
             .await
             .map_err(|e| TestnetError::io("registry server", e))
     })
