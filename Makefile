@@ -39,6 +39,10 @@ completions:
 	done
 	@echo "completions/ regenerated"
 
+# Fails when a committed completion script differs from what its command generates now.
+check-completions:
+	$(CARGO) test --test e2e identity::committed_completions_match_the_commands
+
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	@for t in $(TOOLS); do install -m 0755 target/release/$$t $(DESTDIR)$(PREFIX)/bin/$$t; done

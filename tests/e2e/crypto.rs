@@ -475,4 +475,44 @@ mod network {
         assert_eq!(status, 400);
         assert!(text.contains("replay"), "{text}");
     }
+
+    /// Sends `request` through the 4-node path and opens the reply: (status, body as JSON).
+    fn through_onion(tn: &Testnet, path: &Path, request: &str) -> (u64, Value) {
+        let w = wrap_path(path, request);
+        let (status, reply) = send(w["guard"].as_str().unwrap(), &base64_decode(w["body"].as_str().unwrap()));
+        assert_eq!(status, 200, "{reply} (logs in {})", tn.dir().display());
+        let (code, out, err) =
+            run_onion(&["--open-reply", "--reply-key", w["reply_key"].as_str().unwrap()], &reply);
+        assert_eq!(code, 0, "{err}");
+        let opened = json_out(&out);
+        let body = match &opened["body"] {
+            Value::String(s) => serde_json::from_str(s).unwrap_or(Value::String(s.clone())),
+            v => v.clone(),
+        };
+        (opened["status"].as_u64().unwrap(), body)
+    }
+
+    #[test]
+    fn pow_solved_envelope_is_stored_through_an_onion_and_an_unsolved_one_gets_432() {
+        let tn = Testnet::up_with_pow(4, 10);
+        let (path, _, eds) = path_of(&tn, 4);
+        let envelope = json!({
+            "pubkey": format!("05{}", "cd".repeat(32)),
+            "timestamp": now_ms(),
+            "ttl": 3_600_000,
+            "data": base64_encode(b"worked for"),
+        });
+        let (status, body) =
+            through_onion(&tn, &path, &json!({"method": "store", "params": envelope}).to_string());
+        assert_eq!(status, 432, "{body}");
+        assert_eq!(body["difficulty"], 10, "{body}");
+
+        let (code, solved, err) = run_pow(&["solve", "-d", "10"], &envelope.to_string());
+        assert_eq!(code, 0, "{err}");
+        let solved = json_out(&solved);
+        let (status, body) =
+            through_onion(&tn, &path, &json!({"method": "store", "params": solved}).to_string());
+        assert_eq!(status, 200, "{body}");
+        assert!(body["swarm"][&eds[3]]["hash"].is_string(), "{body}");
+    }
 }

@@ -211,6 +211,20 @@ fn pipeline_keygen_encode_decode_round_trip_both_formats() {
 }
 
 #[test]
+fn pipeline_32_byte_seed_round_trips_both_formats() {
+    let seed = "fecd9a6034bc9aba273925dee7062b123334587c3c6257341afae2d7fe85e122";
+    let id = json_ok(keygen(), &["--seed", seed], "");
+    for (format, words) in [("session", 25), ("bip39", 24)] {
+        let phrase = json_ok(mnemonic(), &["encode", "--format", format], &id.to_string());
+        assert_eq!(phrase["mnemonic"].as_str().unwrap().split(' ').count(), words);
+        let back = json_ok(mnemonic(), &["decode"], phrase["mnemonic"].as_str().unwrap());
+        assert_eq!((&back["seed"], back["format"].as_str().unwrap()), (&id["seed"], format));
+        let again = json_ok(keygen(), &["--seed", "-"], &back.to_string());
+        assert_eq!(again["session_id"], "05fe94b7ad4b7f1cc1bb92671f1f0d243f226e115b33770465e82b503fc3e96e1f");
+    }
+}
+
+#[test]
 fn mnemonic_decode_accepts_case_whitespace_prefixes() {
     let (seed, _, _, _) = VECTORS[0];
     let messy =

@@ -315,3 +315,17 @@ fn swarm_of_node_agrees_with_the_node_list_on_a_testnet() {
     // So does a node's get_service_nodes answer.
     assert_eq!(NodeList::fetch_from_node(&tn.url(3)).unwrap(), list);
 }
+
+#[test]
+fn swarm_of_reads_keygen_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = write(dir.path(), "nodes.json", &spec_nodes());
+    let identity = cargo_bin_cmd!("keygen").output().unwrap();
+    assert!(identity.status.success());
+    let id: Value = serde_json::from_slice(&identity.stdout).unwrap();
+    let out = swarm_of().arg("--nodes").arg(&nodes).write_stdin(identity.stdout).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["pubkey"], id["session_id"]);
+}

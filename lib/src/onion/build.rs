@@ -133,7 +133,8 @@ pub fn decrypt_reply(key: &ReplyKey, reply: &[u8]) -> Result<(u16, Value), Onion
     let ciphertext = match STANDARD.decode(trimmed) {
         Ok(ct) => ct,
         Err(e) if trimmed.len() < key.overhead() => return Err(OnionError::BadReply(e.to_string())),
-        Err(_) => trimmed.to_vec(),
+        // Raw ciphertext is used as it came: its bytes may well look like whitespace.
+        Err(_) => reply.to_vec(),
     };
     let plaintext = key.decrypt(&ciphertext)?;
     let v: Value = serde_json::from_slice(&plaintext).map_err(|e| OnionError::BadReplyJson(e.to_string()))?;

@@ -236,6 +236,17 @@ mod tests {
     }
 
     proptest! {
+        /// Untrusted input lines never panic: any string, as a bare line or as retrieved data.
+        #[test]
+        fn arbitrary_lines_never_panic(text in ".{0,300}", bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                let _ = Incoming::from_json(&v);
+            }
+            let _ = Incoming::from_json(&serde_json::json!({"data": B64.encode(&bytes)}));
+            let _ = Incoming::from_json(&serde_json::json!({"v": 1, "from": text, "to": text, "header": hex::encode(&bytes), "ct": ""}));
+            let _ = Header::from_bytes(&bytes);
+        }
+
         #[test]
         fn header_round_trip(key in any::<[u8; 32]>(), pn in any::<u32>(), n in any::<u32>()) {
             let h = Header { ratchet: RemoteRatchetKey::new(key), pn, n };

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::nodelist::{self, NodeInfo, NodeList, NodeListError};
 use crate::pubkey::{Pubkey, PubkeyError};
 use crate::registry::{REGISTRY_FORMAT, Registry, RegistryError};
-use crate::swarm::swarm_id_hex;
+use crate::swarm::{swarm_for, swarm_id_hex};
 
 /// Environment variable naming the default node list file.
 pub const NODES_ENV: &str = "SNKIT_NODES";
@@ -68,8 +68,8 @@ fn shorten(s: &str) -> String {
 /// Where swarms come from.
 #[derive(Debug, Clone)]
 pub enum SwarmSource {
-    /// A node list: the mapping is computed locally.
-    List(NodeList),
+    /// A node list (and its valid swarm ids, sorted once): the mapping is computed locally.
+    List { list: NodeList, ids: Vec<u64> },
     /// A node's URL: it is asked with `get_swarm`.
     Node(String),
 }
@@ -77,18 +77,19 @@ pub enum SwarmSource {
 impl SwarmSource {
     /// A node-list source; refuses a list with no node in any swarm.
     pub fn from_list(list: NodeList) -> Result<Self, LookupError> {
-        if list.swarm_ids().is_empty() {
+        let ids = list.swarm_ids();
+        if ids.is_empty() {
             return Err(LookupError::EmptyList);
         }
-        Ok(Self::List(list))
+        Ok(Self::List { list, ids })
     }
 
     /// The swarm of `pk` and its nodes.
     pub fn lookup(&self, pk: &Pubkey) -> Result<Lookup, LookupError> {
         match self {
-            Self::List(list) => {
-                let (swarm_id, nodes) = list.swarm_of(pk).ok_or(LookupError::EmptyList)?;
-                Ok(Lookup { pubkey: *pk, swarm_id, nodes })
+            Self::List { list, ids } => {
+                let swarm_id = swarm_for(ids, pk).ok_or(LookupError::EmptyList)?;
+                Ok(Lookup { pubkey: *pk, swarm_id, nodes: list.members(swarm_id) })
             }
             Self::Node(url) => {
                 let reply = nodelist::get_swarm(url, pk)?;
