@@ -21,6 +21,8 @@ use crate::common::Testnet;
 const RECIPIENTS: usize = 50;
 const MESSAGES: usize = 1_000;
 const SEND_THREADS: usize = 8;
+/// Proof-of-work difficulty of the conversation testnet (small: debug builds solve it in ms).
+const POW_DIFFICULTY: u64 = 5;
 /// Shortest TTL the network accepts (10 s) — the expiry scenario waits for it.
 const SHORT_TTL_MS: u64 = 10_000;
 
@@ -258,7 +260,8 @@ fn ndjson(lines: &[Value]) -> Vec<u8> {
 
 #[test]
 fn test_ratchet_conversation_over_send_and_retrieve() {
-    let tn = Testnet::up(8);
+    // Proof of work on: every send solves the nonce at the node list's difficulty.
+    let tn = Testnet::up_with_pow(8, POW_DIFFICULTY);
     let nodes = tn.nodes_json();
     let dir = tempfile::tempdir().unwrap();
     let (alice_file, alice) = keygen(dir.path(), "alice");
@@ -333,6 +336,18 @@ fn test_ratchet_conversation_over_send_and_retrieve() {
     // Nothing is delivered twice.
     assert!(retrieve_cmd(&alice_file, &a_inbox, &nodes).is_empty());
     assert!(retrieve_cmd(&bob_file, &b_inbox, &nodes).is_empty());
+
+    // A node list that does not know the difficulty: the node's 432 {"difficulty"} makes send
+    // solve the nonce and store anyway.
+    let mut list: Value = serde_json::from_str(&std::fs::read_to_string(&nodes).unwrap()).unwrap();
+    assert_eq!(list["pow_difficulty"], POW_DIFFICULTY);
+    list["pow_difficulty"] = serde_json::json!(0);
+    let no_pow = dir.path().join("no-pow-nodes.json");
+    std::fs::write(&no_pow, list.to_string()).unwrap();
+    send_cmd(&alice_file, &b_sid, &no_pow, b"after a 432", &[]).success();
+    let got = retrieve_cmd(&bob_file, &b_inbox, &nodes);
+    assert_eq!(got.len(), 1);
+    assert_eq!(B64.decode(got[0]["data"].as_str().unwrap()).unwrap(), b"after a 432");
 }
 
 // ---- bad input: one stderr line, exit 2 (input) or 1 (network), never a hang ----------------
