@@ -208,6 +208,29 @@ fn test_send_and_retrieve_over_a_20_node_testnet() {
     // A second run prints only new messages: none.
     assert!(retrieve_cmd(&bob_file, &bob_state, &nodes).is_empty());
 
+    // -- A stale node list: the recipient's real swarm is missing from it, so the client first asks
+    // members of the wrong swarm; their 421 carries the right swarm, and send/retrieve carry on there.
+    let (erin_file, erin) = keygen(dir.path(), "erin");
+    let erin_sid = erin.session_id().to_string();
+    let real: Vec<String> =
+        net.swarm_of(&Pubkey::from(erin.session_id())).unwrap().iter().map(|n| n.ed_hex()).collect();
+    let mut list: Value = serde_json::from_str(&std::fs::read_to_string(&nodes).unwrap()).unwrap();
+    for n in list["service_node_states"].as_array_mut().unwrap() {
+        if real.iter().any(|r| Some(r.as_str()) == n["pubkey_ed25519"].as_str()) {
+            n["swarm_id"] = serde_json::json!(u64::MAX); // "in no swarm": still usable as a path hop
+        }
+    }
+    let stale = dir.path().join("stale-nodes.json");
+    std::fs::write(&stale, list.to_string()).unwrap();
+    let out = send_cmd(&alice_file, &erin_sid, &stale, b"via 421", &[]).success().get_output().stdout.clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let stored: Vec<&str> =
+        report["stored"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(!stored.is_empty() && stored.iter().all(|s| real.iter().any(|r| r == s)), "{report}");
+    let got = retrieve_cmd(&erin_file, &dir.path().join("erin"), &stale);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(B64.decode(got[0]["data"].as_str().unwrap()).unwrap(), b"via 421");
+
     // -- TTL expiry: once the TTL has passed, the message is gone.
     let wait = Duration::from_millis(SHORT_TTL_MS + 1_500).saturating_sub(short_sent.elapsed());
     std::thread::sleep(wait);
