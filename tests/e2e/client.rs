@@ -348,6 +348,28 @@ fn test_ratchet_conversation_over_send_and_retrieve() {
     let got = retrieve_cmd(&bob_file, &b_inbox, &nodes);
     assert_eq!(got.len(), 1);
     assert_eq!(B64.decode(got[0]["data"].as_str().unwrap()).unwrap(), b"after a 432");
+
+    // --node: bootstrap the node list (and the difficulty) from one node.
+    let url = tn.url(3);
+    cargo_bin_cmd!("send")
+        .args(["--identity", a_id, "--to", &b_sid, "--node", &url])
+        .write_stdin("bootstrapped")
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success();
+    let out = cargo_bin_cmd!("retrieve")
+        .args(["--identity", b_id, "--node", &url, "--state"])
+        .arg(&b_inbox)
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let got: Vec<Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got.len(), 1);
+    assert_eq!(B64.decode(got[0]["data"].as_str().unwrap()).unwrap(), b"bootstrapped");
 }
 
 // ---- bad input: one stderr line, exit 2 (input) or 1 (network), never a hang ----------------
