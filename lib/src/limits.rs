@@ -110,6 +110,9 @@ pub const NODE_AUTH_CLOCK_WINDOW_MS: u64 = 70_000;
 /// How long the entry node waits for a swarm peer to store a replicated message
 /// (storage-rpc.md §3 Replication: 5 s).
 pub const NODE_REPLICATION_TIMEOUT_MS: u64 = 5_000;
+/// How long a replication batch may take to reach a slow peer (the client's reply does not wait
+/// that long, but the message still gets there).
+pub const NODE_REPLICATION_DELIVERY_TIMEOUT_MS: u64 = 30_000;
 /// Most messages in one replication or bulk-push batch (all-or-nothing per batch).
 pub const NODE_PUSH_BATCH_MAX_MESSAGES: usize = 256;
 /// Most bytes of message data in one bulk-push batch.

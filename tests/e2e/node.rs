@@ -150,8 +150,8 @@ fn twenty_nodes_store_retrieve_misdirect_refuse_and_expire() {
     let (_, members) = swarm_of(&tn, &pk);
     for ed in &members {
         let url = tn.url(tn.index_of(ed).unwrap());
-        let got = retrieve_all(&url, &pk).expect("member serves its pubkey");
-        assert!(got.contains(&msg.hash), "member {ed} lacks the message");
+        let has = || retrieve_all(&url, &pk).expect("member serves its pubkey").contains(&msg.hash);
+        assert!(eventually(CONVERGE, has), "member {ed} lacks the message");
     }
     // Stored twice: kept once, `already`.
     let (status, again) =
@@ -169,7 +169,8 @@ fn twenty_nodes_store_retrieve_misdirect_refuse_and_expire() {
     ] {
         let (status, body) = rpc(&outsider, method, params);
         assert_eq!(status, 421, "{method}: {body}");
-        assert_eq!(body["swarm"], json!(format!("{right_id:x}")), "{body}");
+        let swarm = u64::from_str_radix(body["swarm"].as_str().unwrap(), 16).unwrap();
+        assert_eq!(swarm, right_id, "{body}");
         let snodes: BTreeSet<String> = body["snodes"]
             .as_array()
             .unwrap()
@@ -292,14 +293,11 @@ fn twenty_nodes_survive_kills_and_swarm_changes_without_loss() {
     assert!(acked.len() >= 20, "the stream was acknowledged ({} stores)", acked.len());
     let expected = by_pubkey(&acked);
     for (ed, url) in members.iter().zip(&member_urls).skip(2) {
-        for (pk, hashes) in &expected {
-            let got = retrieve_all(url, pk).unwrap();
-            assert!(
-                got.is_superset(hashes),
-                "survivor {ed} lacks {} acknowledged messages",
-                hashes.difference(&got).count()
-            );
-        }
+        // Replication finished before each acknowledgement unless a peer was slow (a loaded
+        // machine): then the message is on its way, so allow it to land.
+        let has_all =
+            || expected.iter().all(|(pk, hashes)| retrieve_all(url, pk).unwrap().is_superset(hashes));
+        assert!(eventually(CONVERGE, has_all), "survivor {ed} lacks acknowledged messages");
     }
     for &k in &killed {
         tn.start(k);

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
 use serde_json::json;
 use snkit::cli::{self, CliError};
 use snkit::envelope::{Envelope, encode_nonce};
@@ -118,10 +118,13 @@ fn solve(difficulty: u64, threads: Option<usize>, file: Option<&str>) -> Result<
 fn progress_bar(target: u64, threads: usize) -> ProgressBar {
     let expected = if target == u64::MAX { 1 } else { u64::MAX / target.max(1) };
     let bar = ProgressBar::new_spinner();
-    let style = ProgressStyle::with_template("{spinner} {human_pos} trials, {per_sec} ({msg}) {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let style = ProgressStyle::with_template("{spinner} {human_pos} trials, {rate} ({msg}) {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{} trials/s", HumanCount(state.per_sec() as u64));
+        });
     bar.set_style(style);
-    bar.set_message(format!("~{expected} expected, {threads} threads"));
+    bar.set_message(format!("~{} expected, {threads} threads", HumanCount(expected)));
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }

@@ -159,9 +159,18 @@ async fn store(
     let hash = msg.hash.clone();
     let peers = if origin == Origin::Client { view.peers(&me) } else { Vec::new() };
     let wire = WireMessage::from_stored(&msg);
-    let local = node.store.insert_async(msg.clone());
+    let t0 = std::time::Instant::now();
+    let local = async {
+        let r = node.store.insert_async(msg.clone()).await;
+        (r, t0.elapsed())
+    };
     let remote = node.peers.replicate(&peers, &wire);
-    let (local, remote) = tokio::join!(local, remote);
+    let ((local, local_time), remote) = tokio::join!(local, remote);
+    tracing::debug!(
+        local_ms = local_time.as_millis() as u64,
+        total_ms = t0.elapsed().as_millis() as u64,
+        "store"
+    );
 
     let mut results = Vec::with_capacity(remote.len() + 1);
     match local {

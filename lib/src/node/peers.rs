@@ -13,7 +13,8 @@ use super::keys::NodeKeys;
 use super::now_ms;
 use super::protocol::{self, Batch, PushReply, ReplicateReply, Stored, WireMessage};
 use crate::limits::{
-    NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_INFLIGHT_PER_PEER,
+    NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_DELIVERY_TIMEOUT_MS,
+    NODE_REPLICATION_INFLIGHT_PER_PEER,
 };
 use crate::nodelist::NodeInfo;
 
@@ -221,12 +222,11 @@ async fn replication_worker(peers: Peers, url: String, rx: Arc<tokio::sync::Mute
                 }
             }
         }
-        // Jobs whose caller already gave up (timeout) are not sent.
-        jobs.retain(|j| !j.reply.is_closed());
-        if jobs.is_empty() {
-            continue;
-        }
+        // Jobs whose caller already gave up waiting are still sent: the message must reach the
+        // peer even when the client's reply went out without it.
+        let t0 = std::time::Instant::now();
         let outcomes = send_batch(&peers, &url, &jobs).await;
+        tracing::debug!(peer = %url, messages = jobs.len(), ms = t0.elapsed().as_millis() as u64, "replication batch");
         for (job, outcome) in jobs.into_iter().zip(outcomes) {
             let _ = job.reply.send(outcome);
         }
@@ -239,7 +239,8 @@ async fn send_batch(peers: &Peers, url: &str, jobs: &[Job]) -> Vec<PeerOutcome> 
     let Ok(body) = serde_json::to_vec(&batch) else {
         return all(PeerOutcome::QueryFailure);
     };
-    let resp = match peers.post_signed(url, protocol::PATH_REPLICATE, body, peers.timeout).await {
+    let delivery = Duration::from_millis(NODE_REPLICATION_DELIVERY_TIMEOUT_MS);
+    let resp = match peers.post_signed(url, protocol::PATH_REPLICATE, body, delivery).await {
         Ok(r) => r,
         Err(e) if e.is_timeout() => return all(PeerOutcome::Timeout),
         Err(_) => return all(PeerOutcome::QueryFailure),

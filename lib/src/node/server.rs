@@ -101,10 +101,13 @@ async fn store_batch(
     let view = node.view.current();
     let strays = msgs.iter().any(|m| !view.is_mine(&m.pubkey));
     let kept = msgs.clone();
+    let t0 = std::time::Instant::now();
+    let n = msgs.len();
     let inserted = node.store.insert_many_async(msgs).await.map_err(|e| {
         tracing::warn!(error = %e, "cannot store a peer batch");
         text(StatusCode::SERVICE_UNAVAILABLE, format!("cannot store: {e}"))
     })?;
+    tracing::debug!(messages = n, insert_ms = t0.elapsed().as_millis() as u64, "peer batch stored");
     if strays {
         node.handoff_kick.notify_one();
     }

@@ -104,6 +104,16 @@ pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Testne
     let registry = reg::new(opts.pow_difficulty);
     reg::save(&registry, &registry_path(&dir))?;
 
+    let started = start_rest(&dir, bins, opts);
+    if started.is_err() {
+        // Leave nothing running behind a failed start.
+        let _ = down(&dir);
+    }
+    started
+}
+
+fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, TestnetError> {
+    let dir = dir.to_path_buf();
     let (registry_pid, registry_url) = start_registry_server(&dir, bins)?;
     let mut state = TestnetState {
         dir: dir.display().to_string(),
@@ -345,8 +355,13 @@ fn start_registry_server(dir: &Path, bins: &Binaries) -> Result<(u32, String), T
     let mut cmd = std::process::Command::new(&bins.testnet);
     cmd.arg("registry-serve").arg("--dir").arg(dir).arg("--listen").arg(format!("{LOOPBACK}:0"));
     let pid = procs::spawn_detached(cmd, &log)?;
-    let addr = wait_file(&addr_file, pid, dir)?;
-    Ok((pid, format!("http://{addr}/registry.json")))
+    match wait_file(&addr_file, pid, dir) {
+        Ok(addr) => Ok((pid, format!("http://{addr}/registry.json"))),
+        Err(e) => {
+            procs::kill_now(pid, "");
+            Err(e)
+        }
+    }
 }
 
 /// Creates keys and data dirs for `count` new nodes, starts them, waits until they listen, and
