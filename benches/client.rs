@@ -115,6 +115,35 @@ pub fn run() {
         println!("client latency rounds without delivery: {lost} of {LATENCY_ROUNDS}");
     }
 
+    // Where the time goes: one onion round trip with no storage work (`info` through guard,
+    // middle, exit to a target), and a retrieve poll with nothing new (3 such trips in parallel).
+    let target = net.nodes()[0].clone();
+    let mut onion_only = Vec::with_capacity(LATENCY_ROUNDS);
+    let mut poll_only = Vec::with_capacity(LATENCY_ROUNDS);
+    for _ in 0..LATENCY_ROUNDS {
+        let t0 = Instant::now();
+        let ok = net.onion_rpc(&target, "info", &serde_json::json!({})).is_ok_and(|r| r.status == 200);
+        if ok {
+            onion_only.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        let t1 = Instant::now();
+        if retriever.poll(&net).is_ok() {
+            poll_only.push(t1.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    onion_only.sort_by(f64::total_cmp);
+    poll_only.sort_by(f64::total_cmp);
+    println!(
+        "client onion round trip (info, 3 hops + target) p50: {:.2} ms, p99: {:.2} ms",
+        percentile(&onion_only, 0.5),
+        percentile(&onion_only, 0.99)
+    );
+    println!(
+        "client retrieve poll, nothing new (3 nodes in parallel) p50: {:.2} ms, p99: {:.2} ms",
+        percentile(&poll_only, 0.5),
+        percentile(&poll_only, 0.99)
+    );
+
     // Throughput: many concurrent senders to many recipients.
     let recipients: Vec<Pubkey> = (0..50).map(|_| Pubkey::from(Identity::generate().session_id())).collect();
     let sent = AtomicU64::new(0);

@@ -1140,6 +1140,28 @@ mod tests {
     }
 
     #[test]
+    fn test_readers_do_not_wait_for_an_open_write_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let s = Store::open(&path).unwrap();
+        s.insert(msg(pk(1), 0, 1, FAR)).unwrap();
+        // Another connection holds the write lock with an uncommitted insert.
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        other
+            .execute(
+                "INSERT INTO messages (pubkey, namespace, hash, timestamp, expiry, data) VALUES (?1, 0, 'x', 1, ?2, x'00')",
+                params![&pk(1).to_bytes()[..], FAR as i64],
+            )
+            .unwrap();
+        // Reads go on, from the last committed state.
+        let (got, more) = s.retrieve(&pk(1), 0, None, 10, u64::MAX).unwrap();
+        assert_eq!((got.len(), more), (1, false));
+        assert_eq!(s.count().unwrap(), 1);
+        other.execute_batch("ROLLBACK").unwrap();
+    }
+
+    #[test]
     fn test_newer_schema_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.db");

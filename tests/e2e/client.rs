@@ -21,6 +21,8 @@ use crate::common::Testnet;
 const RECIPIENTS: usize = 50;
 const MESSAGES: usize = 1_000;
 const SEND_THREADS: usize = 8;
+/// Proof-of-work difficulty of the conversation testnet (small: debug builds solve it in ms).
+const POW_DIFFICULTY: u64 = 5;
 /// Shortest TTL the network accepts (10 s) — the expiry scenario waits for it.
 const SHORT_TTL_MS: u64 = 10_000;
 
@@ -208,6 +210,29 @@ fn test_send_and_retrieve_over_a_20_node_testnet() {
     // A second run prints only new messages: none.
     assert!(retrieve_cmd(&bob_file, &bob_state, &nodes).is_empty());
 
+    // -- A stale node list: the recipient's real swarm is missing from it, so the client first asks
+    // members of the wrong swarm; their 421 carries the right swarm, and send/retrieve carry on there.
+    let (erin_file, erin) = keygen(dir.path(), "erin");
+    let erin_sid = erin.session_id().to_string();
+    let real: Vec<String> =
+        net.swarm_of(&Pubkey::from(erin.session_id())).unwrap().iter().map(|n| n.ed_hex()).collect();
+    let mut list: Value = serde_json::from_str(&std::fs::read_to_string(&nodes).unwrap()).unwrap();
+    for n in list["service_node_states"].as_array_mut().unwrap() {
+        if real.iter().any(|r| Some(r.as_str()) == n["pubkey_ed25519"].as_str()) {
+            n["swarm_id"] = serde_json::json!(u64::MAX); // "in no swarm": still usable as a path hop
+        }
+    }
+    let stale = dir.path().join("stale-nodes.json");
+    std::fs::write(&stale, list.to_string()).unwrap();
+    let out = send_cmd(&alice_file, &erin_sid, &stale, b"via 421", &[]).success().get_output().stdout.clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let stored: Vec<&str> =
+        report["stored"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(!stored.is_empty() && stored.iter().all(|s| real.iter().any(|r| r == s)), "{report}");
+    let got = retrieve_cmd(&erin_file, &dir.path().join("erin"), &stale);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(B64.decode(got[0]["data"].as_str().unwrap()).unwrap(), b"via 421");
+
     // -- TTL expiry: once the TTL has passed, the message is gone.
     let wait = Duration::from_millis(SHORT_TTL_MS + 1_500).saturating_sub(short_sent.elapsed());
     std::thread::sleep(wait);
@@ -235,7 +260,8 @@ fn ndjson(lines: &[Value]) -> Vec<u8> {
 
 #[test]
 fn test_ratchet_conversation_over_send_and_retrieve() {
-    let tn = Testnet::up(8);
+    // Proof of work on: every send solves the nonce at the node list's difficulty.
+    let tn = Testnet::up_with_pow(8, POW_DIFFICULTY);
     let nodes = tn.nodes_json();
     let dir = tempfile::tempdir().unwrap();
     let (alice_file, alice) = keygen(dir.path(), "alice");
@@ -310,6 +336,40 @@ fn test_ratchet_conversation_over_send_and_retrieve() {
     // Nothing is delivered twice.
     assert!(retrieve_cmd(&alice_file, &a_inbox, &nodes).is_empty());
     assert!(retrieve_cmd(&bob_file, &b_inbox, &nodes).is_empty());
+
+    // A node list that does not know the difficulty: the node's 432 {"difficulty"} makes send
+    // solve the nonce and store anyway.
+    let mut list: Value = serde_json::from_str(&std::fs::read_to_string(&nodes).unwrap()).unwrap();
+    assert_eq!(list["pow_difficulty"], POW_DIFFICULTY);
+    list["pow_difficulty"] = serde_json::json!(0);
+    let no_pow = dir.path().join("no-pow-nodes.json");
+    std::fs::write(&no_pow, list.to_string()).unwrap();
+    send_cmd(&alice_file, &b_sid, &no_pow, b"after a 432", &[]).success();
+    let got = retrieve_cmd(&bob_file, &b_inbox, &nodes);
+    assert_eq!(got.len(), 1);
+    assert_eq!(B64.decode(got[0]["data"].as_str().unwrap()).unwrap(), b"after a 432");
+
+    // --node: bootstrap the node list (and the difficulty) from one node.
+    let url = tn.url(3);
+    cargo_bin_cmd!("send")
+        .args(["--identity", a_id, "--to", &b_sid, "--node", &url])
+        .write_stdin("bootstrapped")
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success();
+    let out = cargo_bin_cmd!("retrieve")
+        .args(["--identity", b_id, "--node", &url, "--state"])
+        .arg(&b_inbox)
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let got: Vec<Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got.len(), 1);
+    assert_eq!(B64.decode(got[0]["data"].as_str().unwrap()).unwrap(), b"bootstrapped");
 }
 
 // ---- bad input: one stderr line, exit 2 (input) or 1 (network), never a hang ----------------

@@ -455,6 +455,17 @@ mod network {
             assert!(text.contains("replay"), "hop 1 had accepted that layer before: {text}");
         }
 
+        // A hop number past the limit (a client may start from a fake one): refused, and the
+        // refused layer is not remembered, so the real request still goes through below.
+        for hop_no in [15, 16] {
+            let frame = onion::decode_frame(&body).unwrap();
+            let mut routing = Value::Object(frame.json.clone());
+            routing["hop_no"] = json!(hop_no);
+            let (status, text) = send(&urls[0], &onion::encode_frame(frame.payload, &routing));
+            assert_eq!(status, 400);
+            assert!(text.contains("above the limit 15"), "{text}");
+        }
+
         // The real request goes through once; replaying it is refused by the guard, and
         // replaying hop 2's layer (as hop 1 relayed it) is refused by hop 2.
         let (status, _) = send(&urls[0], &body);

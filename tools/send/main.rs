@@ -27,7 +27,7 @@ use snkit::pubkey::Pubkey;
         Exit 0 when at least one node stored the message, 1 when none did, 2 for bad input.",
     after_help = "EXAMPLE:\n  testnet up --nodes 12 --dir /tmp/tn\n  keygen -o alice.json; keygen -o bob.json\n  \
         echo 'hello bob' | send --identity alice.json --to $(jq -r .session_id bob.json) --nodes /tmp/tn/nodes.json\n  \
-        ratchet encrypt --to $BOB < msg.txt | send --identity alice.json --to $BOB --node http://127.0.0.1:40001"
+        ratchet encrypt --identity alice.json --to $BOB < msg.txt | send --identity alice.json --to $BOB --node http://127.0.0.1:40001"
 )]
 struct Args {
     /// The sender's identity file (written by `keygen -o`).

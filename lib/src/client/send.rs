@@ -158,6 +158,7 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
                 .collect()
         });
         let mut retry_pow = None;
+        let mut redirected = false;
         for (node, outcome) in outcomes {
             match outcome {
                 Outcome::Stored { hash } => {
@@ -166,11 +167,12 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
                 }
                 Outcome::Failed(reason) => failed.push(Failure { node: node.ed_hex(), reason }),
                 Outcome::WrongSwarm(nodes) if redirects < CLIENT_MAX_REDIRECTS && !nodes.is_empty() => {
-                    redirects += 1;
-                    net.set_swarm(to, nodes.clone());
-                    swarm = shuffled(nodes);
-                    // The node that redirected us may be in the new swarm after all: let it be retried.
-                    tried.retain(|k| *k != node.ed25519);
+                    // One redirect per round, however many members said so.
+                    if !redirected {
+                        net.set_swarm(to, nodes.clone());
+                        swarm = shuffled(nodes);
+                        redirected = true;
+                    }
                 }
                 Outcome::WrongSwarm(_) => {
                     failed.push(Failure { node: node.ed_hex(), reason: "421 wrong swarm".into() })
@@ -184,6 +186,9 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
                     reason: format!("432 proof of work refused at difficulty {d}"),
                 }),
             }
+        }
+        if redirected {
+            redirects += 1;
         }
         if let Some(d) = retry_pow {
             net.set_pow_difficulty(d);

@@ -213,4 +213,30 @@ mod tests {
         let mode = std::fs::metadata(s.path()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn prop_state_file_round_trips(
+            last in proptest::collection::btree_map("[0-9a-f]{64}", "[A-Za-z0-9+/]{43}", 0..8),
+            seen in proptest::collection::vec(("[A-Za-z0-9+/]{43}", 1u64..u64::MAX), 0..32),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut s = RetrieveState::load(dir.path(), SID).unwrap();
+            for (node, hash) in &last {
+                s.set_last_hash(node, hash);
+            }
+            for (hash, exp) in &seen {
+                s.remember(hash.clone(), *exp);
+            }
+            s.save().unwrap();
+            let t = RetrieveState::load(dir.path(), SID).unwrap();
+            for (node, hash) in &last {
+                proptest::prop_assert_eq!(t.last_hash(node), Some(hash.as_str()));
+            }
+            for (hash, _) in &seen {
+                proptest::prop_assert!(t.is_seen(hash));
+            }
+            proptest::prop_assert_eq!(t.seen_len(), s.seen_len());
+        }
+    }
 }
