@@ -118,7 +118,7 @@ pub const NODE_PUSH_BATCH_MAX_MESSAGES: usize = 256;
 /// Most bytes of message data in one bulk-push batch.
 pub const NODE_PUSH_BATCH_MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Concurrent replication requests in flight to one peer.
-pub const NODE_REPLICATION_INFLIGHT_PER_PEER: usize = 4;
+pub const NODE_REPLICATION_INFLIGHT_PER_PEER: usize = 1;
 /// Default interval between two registry polls.
 pub const NODE_REGISTRY_POLL_MS: u64 = 500;
 /// Interval of the expiry sweeper (messages are gone within this long after their expiry).
