@@ -213,8 +213,13 @@ fn twenty_nodes_store_retrieve_misdirect_refuse_and_expire() {
         let (status, reply) = post_raw(&target, "/storage_rpc/v1", &body);
         assert_eq!(status, want, "{what}: {reply}");
     }
-    let (status, _) = post_raw(&url, "/storage_rpc/v1", &vec![b' '; 11 * 1024 * 1024]);
-    assert_eq!(status, 413, "a body over the 10 MiB cap");
+    // A body over the 10 MiB cap: 413, or the node closes the connection before reading it all.
+    let big = ureq::post(&format!("{url}/storage_rpc/v1")).send_bytes(&vec![b' '; 11 * 1024 * 1024]);
+    match big {
+        Err(ureq::Error::Status(code, _)) => assert_eq!(code, 413, "a body over the 10 MiB cap"),
+        Err(ureq::Error::Transport(_)) => {}
+        Ok(r) => panic!("an 11 MiB body was accepted: {}", r.status()),
+    }
     // Node-to-node endpoints refuse unsigned requests.
     let (status, _) = post_raw(&url, "/snode/v1/replicate", br#"{"messages":[]}"#);
     assert_eq!(status, 401);
