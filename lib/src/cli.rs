@@ -240,13 +240,29 @@ pub fn read_json(path: Option<&str>) -> Result<serde_json::Value, CliError> {
     parse_json(&read_text(path)?)
 }
 
-/// Streams NDJSON: calls `each` for every non-empty line of the input as a parsed JSON value.
-/// `each` gets the 1-based line number for error messages.
+/// Longest line an NDJSON stream may hold (a `retrieve` record of the largest message is
+/// ~140 KB). A longer line is reported for that line alone, without buffering it.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// Why one line of an NDJSON stream could not be read as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("line is longer than {MAX_LINE_BYTES} bytes")]
+    TooLong,
+    #[error("line is not UTF-8")]
+    NotUtf8,
+    #[error("malformed JSON: {0}")]
+    Json(String),
+}
+
+/// Streams NDJSON: calls `each` for every non-empty line of the input with its 1-based number and
+/// the parsed value, or why that one line is not JSON. The stream goes on after a bad line; the
+/// callback decides whether it ends it (by returning an error).
 pub fn for_each_json_line<F>(path: Option<&str>, mut each: F) -> Result<(), CliError>
 where
-    F: FnMut(usize, serde_json::Value) -> Result<(), CliError>,
+    F: FnMut(usize, Result<serde_json::Value, LineError>) -> Result<(), CliError>,
 {
-    let reader: Box<dyn BufRead> = match path {
+    let mut reader: Box<dyn BufRead> = match path {
         None | Some("-") => {
             let stdin = io::stdin();
             if stdin.is_terminal() {
@@ -258,17 +274,50 @@ where
             std::fs::File::open(p).map_err(|e| CliError::usage(format!("cannot read {p}: {e}")))?,
         )),
     };
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| CliError::usage(format!("cannot read input line {}: {e}", i + 1)))?;
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
+    let mut buf = Vec::new();
+    for number in 1.. {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| CliError::usage(format!("cannot read input line {number}: {e}")))?;
+        if read == 0 {
+            break;
         }
-        let value = serde_json::from_str(line)
-            .map_err(|e| CliError::usage(format!("malformed JSON on input line {}: {e}", i + 1)))?;
-        each(i + 1, value)?;
+        let parsed = if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+            skip_rest_of_line(&mut reader)
+                .map_err(|e| CliError::usage(format!("cannot read input line {number}: {e}")))?;
+            Err(LineError::TooLong)
+        } else {
+            match std::str::from_utf8(&buf) {
+                Err(_) => Err(LineError::NotUtf8),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => serde_json::from_str(text.trim()).map_err(|e| LineError::Json(e.to_string())),
+            }
+        };
+        each(number, parsed)?;
     }
     Ok(())
+}
+
+/// Discards input up to and including the next newline, in bounded reads.
+fn skip_rest_of_line(reader: &mut dyn BufRead) -> io::Result<()> {
+    loop {
+        let (done, used) = {
+            let chunk = reader.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => (true, i + 1),
+                None => (false, chunk.len()),
+            }
+        };
+        reader.consume(used);
+        if done {
+            return Ok(());
+        }
+    }
 }
 
 /// Writes one JSON value as one line on stdout and flushes it (NDJSON-safe).

@@ -119,6 +119,12 @@ pub const NODE_PUSH_BATCH_MAX_MESSAGES: usize = 256;
 pub const NODE_PUSH_BATCH_MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Concurrent replication requests in flight to one peer.
 pub const NODE_REPLICATION_INFLIGHT_PER_PEER: usize = 1;
+/// Interval at which messages a peer failed to take (timeout, unreachable, 5xx) are pushed to it
+/// again, so a transient overload does not leave a replica missing until the next swarm change.
+pub const NODE_REPLICATION_RETRY_MS: u64 = 2_000;
+/// Most messages kept for redelivery to one peer (the oldest are dropped first, with a warning:
+/// a peer gone that long catches up by its own sync when it rejoins).
+pub const NODE_REPLICATION_RETRY_MAX_MESSAGES: usize = 20_000;
 /// Default interval between two registry polls.
 pub const NODE_REGISTRY_POLL_MS: u64 = 500;
 /// Interval of the expiry sweeper (messages are gone within this long after their expiry).
@@ -127,6 +133,8 @@ pub const NODE_SWEEP_INTERVAL_MS: u64 = 1_000;
 pub const NODE_RECONCILE_RETRY_MS: u64 = 2_000;
 /// Onion relay timeout (onion.md: 30 s).
 pub const NODE_ONION_RELAY_TIMEOUT_MS: u64 = 30_000;
+/// Timeout of a final hop's request to an HTTP server (onion.md "Relay to an HTTP server": 25 s).
+pub const NODE_ONION_HOST_TIMEOUT_MS: u64 = 25_000;
 /// Highest hop number an onion request may reach before it is refused (onion.md: above 15 → 400).
 pub const NODE_ONION_MAX_HOP: u64 = 15;
 /// Time `testnet` waits for its nodes to be healthy and agree on the swarm map.
@@ -151,6 +159,14 @@ pub const POW_NONCE_B64_LEN: usize = 12;
 pub const POW_TRIALS_PER_BATCH: u64 = 4096;
 /// Most solver threads `pow solve --threads` accepts (a sanity bound, not a tuning).
 pub const POW_MAX_THREADS: usize = 1024;
+/// Most expected trials (2^64 / target) `pow solve` takes on: 2^36 is about two hours on this
+/// project's 2-core machine (~4.4 M trials/s per core, docs/pow.md). Beyond it a difficulty is
+/// refused up front as infeasible rather than left to spin for days.
+pub const POW_MAX_EXPECTED_TRIALS: u64 = 1 << 36;
+/// Most expected trials `send` spends on a difficulty the network asks for: 2^30 is about two
+/// minutes on 2 cores, ~1,700× the work of the live network's old difficulty 100 on a 1 KB,
+/// 4-day message. A node asking for more is refused, so a hostile node cannot make `send` hang.
+pub const POW_SEND_MAX_EXPECTED_TRIALS: u64 = 1 << 30;
 
 // ---- onion requests --------------------------------------------------------------------------
 
@@ -165,6 +181,10 @@ pub const ONION_MAX_HOP_NO: u64 = 15;
 /// Largest reply body the final node encrypts, and a client decrypts (snkit's choice: a retrieve
 /// reply of the most messages at the most bytes, base64, fits).
 pub const ONION_MAX_REPLY: usize = 16 * 1024 * 1024;
+/// Largest answer a node passes back down the path from the next hop or an HTTP server: the
+/// base64 of the largest encrypted reply, with room for framing. A longer answer is cut off and
+/// reported as a 502, so a hostile peer cannot make a relay buffer without bound.
+pub const ONION_MAX_RELAYED_REPLY: usize = ONION_MAX_REPLY / 3 * 4 + 64 * 1024;
 /// How long a node remembers a layer's ephemeral key to refuse a replay (snkit's choice: longer
 /// than any client retry; the storage RPC's own ±60 s clock window covers the final request).
 pub const ONION_REPLAY_WINDOW_SECS: u64 = 10 * 60;

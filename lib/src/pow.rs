@@ -19,7 +19,7 @@ use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha512};
 
 use crate::envelope::{Envelope, EnvelopeError, encode_nonce};
-use crate::limits::{POW_MAX_THREADS, POW_NONCE_LEN, POW_TRIALS_PER_BATCH};
+use crate::limits::{POW_MAX_EXPECTED_TRIALS, POW_MAX_THREADS, POW_NONCE_LEN, POW_TRIALS_PER_BATCH};
 
 /// Why a proof of work was refused, or could not be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -35,6 +35,11 @@ pub enum PowError {
          the target is 0, no nonce can be below it"
     )]
     ImpossibleTarget { difficulty: u64, payload_len: usize },
+    #[error(
+        "difficulty {difficulty} is infeasible: about {expected_trials} trials expected, more than \
+         the limit of {limit}"
+    )]
+    Infeasible { difficulty: u64, expected_trials: u64, limit: u64 },
     #[error("thread count must be between 1 and {POW_MAX_THREADS}, got {0}")]
     Threads(usize),
     #[error("solving was cancelled after {0} trials")]
@@ -93,6 +98,24 @@ pub fn target(payload_len: usize, ttl_ms: u64, difficulty: u64) -> Result<u64, P
     }
     // t ≤ u64::MAX because denominator ≥ 1.
     u64::try_from(t).map_err(|_| impossible())
+}
+
+/// The mean number of trials a solver needs to get below `target`: 2^64 / target.
+pub fn expected_trials(target: u64) -> u64 {
+    let t = u128::from(target.max(1));
+    u64::try_from((1u128 << 64) / t).unwrap_or(u64::MAX)
+}
+
+/// Refuses a difficulty whose expected work on this envelope exceeds `limit` trials.
+pub fn check_feasible(env: &Envelope, difficulty: u64, limit: u64) -> Result<(), PowError> {
+    if difficulty == 0 {
+        return Ok(());
+    }
+    let expected = expected_trials(envelope_target(env, difficulty)?);
+    if expected > limit {
+        return Err(PowError::Infeasible { difficulty, expected_trials: expected, limit });
+    }
+    Ok(())
 }
 
 /// The target of an envelope at a difficulty.
@@ -158,6 +181,7 @@ pub fn solve_with_cancel(
     if difficulty == 0 {
         return Ok([0; POW_NONCE_LEN]);
     }
+    check_feasible(env, difficulty, POW_MAX_EXPECTED_TRIALS)?;
     let target = envelope_target(env, difficulty)?;
     let solver = Solver::new(&env.pow_payload(), target);
     let nonce = solver.search(threads, progress, cancel)?;
@@ -275,6 +299,23 @@ fn first8(h: &[u8; 64]) -> [u8; 8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_trials_is_two_to_the_64_over_the_target() {
+        assert_eq!(expected_trials(u64::MAX), 1);
+        assert_eq!(expected_trials(1 << 32), 1 << 32);
+        assert_eq!(expected_trials(1), u64::MAX);
+        assert_eq!(expected_trials(0), u64::MAX);
+    }
+
+    #[test]
+    fn infeasible_difficulty_is_refused_before_solving() {
+        let env = Envelope { pubkey: PK.into(), timestamp: 1, ttl: 86_400_000, data: "aGk=".into(), nonce: None };
+        let err = solve(&env, 1 << 40, 1, &|_| {}).err();
+        assert!(matches!(err, Some(PowError::Infeasible { .. })), "{err:?}");
+        assert_eq!(check_feasible(&env, 0, 1), Ok(()));
+        assert!(check_feasible(&env, 10, 1 << 30).is_ok());
+    }
 
     /// oxen-storage-server v1.0.1 `unit_test/pow.cpp` (valid at difficulty 10).
     const PK: &str = "054368520005786b249bcd461d28f75e560ea794014eeb17fcf6003f37d876783e";

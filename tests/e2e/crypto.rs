@@ -134,6 +134,16 @@ fn pow_impossible_difficulty_exits_2() {
 }
 
 #[test]
+fn pow_infeasible_difficulty_exits_2_instead_of_spinning() {
+    // A target of a few units: possible in principle, ~10^17 trials in practice.
+    let (code, out, err) = run_pow(&["solve", "-d", "20000000000000"], &vector(None).to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert_one_error_line("pow", &err);
+    assert!(err.contains("infeasible"), "{err}");
+}
+
+#[test]
 fn pow_bad_input_exits_2_with_one_line() {
     let mut bad_pk = vector(None);
     bad_pk["pubkey"] = json!("05abc");

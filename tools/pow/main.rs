@@ -77,6 +77,9 @@ fn pow_error(e: PowError) -> CliError {
         PowError::ImpossibleTarget { .. } => {
             CliError::usage(&e).hint("lower --difficulty, or shorten the data or the TTL")
         }
+        PowError::Infeasible { .. } => {
+            CliError::usage(&e).hint("lower --difficulty, or shorten the data or the TTL")
+        }
         PowError::InsufficientWork { .. } | PowError::MissingNonce(_) => CliError::failed(e),
         PowError::Cancelled(_) | PowError::Exhausted => CliError::failed(e),
         PowError::Envelope(_) | PowError::Threads(_) => CliError::usage(e),

@@ -202,7 +202,10 @@ fn decrypt_stream(account: &mut Account<'_>, input: Option<&str>) -> Result<(), 
     account.at_least_once(&mut OsRng);
     let streamed = cli::for_each_json_line(input, |line, value| {
         total += 1;
-        let incoming = Incoming::from_json(&value);
+        // A line that is not JSON is one error record, like any other undecryptable line.
+        let incoming = value
+            .map_err(|e| RatchetError::Malformed(format!("input line ({e})")))
+            .and_then(|v| Incoming::from_json(&v));
         let result = match &incoming {
             Ok(inc) => account.receive(inc, &mut OsRng).map(|received| Record::received(&received, inc)),
             Err(err) => Err(err.clone()),

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::network::{Network, Node, RpcReply, swarm_from_421};
 use super::{ClientError, now_ms, summarize};
 use crate::envelope::{Envelope, encode_nonce};
-use crate::limits::POW_MAX_THREADS;
+use crate::limits::{POW_MAX_THREADS, POW_SEND_MAX_EXPECTED_TRIALS};
 use crate::limits::{
     CLIENT_DEFAULT_TTL_MS, CLIENT_MAX_MESSAGE_BYTES, CLIENT_MAX_REDIRECTS, CLIENT_MAX_TTL_MS,
     CLIENT_MIN_TTL_MS, CLIENT_STORE_COPIES,
@@ -213,6 +213,8 @@ fn solve(
     if difficulty == 0 {
         return Ok(());
     }
+    pow::check_feasible(envelope, difficulty, POW_SEND_MAX_EXPECTED_TRIALS)
+        .map_err(|e| ClientError::Pow(e.to_string()))?;
     let threads = opts.pow_threads.clamp(1, POW_MAX_THREADS);
     let nonce =
         pow::solve(envelope, difficulty, threads, &|_| {}).map_err(|e| ClientError::Pow(e.to_string()))?;

@@ -122,20 +122,14 @@ pub async fn run_rpc(node: &Arc<Node>, body: &[u8], origin: Origin) -> (u16, Rep
     }
 }
 
-/// The proof-of-work check of a client store (pow.md) at the network's difficulty.
+/// The proof-of-work check of a client store (pow.md) at the network's difficulty. The payload
+/// is built from the pubkey and data *as the client sent them* (pow.md §4): re-encoding the
+/// decoded values would refuse a valid nonce over, say, unpadded base64.
 fn check_pow(p: &rpc::StoreParams, difficulty: u64) -> Result<(), RpcError> {
     if difficulty == 0 {
         return Ok(());
     }
-    use base64::Engine;
-    let env = Envelope {
-        pubkey: p.pubkey.to_hex(),
-        timestamp: p.timestamp_ms,
-        ttl: p.ttl_ms(),
-        data: base64::engine::general_purpose::STANDARD.encode(&p.data),
-        nonce: p.nonce.clone(),
-    };
-    crate::pow::verify(&env, difficulty).map_err(|_| RpcError::invalid_pow(difficulty))
+    crate::pow::verify(&p.to_envelope(), difficulty).map_err(|_| RpcError::invalid_pow(difficulty))
 }
 
 async fn store(

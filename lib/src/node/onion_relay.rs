@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::Node;
 use super::handlers::{self, Origin};
-use crate::limits::NODE_ONION_RELAY_TIMEOUT_MS;
+use crate::limits::{NODE_ONION_HOST_TIMEOUT_MS, NODE_ONION_RELAY_TIMEOUT_MS, ONION_MAX_RELAYED_REPLY};
 use crate::onion::{self, Layer};
 use crate::rpc::ReplyBody;
 
@@ -59,20 +59,7 @@ pub async fn onion_req(State(node): State<Arc<Node>>, body: Bytes) -> Response {
                 .send()
                 .await;
             match sent {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let ctype = resp.headers().get(header::CONTENT_TYPE).cloned();
-                    match resp.bytes().await {
-                        Ok(bytes) => {
-                            let mut r = (status, bytes).into_response();
-                            if let Some(c) = ctype {
-                                r.headers_mut().insert(header::CONTENT_TYPE, c);
-                            }
-                            r
-                        }
-                        Err(_) => plain(504, "Request time out"),
-                    }
-                }
+                Ok(resp) => pass_back(resp, true).await,
                 Err(e) if e.is_timeout() => plain(504, "Request time out"),
                 Err(_) => {
                     plain(502, format!("Next node is unreachable: {}", hex::encode(destination_ed25519)))
@@ -86,26 +73,49 @@ pub async fn onion_req(State(node): State<Arc<Node>>, body: Bytes) -> Response {
                     format!("Cannot relay to {}: only http targets are supported", target.protocol),
                 );
             }
+            let Ok(method) = reqwest::Method::from_bytes(target.method.as_bytes()) else {
+                return plain(400, "Invalid method for the target server");
+            };
             let sent = node
                 .peers
                 .http()
-                .post(target.url())
-                .timeout(Duration::from_secs(25))
+                .request(method, target.url())
+                .timeout(Duration::from_millis(NODE_ONION_HOST_TIMEOUT_MS))
                 .header(header::CONTENT_TYPE, "application/octet-stream")
                 .body(plaintext)
                 .send()
                 .await;
             match sent {
-                Ok(resp) => {
-                    let status = resp.status();
-                    match resp.bytes().await {
-                        Ok(b) => (status, b).into_response(),
-                        Err(_) => plain(504, "Request time out"),
-                    }
-                }
+                Ok(resp) => pass_back(resp, false).await,
                 Err(e) if e.is_timeout() => plain(504, "Request time out"),
                 Err(_) => plain(502, "Cannot reach the target server"),
             }
         }
     }
+}
+
+/// Passes the next hop's (or the server's) answer back unchanged: status, body and, for a relay,
+/// content type. The body is read in chunks up to [`ONION_MAX_RELAYED_REPLY`]; a longer one is
+/// not buffered further and comes back as a 502.
+async fn pass_back(mut resp: reqwest::Response, keep_content_type: bool) -> Response {
+    let status = resp.status();
+    let ctype = resp.headers().get(header::CONTENT_TYPE).cloned();
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > ONION_MAX_RELAYED_REPLY {
+                    return plain(502, format!("Reply too large: over {ONION_MAX_RELAYED_REPLY} bytes"));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(_) => return plain(504, "Request time out"),
+        }
+    }
+    let mut r = (status, body).into_response();
+    if keep_content_type && let Some(c) = ctype {
+        r.headers_mut().insert(header::CONTENT_TYPE, c);
+    }
+    r
 }

@@ -2,7 +2,7 @@
 //! flight), bulk pushes for handoff, sync requests and forwarded requests. Every request is signed
 //! with the node key (see `auth`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use super::now_ms;
 use super::protocol::{self, Batch, PushReply, ReplicateReply, Stored, WireMessage};
 use crate::limits::{
     NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_DELIVERY_TIMEOUT_MS,
-    NODE_REPLICATION_INFLIGHT_PER_PEER,
+    NODE_REPLICATION_INFLIGHT_PER_PEER, NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
 };
 use crate::nodelist::NodeInfo;
 
@@ -54,6 +54,28 @@ struct PeerQueue {
     tx: mpsc::Sender<Job>,
 }
 
+/// Messages one peer has not taken yet, pushed again every [`NODE_REPLICATION_RETRY_MS`].
+type Redelivery = Arc<Mutex<VecDeque<WireMessage>>>;
+
+impl PeerOutcome {
+    /// Whether the peer may take the message later: no answer, or a server-side failure. A 4xx
+    /// (wrong swarm, refused) is final.
+    fn worth_retrying(&self) -> bool {
+        match self {
+            PeerOutcome::Stored(_) => false,
+            PeerOutcome::Code(status, _) => *status >= 500,
+            PeerOutcome::Timeout | PeerOutcome::BadPeerResponse | PeerOutcome::QueryFailure => true,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
 /// The node's HTTP client to its peers.
 #[derive(Clone)]
 pub struct Peers {
@@ -74,6 +96,8 @@ impl Peers {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)
             .tcp_nodelay(true)
+            // onion.md: a relay follows no redirects (a node must not be steered elsewhere).
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self { http, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
     }
@@ -122,10 +146,7 @@ impl Peers {
 
     fn queue_for(&self, peer: &NodeInfo) -> PeerQueue {
         let url = peer.url();
-        let mut queues = match self.queues.lock() {
-            Ok(q) => q,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut queues = lock(&self.queues);
         if let Some(q) = queues.get(&peer.pubkey_ed25519)
             && q.url == url
             && !q.tx.is_closed()
@@ -134,9 +155,11 @@ impl Peers {
         }
         let (tx, rx) = mpsc::channel::<Job>(NODE_PUSH_BATCH_MAX_MESSAGES * 16);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let redelivery: Redelivery = Arc::default();
         for _ in 0..NODE_REPLICATION_INFLIGHT_PER_PEER {
-            tokio::spawn(replication_worker(self.clone(), url.clone(), rx.clone()));
+            tokio::spawn(replication_worker(self.clone(), url.clone(), rx.clone(), redelivery.clone()));
         }
+        tokio::spawn(redelivery_worker(self.clone(), url.clone(), tx.downgrade(), redelivery));
         let q = PeerQueue { url, tx };
         queues.insert(peer.pubkey_ed25519, q.clone());
         q
@@ -144,7 +167,11 @@ impl Peers {
 
     /// Pushes `messages` to `node` in batches (each batch all-or-nothing on the receiver).
     pub async fn push(&self, node: &NodeInfo, messages: &[WireMessage]) -> Result<usize, PushError> {
-        let url = node.url();
+        self.push_to(&node.url(), messages).await
+    }
+
+    async fn push_to(&self, url: &str, messages: &[WireMessage]) -> Result<usize, PushError> {
+        let url = url.to_string();
         let mut stored = 0;
         for batch in batches(messages) {
             let body = serde_json::to_vec(&Batch { messages: batch.to_vec() })
@@ -202,7 +229,12 @@ pub fn batches(messages: &[WireMessage]) -> Vec<&[WireMessage]> {
     out
 }
 
-async fn replication_worker(peers: Peers, url: String, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
+async fn replication_worker(
+    peers: Peers,
+    url: String,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    redelivery: Redelivery,
+) {
     loop {
         let mut jobs = Vec::new();
         {
@@ -227,8 +259,59 @@ async fn replication_worker(peers: Peers, url: String, rx: Arc<tokio::sync::Mute
         let t0 = std::time::Instant::now();
         let outcomes = send_batch(&peers, &url, &jobs).await;
         tracing::debug!(peer = %url, messages = jobs.len(), ms = t0.elapsed().as_millis() as u64, "replication batch");
+        let retry: Vec<WireMessage> = jobs
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.worth_retrying())
+            .map(|(j, _)| j.msg.clone())
+            .collect();
+        if !retry.is_empty() {
+            keep_for_redelivery(&redelivery, &url, retry);
+        }
         for (job, outcome) in jobs.into_iter().zip(outcomes) {
             let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+fn keep_for_redelivery(redelivery: &Redelivery, url: &str, messages: Vec<WireMessage>) {
+    let mut queue = lock(redelivery);
+    queue.extend(messages);
+    let excess = queue.len().saturating_sub(NODE_REPLICATION_RETRY_MAX_MESSAGES);
+    if excess > 0 {
+        queue.drain(..excess);
+        tracing::warn!(peer = %url, dropped = excess, "redelivery queue full: oldest messages dropped");
+    }
+}
+
+/// Pushes what a peer missed, again and again, until it takes it. Ends once the peer's queue is
+/// gone (the peer left, or changed address) and nothing is left to deliver to it.
+async fn redelivery_worker(peers: Peers, url: String, alive: mpsc::WeakSender<Job>, redelivery: Redelivery) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(NODE_REPLICATION_RETRY_MS)).await;
+        let pending: Vec<WireMessage> = lock(&redelivery).drain(..).collect();
+        if pending.is_empty() {
+            if alive.upgrade().is_none() {
+                return;
+            }
+            continue;
+        }
+        match peers.push_to(&url, &pending).await {
+            Ok(_) => tracing::info!(peer = %url, messages = pending.len(), "redelivered missed replicas"),
+            Err(PushError::Refused(_, status, reason)) if status < 500 => {
+                // Final: the peer (or we) left the network; it will not take these later either.
+                tracing::warn!(peer = %url, status, %reason, messages = pending.len(), "redelivery refused");
+            }
+            Err(e) => {
+                tracing::debug!(peer = %url, error = %e, messages = pending.len(), "redelivery failed");
+                if alive.upgrade().is_none() {
+                    return;
+                }
+                let mut queue = lock(&redelivery);
+                let newer: Vec<WireMessage> = queue.drain(..).collect();
+                drop(queue);
+                keep_for_redelivery(&redelivery, &url, pending.into_iter().chain(newer).collect());
+            }
         }
     }
 }
