@@ -310,7 +310,8 @@ mod tests {
 
     #[test]
     fn infeasible_difficulty_is_refused_before_solving() {
-        let env = Envelope { pubkey: PK.into(), timestamp: 1, ttl: 86_400_000, data: "aGk=".into(), nonce: None };
+        let env =
+            Envelope { pubkey: PK.into(), timestamp: 1, ttl: 86_400_000, data: "aGk=".into(), nonce: None };
         let err = solve(&env, 1 << 40, 1, &|_| {}).err();
         assert!(matches!(err, Some(PowError::Infeasible { .. })), "{err:?}");
         assert_eq!(check_feasible(&env, 0, 1), Ok(()));

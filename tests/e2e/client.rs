@@ -63,6 +63,20 @@ fn poll_all(net: &Network, id: &Identity, state_dir: &Path) -> Vec<Retrieved> {
     got
 }
 
+/// `send` stores on 3 distinct members of the recipient's swarm (the seed design), all healthy.
+fn assert_three_distinct_swarm_members(report: &Value, to: &str, nodes: &Path) {
+    let stored: Vec<&str> =
+        report["stored"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let distinct: HashSet<&str> = stored.iter().copied().collect();
+    assert_eq!((stored.len(), distinct.len()), (3, 3), "{report}");
+    assert_eq!(report["failed"], serde_json::json!([]), "{report}");
+    let out = cargo_bin_cmd!("swarm-of").args([to, "--nodes", nodes.to_str().unwrap()]).assert().success();
+    let swarm: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let members: HashSet<&str> =
+        swarm["nodes"].as_array().unwrap().iter().map(|n| n["pubkey_ed25519"].as_str().unwrap()).collect();
+    assert!(distinct.is_subset(&members), "stored {distinct:?}, swarm {members:?}");
+}
+
 #[test]
 fn test_send_and_retrieve_over_a_20_node_testnet() {
     let tn = Testnet::up(20);
@@ -91,7 +105,7 @@ fn test_send_and_retrieve_over_a_20_node_testnet() {
             .stdout
             .clone();
         let report: Value = serde_json::from_slice(&out).unwrap();
-        assert!(!report["stored"].as_array().unwrap().is_empty());
+        assert_three_distinct_swarm_members(&report, &bob_sid, &nodes);
         sent_hashes.push(report["hash"].as_str().unwrap().to_string());
     }
     // A JSON line (what `ratchet encrypt` prints) is stored as the line without its newline.
@@ -521,4 +535,35 @@ fn test_retrieve_bad_input_is_one_line() {
     std::fs::create_dir_all(&state).unwrap();
     std::fs::write(state.join(format!("{sid}.json")), b"{garbage").unwrap();
     run(&["--identity", i, "--state", s, "--nodes", n], 1);
+}
+
+/// The README's first command (`make demo` runs scripts/demo.sh): a testnet, a message from one
+/// identity read back by another, a friend request and its acceptance — and nothing left running.
+#[test]
+fn test_demo_script_delivers_and_leaves_nothing_running() {
+    let bin = Path::new(env!("CARGO_BIN_EXE_keygen")).parent().unwrap().to_path_buf();
+    let tmp = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/demo.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .env("SNKIT_BIN", &bin)
+        .env("TMPDIR", tmp.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("Hello Bob! This is Alice, over three onion hops."), "{stdout}");
+    assert!(stdout.contains("\"type\":\"friend_request\""), "{stdout}");
+    assert!(stdout.contains("Hi Alice! Yes."), "{stdout}");
+    let tmp_path = tmp.path().to_string_lossy().to_string();
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&tmp_path))
+        .collect();
+    assert!(left.is_empty(), "the demo left processes running: {left:?}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "the demo left files behind");
 }

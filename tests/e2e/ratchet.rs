@@ -1,7 +1,8 @@
 //! End-to-end tests: the `ratchet` command (X3DH, Double Ratchet, friend requests).
 //!
 //! Identities are made in-test; the long runs drive the library (unit tests in
-//! `lib/src/ratchet/`), these run the built command. The network test (send/retrieve) is to come.
+//! `lib/src/ratchet/`), these run the built command. The conversation over a real testnet
+//! (ratchet | send, retrieve | ratchet) is in `client.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -116,6 +117,11 @@ fn flip_hex(v: &mut Value, field: &str, byte: usize) {
     v[field] = hex::encode(raw).into();
 }
 
+/// Messages of the scripted conversation (the 1,000), one `ratchet encrypt` process each.
+const CONVERSATION_MESSAGES: usize = 1_000;
+/// Messages held back per direction before a shuffled batch is delivered to one `decrypt`.
+const CONVERSATION_BATCH: usize = 12;
+
 #[test]
 fn conversation_through_the_command_with_loss_and_reordering() {
     let (alice, bob) = (Party::new(1), Party::new(2));
@@ -125,7 +131,7 @@ fn conversation_through_the_command_with_loss_and_reordering() {
     let mut delivered = HashSet::new();
     let mut lost = 0;
     let parties = [&alice, &bob];
-    for i in 0..40usize {
+    for i in 0..CONVERSATION_MESSAGES {
         let s = rng.gen_range(0..2);
         let line = parties[s].encrypt(parties[1 - s], &format!("msg {i}"));
         if rng.gen_bool(0.1) {
@@ -135,7 +141,8 @@ fn conversation_through_the_command_with_loss_and_reordering() {
             queues[1 - s].insert(at, (i, line));
         }
         for r in 0..2 {
-            if queues[r].len() >= 3 || (i == 39 && !queues[r].is_empty()) {
+            let last = i == CONVERSATION_MESSAGES - 1;
+            if queues[r].len() >= CONVERSATION_BATCH || (last && !queues[r].is_empty()) {
                 // Deliver the batch in its shuffled order, some as `retrieve` would print them.
                 let batch: Vec<(usize, String)> = queues[r].drain(..).collect();
                 let input: String = batch
@@ -162,7 +169,7 @@ fn conversation_through_the_command_with_loss_and_reordering() {
             }
         }
     }
-    assert_eq!(delivered.len() + lost, 40);
+    assert_eq!(delivered.len() + lost, CONVERSATION_MESSAGES);
 }
 
 #[test]
@@ -196,6 +203,12 @@ fn every_failure_is_a_distinct_one_line_error_with_state_untouched() {
         let mut t = m.clone();
         flip_hex(&mut t["x3dh"], field, byte);
         errors.insert(alice.fails(&["decrypt"], &format!("{t}\n"), 1, ""));
+    }
+    {
+        // The version field: a flipped bit names the version this side does not speak.
+        let mut t = m.clone();
+        t["v"] = (t["v"].as_u64().unwrap() ^ 2).into();
+        errors.insert(alice.fails(&["decrypt"], &format!("{t}\n"), 1, "unsupported version 3"));
     }
     for field in ["spk_id", "opk_id"] {
         let mut t = m.clone();

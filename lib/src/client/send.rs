@@ -12,11 +12,11 @@ use serde_json::Value;
 use super::network::{Network, Node, RpcReply, swarm_from_421};
 use super::{ClientError, now_ms, summarize};
 use crate::envelope::{Envelope, encode_nonce};
-use crate::limits::{POW_MAX_THREADS, POW_SEND_MAX_EXPECTED_TRIALS};
 use crate::limits::{
     CLIENT_DEFAULT_TTL_MS, CLIENT_MAX_MESSAGE_BYTES, CLIENT_MAX_REDIRECTS, CLIENT_MAX_TTL_MS,
     CLIENT_MIN_TTL_MS, CLIENT_STORE_COPIES,
 };
+use crate::limits::{POW_MAX_THREADS, POW_SEND_MAX_EXPECTED_TRIALS};
 use crate::pubkey::Pubkey;
 use crate::rpc::client::MemberStore;
 use crate::{pow, rpc};

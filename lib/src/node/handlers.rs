@@ -14,7 +14,6 @@ use super::peers::PeerOutcome;
 use super::protocol::{self, WireMessage};
 use super::view::SwarmView;
 use super::{Node, now_ms};
-use crate::envelope::Envelope;
 use crate::nodelist::NodeInfo;
 use crate::rpc::{self, ReplyBody, Request, RpcError, StoreMemberFailure, SwarmMember};
 

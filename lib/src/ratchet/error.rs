@@ -57,11 +57,10 @@ pub enum RatchetError {
 
 impl RatchetError {
     /// The input itself was wrong (exit 2), as opposed to a verification or state failure (exit 1).
+    /// A well-formed message of another version is a message this side cannot accept (exit 1),
+    /// like any other altered field: only what is not a message at all is bad input.
     pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            Self::Malformed(_) | Self::UnsupportedVersion(_) | Self::TooLong { .. } | Self::StateOwner { .. }
-        )
+        matches!(self, Self::Malformed(_) | Self::TooLong { .. } | Self::StateOwner { .. })
     }
 
     /// A short stable name for JSON error records (`decrypt` prints them).
