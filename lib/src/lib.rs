@@ -7,6 +7,7 @@ pub mod cli;
 pub mod fsutil;
 pub mod limits;
 
+pub mod blinding;
 pub mod identity;
 pub mod mnemonic;
 pub mod pubkey;
