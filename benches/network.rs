@@ -4,7 +4,8 @@
 //! memory (VmRSS from /proc).
 //!
 //! Every store is a full client store: validated, committed to SQLite (group commit, fsync)
-//! on the entry node and replicated to every other member of its swarm before the reply.
+//! on the entry node and replicated to every other member of its swarm before the reply; a
+//! store counts as done only when the reply says every member stored it.
 //! Two set-ups by default: 7 nodes (one full swarm: every store is written on 7 nodes) and
 //! 1 node (no replication: the node's own ceiling). `SNKIT_BENCH_NODES` (a comma-separated list,
 //! default `7,1`) and `SNKIT_BENCH_SECONDS` (default 5 per phase) change them.
@@ -102,7 +103,7 @@ fn run_with(nodes: usize) {
         let body = json!({"method": "store", "params": {
             "pubkey": pk, "timestamp": now, "ttl": 3_600_000, "namespace": NS,
             "data": format!("{}{:016x}", &data[..data.len() - 16], i)}});
-        post(agent, url, &body)
+        post_store(agent, url, &body)
     });
     let tag = format!("{nodes}_nodes");
     report(&format!("store_{tag}"), &store, "stores/s", Some((10_000.0, 20.0)));
@@ -118,16 +119,16 @@ fn run_with(nodes: usize) {
         && let Ok(state) = serde_json::from_str::<Value>(&text)
     {
         for n in state["nodes"].as_array().into_iter().flatten() {
-            if let Some(kib) = n["pid"].as_u64().and_then(vm_rss_kib) {
-                rss.push(kib as f64 / 1024.0);
+            if let Some((now, peak)) = n["pid"].as_u64().and_then(vm_rss_kib) {
+                rss.push((now as f64 / 1024.0, peak as f64 / 1024.0));
             }
         }
     }
     if !rss.is_empty() {
-        let max = rss.iter().cloned().fold(0.0, f64::max);
-        let mean = rss.iter().sum::<f64>() / rss.len() as f64;
+        let mean = rss.iter().map(|r| r.0).sum::<f64>() / rss.len() as f64;
+        let peak = rss.iter().map(|r| r.1).fold(0.0, f64::max);
         println!(
-            "network_node_rss_{tag}: {mean:.1} MiB mean, {max:.1} MiB max over {} nodes (after the load)",
+            "network_node_rss_{tag}: {mean:.1} MiB mean after the load, {peak:.1} MiB highest peak (VmHWM) over {} nodes",
             rss.len()
         );
     }
@@ -143,6 +144,16 @@ fn now_ms() -> u64 {
 
 fn post(agent: &ureq::Agent, url: &str, body: &Value) -> bool {
     agent.post(&format!("{url}/storage_rpc/v1")).send_string(&body.to_string()).is_ok()
+}
+
+/// A store counts only when every member of the swarm stored it: the entry node answers 200 as
+/// soon as one member did, so its per-member `swarm` entries are checked here.
+fn post_store(agent: &ureq::Agent, url: &str, body: &Value) -> bool {
+    let Ok(resp) = agent.post(&format!("{url}/storage_rpc/v1")).send_string(&body.to_string()) else {
+        return false;
+    };
+    let Ok(reply) = resp.into_json::<Value>() else { return false };
+    reply["swarm"].as_object().is_some_and(|m| !m.is_empty() && m.values().all(|v| v.get("failed").is_none()))
 }
 
 /// The outcome of one phase.
@@ -231,8 +242,11 @@ fn report(name: &str, phase: &Phase, unit: &str, target: Option<(f64, f64)>) {
     }
 }
 
-/// VmRSS of a process, in KiB.
-fn vm_rss_kib(pid: u64) -> Option<u64> {
+/// VmRSS and VmHWM (peak resident memory) of a process, in KiB.
+fn vm_rss_kib(pid: u64) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    let field = |name: &str| -> Option<u64> {
+        status.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }

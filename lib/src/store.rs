@@ -1109,6 +1109,9 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
+        // Group commit: concurrent callers share transactions (and so fsyncs).
+        let stats = s.stats();
+        assert!(stats.jobs >= 32 * 25 && stats.commits < stats.jobs, "no batching: {stats:?}");
         drop(s);
         let s = Store::open(&path).unwrap();
         assert_eq!(s.count().unwrap(), 32 * 25);

@@ -200,6 +200,31 @@ impl Testnet {
     }
 }
 
+/// Every live process whose command line names `dir` (pid, command line).
+pub fn processes_naming(dir: &Path) -> Vec<(i32, String)> {
+    let marker = dir.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse::<i32>().ok()?;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            // A zombie has an empty command line: it is not running.
+            cmdline.contains(&marker).then_some((pid, cmdline))
+        })
+        .collect()
+}
+
+impl Testnet {
+    /// `testnet down`, then checks that it stopped everything it started.
+    pub fn down_leaving_nothing_running(&self) {
+        self.run(&["down"]);
+        let left = processes_naming(self.dir.path());
+        assert!(left.is_empty(), "testnet down left processes running: {left:?}");
+    }
+}
+
 impl Drop for Testnet {
     fn drop(&mut self) {
         let _ = std::process::Command::new(bin("testnet"))
@@ -209,16 +234,9 @@ impl Drop for Testnet {
             .stderr(std::process::Stdio::null())
             .status();
         // Belt and braces: SIGKILL any process whose command line still names this directory.
-        let marker = self.dir.path().to_string_lossy().into_owned();
-        if let Ok(entries) = std::fs::read_dir("/proc") {
-            for e in entries.flatten() {
-                let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-                let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-                if String::from_utf8_lossy(&cmdline).contains(&marker)
-                    && let Some(p) = rustix::process::Pid::from_raw(pid)
-                {
-                    let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-                }
+        for (pid, _) in processes_naming(self.dir.path()) {
+            if let Some(p) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
             }
         }
         if std::env::var_os("SNKIT_KEEP_TESTNET").is_some() {

@@ -103,6 +103,7 @@ fn pow_solve_then_verify_round_trip_independent_of_threads() {
     let env = vector(None).to_string();
     let (code, one, err) = run_pow(&["solve", "-d", "10", "--threads", "1"], &env);
     assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "no progress output when stderr is not a terminal: {err:?}");
     let (code, two, err) = run_pow(&["solve", "-d", "10", "--threads", "2"], &env);
     assert_eq!(code, 0, "{err}");
     let solved = json_out(&one);

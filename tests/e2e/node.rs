@@ -339,6 +339,7 @@ fn twenty_nodes_survive_kills_and_swarm_changes_without_loss() {
         removed += 1;
     }
     assert_exact(&tn, &msgs, "after a swarm dissolved");
+    tn.down_leaving_nothing_running();
 }
 
 #[test]
@@ -381,7 +382,7 @@ fn snode_alone_keeps_every_message_across_a_clean_restart() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("node");
-    // First start creates the key file; read its keys to register the node in a file registry.
+    // Register the node in a file registry once it has made its keys.
     let spawn = || {
         std::process::Command::new(crate::common::bin("snode"))
             .arg("--data")
@@ -393,11 +394,11 @@ fn snode_alone_keeps_every_message_across_a_clean_restart() {
             .spawn()
             .unwrap()
     };
-    std::fs::create_dir_all(&data).unwrap();
-    let keys = snkit::node::NodeKeys::load_or_create(&data.join("key.json")).unwrap();
-    assert_eq!(std::fs::metadata(data.join("key.json")).unwrap().permissions().mode() & 0o777, 0o600);
+    // snode itself creates its data directory and key file (0600) on first start.
     let mut child = Reap(spawn());
     assert!(eventually(Duration::from_secs(30), || data.join("listen.addr").exists()));
+    assert_eq!(std::fs::metadata(data.join("key.json")).unwrap().permissions().mode() & 0o777, 0o600);
+    let keys = snkit::node::NodeKeys::load_or_create(&data.join("key.json")).unwrap();
     let addr = std::fs::read_to_string(data.join("listen.addr")).unwrap();
     let port: u16 = addr.trim().rsplit(':').next().unwrap().parse().unwrap();
     let mut reg = snkit::registry::Registry::new();
