@@ -28,3 +28,5 @@ pub mod store;
 pub mod client;
 
 pub mod ratchet;
+
+pub mod session_protocol;

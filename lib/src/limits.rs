@@ -268,4 +268,20 @@ pub const MAX_PLAINTEXT_BYTES: usize = 48 * 1024;
 /// Longest wire message or friend request line the ratchet parses.
 pub const MAX_WIRE_BYTES: usize = 256 * 1024;
 
+// ---- session protocol (1-1 messages of the live apps) ---------------------------------------
+
+/// Largest wrapped 1-1 message (the `WebSocketMessage` bytes) built or read, and the largest
+/// protobuf decoded: the decoded `data` of a store request (storage-rpc.md "store": 76,800 bytes).
+pub const SESSION_MAX_MESSAGE_BYTES: usize = 76_800;
+/// Largest 1-1 ciphertext sealed or opened (it travels inside the message above).
+pub const SESSION_MAX_CIPHERTEXT_BYTES: usize = SESSION_MAX_MESSAGE_BYTES;
+/// What sealing adds to the signed plaintext (session-protocol.md §4: eph_pk 32 + tag 16 + Ed25519
+/// key 32 + signature 64 = 144 bytes); a shorter ciphertext is refused.
+pub const SESSION_CIPHERTEXT_OVERHEAD: usize = 144;
+/// Largest padded `Content` signed and sealed.
+pub const SESSION_MAX_PLAINTEXT_BYTES: usize = SESSION_MAX_CIPHERTEXT_BYTES - SESSION_CIPHERTEXT_OVERHEAD;
+/// Largest `Content` padded (snkit's choice: padded either way, sealed and wrapped, it still fits
+/// a store request).
+pub const SESSION_MAX_CONTENT_BYTES: usize = 76_000;
+
 // ---- end -------------------------------------------------------------------------------------
