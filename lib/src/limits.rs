@@ -129,6 +129,11 @@ pub const NODE_REPLICATION_RETRY_MAX_MESSAGES: usize = 20_000;
 pub const NODE_REGISTRY_POLL_MS: u64 = 500;
 /// Interval of the expiry sweeper (messages are gone within this long after their expiry).
 pub const NODE_SWEEP_INTERVAL_MS: u64 = 1_000;
+/// Most pubkeys whose records one handoff round reads and pushes.
+pub const NODE_HANDOFF_ROUND_PUBKEYS: usize = 512;
+/// Message bytes after which a handoff round stops reading more pubkeys (bounds the memory of
+/// handing on a large store; one pubkey's records are always read whole).
+pub const NODE_HANDOFF_ROUND_BYTES: usize = 16 * 1024 * 1024;
 /// Interval at which records that are not this node's are handed on again after a failure.
 pub const NODE_RECONCILE_RETRY_MS: u64 = 2_000;
 /// Onion relay timeout (onion.md: 30 s).

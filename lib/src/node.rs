@@ -76,6 +76,9 @@ pub struct Node {
     pub handoff_kick: Notify,
     /// Records the handoff task still has to hand on (for `health`).
     pub pending_handoff: AtomicUsize,
+    /// Digest of the last view the handoff task finished reconciling against (for `health`:
+    /// `testnet stop` waits until it is the current view, so a leaving node has handed on).
+    pub handoff_view: std::sync::Mutex<String>,
     /// Replay guard of onion requests.
     pub onion_guard: onion_relay::Guard,
     /// Asks the node to shut down (its data directory vanished).
@@ -90,6 +93,14 @@ impl Node {
 
     pub fn pending_handoff(&self) -> usize {
         self.pending_handoff.load(Ordering::Relaxed)
+    }
+
+    /// See [`Node::handoff_view`].
+    pub fn handoff_view(&self) -> String {
+        match self.handoff_view.lock() {
+            Ok(d) => d.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 }
 
@@ -121,6 +132,7 @@ pub async fn run(
         refresh: Notify::new(),
         handoff_kick: Notify::new(),
         pending_handoff: AtomicUsize::new(0),
+        handoff_view: std::sync::Mutex::new(String::new()),
         onion_guard: onion_relay::Guard::default(),
         stop: Notify::new(),
     });

@@ -351,6 +351,30 @@ fn test_ratchet_conversation_over_send_and_retrieve() {
     assert!(retrieve_cmd(&alice_file, &a_inbox, &nodes).is_empty());
     assert!(retrieve_cmd(&bob_file, &b_inbox, &nodes).is_empty());
 
+    // The live apps' 1-1 format: Alice sends as a Session app would; Bob's decrypt opens it,
+    // checks Alice's signature and names her; Carol's cannot.
+    send_cmd(&alice_file, &b_sid, &nodes, "Hi Bob, as the apps say it\n".as_bytes(), &["--format", "session"])
+        .success();
+    let got = retrieve_cmd(&bob_file, &b_inbox, &nodes);
+    assert_eq!(got.len(), 1);
+    let data = B64.decode(got[0]["data"].as_str().unwrap()).unwrap();
+    let opened = snkit::session_protocol::read_message(&bob, &data).unwrap();
+    assert_eq!(opened.sender.to_string(), a_sid);
+    let out = ratchet(&["decrypt", "--identity", b_id, "--state", b_rs], &ndjson(&got));
+    let shown: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(shown["type"], "session_message", "{shown}");
+    assert_eq!(shown["from"], a_sid.as_str());
+    assert_eq!(shown["text"], "Hi Bob, as the apps say it");
+    let (carol_file, _carol) = keygen(dir.path(), "carol");
+    let carol_state = dir.path().join("ratchet-carol");
+    let refused = cargo_bin_cmd!("ratchet")
+        .args(["decrypt", "--identity", carol_file.to_str().unwrap(), "--state", carol_state.to_str().unwrap()])
+        .write_stdin(ndjson(&got))
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(err.contains("Session app message"), "{err}");
+
     // A node list that does not know the difficulty: the node's 432 {"difficulty"} makes send
     // solve the nonce and store anyway.
     let mut list: Value = serde_json::from_str(&std::fs::read_to_string(&nodes).unwrap()).unwrap();

@@ -124,6 +124,8 @@ enum Command {
         {\"type\":\"message\",\"from\",\"text\"}         (\"data\" in base64 if not UTF-8; \"new_session\":true for a first message;\n  \
         \"redelivered\":true if a killed earlier run decrypted it but may not have printed it)\n  \
         {\"type\":\"friend_request\",\"from\",\"name\",\"text\",\"timestamp\"}   (accept it with `ratchet accept`)\n  \
+        {\"type\":\"session_message\",\"from\",\"text\",\"timestamp\"}  (a 1-1 message in the live Session apps' format,\n  \
+        signature checked; what `send --format session` and the apps store)\n  \
         {\"type\":\"error\",\"line\",\"error\",\"message\"}  (a line that could not be decrypted; nothing is skipped silently)\n\
         Any error line makes the exit status 1 (2 if every failure was bad input), with one stderr line naming it."
     )]
@@ -169,9 +171,7 @@ fn run(args: Args) -> Result<(), CliError> {
             let identity = load_identity(&common.identity)?;
             let incoming = Incoming::from_json(&cli::read_json(input.as_deref())?)?;
             let Payload::Request(req) = &incoming.payload else {
-                return Err(CliError::usage(
-                    "input is a wire message, not a friend request (decrypt it instead)",
-                ));
+                return Err(CliError::usage("input is a message, not a friend request (decrypt it instead)"));
             };
             let mut account = open(&identity, &common)?;
             let (_, msg) = account.accept(req, text.as_bytes(), force, &mut OsRng)?;

@@ -10,6 +10,7 @@ use snkit::identity::{Identity, SessionId};
 use snkit::limits::CLIENT_DEFAULT_TTL_MS;
 use snkit::onion::EncType;
 use snkit::pubkey::Pubkey;
+use snkit::session_protocol::{self, PaddingStyle};
 
 /// Store a message (stdin) in the recipient's swarm through 3-hop onion paths.
 #[derive(Parser, Debug)]
@@ -23,11 +24,16 @@ use snkit::pubkey::Pubkey;
         byte for byte; at most 76,800 bytes). Finds the recipient's swarm from the node list, \
         builds the envelope (namespace 0), solves its proof of work at the network's difficulty, \
         and stores it on 3 distinct members of the swarm, each through its own fresh onion path.\n\n\
+        With --format session, stdin is a text that is sent as the live Session apps send a 1-1 \
+        message (a padded Content protobuf, signed for the recipient, sealed to their X25519 key, \
+        wrapped in Envelope + WebSocketMessage): a Session app reads it, and so does \
+        'retrieve | ratchet decrypt'.\n\n\
         Prints {\"hash\", \"stored\": [node ed25519 hex...], \"failed\": [{\"node\", \"reason\"}]}. \
         Exit 0 when at least one node stored the message, 1 when none did, 2 for bad input.",
     after_help = "EXAMPLE:\n  testnet up --nodes 12 --dir /tmp/tn\n  keygen -o alice.json; keygen -o bob.json\n  \
         echo 'hello bob' | send --identity alice.json --to $(jq -r .session_id bob.json) --nodes /tmp/tn/nodes.json\n  \
-        ratchet encrypt --identity alice.json --to $BOB < msg.txt | send --identity alice.json --to $BOB --node http://127.0.0.1:40001"
+        ratchet encrypt --identity alice.json --to $BOB < msg.txt | send --identity alice.json --to $BOB --node http://127.0.0.1:40001\n  \
+        echo 'hi from snkit' | send --format session --identity alice.json --to $BOB --nodes /tmp/tn/nodes.json   # the apps' format"
 )]
 struct Args {
     /// The sender's identity file (written by `keygen -o`).
@@ -48,6 +54,25 @@ struct Args {
     /// Onion layer encryption: xchacha20 (default) or aes-gcm.
     #[arg(long, value_name = "ENC", default_value = "xchacha20")]
     enc: String,
+    /// What stdin holds: `raw` (stored as it is) or `session`, a text message that is sent in the
+    /// live Session apps' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope).
+    #[arg(long, value_name = "FORMAT", default_value = "raw", value_parser = ["raw", "session"])]
+    format: String,
+}
+
+/// The text on stdin (one trailing newline dropped) as a live-app 1-1 message.
+fn session_message(sender: &Identity, to: &SessionId, input: &[u8]) -> Result<Vec<u8>, CliError> {
+    let text = std::str::from_utf8(input).map_err(|_| CliError::usage("--format session: stdin is not UTF-8 text"))?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    if text.is_empty() {
+        return Err(CliError::usage("--format session: stdin is empty; nothing to send"));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    session_protocol::build_text_message(sender, to, text, now, PaddingStyle::Libsession)
+        .map_err(|e| CliError::usage(format!("--format session: {e}")))
 }
 
 fn main() -> ExitCode {
@@ -55,13 +80,16 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), CliError> {
-    let _sender = Identity::load(&args.identity)
+    let sender = Identity::load(&args.identity)
         .map_err(|e| CliError::usage(format!("cannot use identity {}: {e}", args.identity.display())))?;
     let to = SessionId::parse(args.to.trim()).map_err(|e| CliError::usage(format!("--to: {e}")))?;
     let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
     let opts = SendOptions { ttl_ms: args.ttl, ..SendOptions::default() };
     let input = cli::read_input(None)?;
-    let data = client::prepare_message(&input).map_err(client::cli_error)?;
+    let data = match args.format.as_str() {
+        "session" => session_message(&sender, &to, &input)?,
+        _ => client::prepare_message(&input).map_err(client::cli_error)?,
+    };
     // Refuse a bad TTL before touching the network.
     client::check_ttl(opts.ttl_ms).map_err(client::cli_error)?;
     let mut net =

@@ -15,13 +15,13 @@ use std::time::Duration;
 use super::Node;
 use super::protocol::WireMessage;
 use super::view::SwarmView;
-use crate::limits::{NODE_PUSH_BATCH_MAX_MESSAGES, NODE_RECONCILE_RETRY_MS};
+use crate::limits::{
+    NODE_HANDOFF_ROUND_BYTES, NODE_HANDOFF_ROUND_PUBKEYS, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_RECONCILE_RETRY_MS,
+};
 use crate::nodelist::NodeInfo;
 use crate::pubkey::Pubkey;
 use crate::store::StoredMessage;
 
-/// Pubkeys handed off per round (bounds memory on large stores).
-const PUBKEYS_PER_ROUND: usize = 512;
 
 /// The handoff task: runs at start, on every view change, when strays arrive, and on retry.
 pub async fn run(node: Arc<Node>) {
@@ -54,6 +54,10 @@ pub async fn run(node: Arc<Node>) {
         }
         let pending = reconcile(&node, &view).await;
         node.pending_handoff.store(pending, Ordering::Relaxed);
+        match node.handoff_view.lock() {
+            Ok(mut d) => d.clone_from(&view.digest),
+            Err(poisoned) => poisoned.into_inner().clone_from(&view.digest),
+        }
         let retry = pending > 0;
         prev = Some(view);
 
@@ -149,32 +153,44 @@ pub async fn reconcile(node: &Arc<Node>, view: &Arc<SwarmView>) -> usize {
     }
     let mut pending = 0;
     for (owner, pks) in foreign {
-        for chunk in pks.chunks(PUBKEYS_PER_ROUND) {
-            pending += hand_off(node, view, owner, chunk).await;
+        let mut rest: &[Pubkey] = &pks;
+        while !rest.is_empty() {
+            let (still_here, used) = hand_off(node, view, owner, rest).await;
+            pending += still_here;
+            rest = rest.get(used.max(1)..).unwrap_or_default();
         }
     }
     pending
 }
 
-/// Pushes the records of `pks` to every member of swarm `owner`; deletes them here once all
-/// acknowledged. Returns the number of records still here.
-async fn hand_off(node: &Arc<Node>, view: &SwarmView, owner: u64, pks: &[Pubkey]) -> usize {
+/// Pushes the records of the first pubkeys of `pks` to every member of swarm `owner`, and
+/// deletes them here once all acknowledged. One round reads pubkeys until it holds
+/// [`NODE_HANDOFF_ROUND_BYTES`] of data or [`NODE_HANDOFF_ROUND_PUBKEYS`] pubkeys, so memory stays
+/// bounded however large the store. Returns (records still here, pubkeys this round covered).
+async fn hand_off(node: &Arc<Node>, view: &SwarmView, owner: u64, pks: &[Pubkey]) -> (usize, usize) {
     let store = node.store.clone();
-    let list = pks.to_vec();
-    let msgs: Vec<StoredMessage> = match tokio::task::spawn_blocking(move || {
-        let mut all = Vec::new();
+    let list: Vec<Pubkey> = pks.iter().take(NODE_HANDOFF_ROUND_PUBKEYS).copied().collect();
+    let read = tokio::task::spawn_blocking(move || {
+        let (mut all, mut bytes, mut used) = (Vec::new(), 0usize, 0usize);
         for pk in &list {
-            all.extend(store.messages_for(pk)?);
+            let msgs = store.messages_for(pk)?;
+            bytes += msgs.iter().map(|m| m.data.len()).sum::<usize>();
+            all.extend(msgs);
+            used += 1;
+            if bytes >= NODE_HANDOFF_ROUND_BYTES {
+                break;
+            }
         }
-        Ok::<_, crate::store::StoreError>(all)
+        Ok::<_, crate::store::StoreError>((all, used))
     })
-    .await
-    {
-        Ok(Ok(m)) => m,
-        _ => return 0,
+    .await;
+    let (msgs, used): (Vec<StoredMessage>, usize) = match read {
+        Ok(Ok(r)) => r,
+        // Unreadable now: leave the rest for the next reconcile.
+        _ => return (0, pks.len()),
     };
     if msgs.is_empty() {
-        return 0;
+        return (0, used);
     }
     let members: Vec<NodeInfo> = view.members(owner).to_vec();
     let wires: Arc<Vec<WireMessage>> = Arc::new(msgs.iter().map(WireMessage::from_stored).collect());
@@ -189,7 +205,7 @@ async fn hand_off(node: &Arc<Node>, view: &SwarmView, owner: u64, pks: &[Pubkey]
         results.iter().filter_map(|r| r.as_ref().err().map(|e| e.to_string())).collect();
     if !failed.is_empty() {
         tracing::warn!(swarm = %format!("{owner:016x}"), records = msgs.len(), failures = failed.len(), first = %failed[0], "handoff incomplete; will retry");
-        return msgs.len();
+        return (msgs.len(), used);
     }
     let mut by_pk: BTreeMap<Pubkey, Vec<String>> = BTreeMap::new();
     for m in &msgs {
@@ -203,5 +219,5 @@ async fn hand_off(node: &Arc<Node>, view: &SwarmView, owner: u64, pks: &[Pubkey]
         }
     }
     tracing::info!(swarm = %format!("{owner:016x}"), records = deleted, "handed records to their swarm");
-    0
+    (0, used)
 }

@@ -109,4 +109,8 @@ pub struct Health {
     pub pow_difficulty: u64,
     /// Records this node still has to hand on to other swarms.
     pub pending_handoff: usize,
+    /// The view digest the handoff last reconciled against: equal to `view_digest` once the
+    /// node has acted on its current view (empty from older nodes).
+    #[serde(default)]
+    pub handoff_view_digest: String,
 }

@@ -198,6 +198,7 @@ async fn health(State(node): State<Arc<Node>>) -> Response {
         messages,
         pow_difficulty: view.pow_difficulty,
         pending_handoff: node.pending_handoff(),
+        handoff_view_digest: node.handoff_view(),
     })
     .into_response()
 }

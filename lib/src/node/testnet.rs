@@ -166,7 +166,12 @@ pub fn stop(dir: &Path, node: &str) -> Result<Value, TestnetError> {
         let deadline = Instant::now() + Duration::from_millis(TESTNET_STOP_TIMEOUT_MS);
         while Instant::now() < deadline {
             match health(&entry.url) {
-                Some(h) if h.swarm_id.is_none() && h.pending_handoff == 0 && !h.view_digest.is_empty() => {
+                Some(h)
+                    if h.swarm_id.is_none()
+                        && h.pending_handoff == 0
+                        && !h.view_digest.is_empty()
+                        && h.handoff_view_digest == h.view_digest =>
+                {
                     break;
                 }
                 None => break,

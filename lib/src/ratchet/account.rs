@@ -44,6 +44,8 @@ pub enum Received {
     Message(Decrypted),
     /// A verified friend request (nothing is stored until it is accepted).
     Request(Box<FriendRequest>),
+    /// A live-app 1-1 message, opened and its signature checked (no ratchet state involved).
+    SessionMessage(Box<crate::session_protocol::ReceivedMessage>),
 }
 
 /// One output line of `decrypt`, fields in a fixed order: `{"type": "message", "from", "text"}`
@@ -112,6 +114,14 @@ impl Record {
                 timestamp: Some(q.timestamp),
                 ..Record::default()
             },
+            Received::SessionMessage(m) => Record {
+                kind: "session_message",
+                from: Some(m.sender.to_string()),
+                text: m.text().ok().map(str::to_string),
+                // The authenticated send time when the sender set it, else the Envelope's.
+                timestamp: Some(m.content.sig_timestamp.unwrap_or(m.timestamp_ms)),
+                ..Record::default()
+            },
         };
         r.hash = incoming.hash.clone();
         r.stored_at = incoming.timestamp.clone();
@@ -142,6 +152,9 @@ impl<'a> Account<'a> {
         match &incoming.payload {
             Payload::Message(m) => self.decrypt(m, rng).map(Received::Message),
             Payload::Request(r) => self.open_request(r).map(|q| Received::Request(Box::new(q))),
+            Payload::SessionMessage(data) => crate::session_protocol::read_message(self.identity, data)
+                .map(|m| Received::SessionMessage(Box::new(m)))
+                .map_err(|e| RatchetError::SessionMessage(e.to_string())),
         }
     }
 

@@ -53,6 +53,8 @@ pub enum RatchetError {
     TooLong { what: &'static str, len: usize, max: usize },
     #[error("malformed {0}")]
     Malformed(String),
+    #[error("Session app message: {0}")]
+    SessionMessage(String),
 }
 
 impl RatchetError {
@@ -87,6 +89,7 @@ impl RatchetError {
             Self::UnsupportedVersion(_) => "unsupported_version",
             Self::TooLong { .. } => "too_long",
             Self::Malformed(_) => "malformed",
+            Self::SessionMessage(_) => "session_message",
         }
     }
 

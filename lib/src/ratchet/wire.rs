@@ -161,6 +161,9 @@ impl WireMessage {
 pub enum Payload {
     Message(WireMessage),
     Request(SealedRequest),
+    /// A 1-1 message in the live Session apps' format (session-protocol.md §4): the decoded
+    /// `data` of a retrieved record, a `WebSocketMessage` protobuf.
+    SessionMessage(Vec<u8>),
 }
 
 /// One parsed input line, with the `hash` and `timestamp` a `retrieve` line carried (passed
@@ -192,11 +195,19 @@ impl Incoming {
             let bytes = B64
                 .decode(data.trim())
                 .map_err(|_| RatchetError::malformed("input line: \"data\" is not base64"))?;
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|_| RatchetError::malformed("message data: not a ratchet message (not UTF-8)"))?;
-            let inner: Value = serde_json::from_str(text.trim())
-                .map_err(|_| RatchetError::malformed("message data: not a ratchet message (not JSON)"))?;
-            let payload = Self::payload(&inner)?;
+            let inner = std::str::from_utf8(&bytes).ok().and_then(|t| serde_json::from_str::<Value>(t.trim()).ok());
+            let payload = match inner {
+                Some(inner) => Self::payload(&inner)?,
+                // Not JSON: the apps' protobuf wrapping, or nothing this side can read.
+                None if crate::session_protocol::unwrap_from_swarm(&bytes).is_ok() => {
+                    Payload::SessionMessage(bytes)
+                }
+                None => {
+                    return Err(RatchetError::malformed(
+                        "message data: neither a ratchet message (JSON) nor a Session app message (protobuf)",
+                    ));
+                }
+            };
             return Ok(Self {
                 payload,
                 hash: obj.get("hash").cloned(),
