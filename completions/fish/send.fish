@@ -4,5 +4,7 @@ complete -c send -l ttl -d 'How long the swarm keeps the message, in millisecond
 complete -c send -l nodes -d 'A node list file (`testnet up` writes DIR/nodes.json)' -r
 complete -c send -l node -d 'Bootstrap the node list from this node (http://IP:PORT)' -r
 complete -c send -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
+complete -c send -l format -d 'What stdin holds: `raw` (stored as it is) or `session`, a text message that is sent in the live Session apps\' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope)' -r -f -a "raw\t''
+session\t''"
 complete -c send -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c send -s V -l version -d 'Print version'

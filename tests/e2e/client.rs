@@ -353,8 +353,14 @@ fn test_ratchet_conversation_over_send_and_retrieve() {
 
     // The live apps' 1-1 format: Alice sends as a Session app would; Bob's decrypt opens it,
     // checks Alice's signature and names her; Carol's cannot.
-    send_cmd(&alice_file, &b_sid, &nodes, "Hi Bob, as the apps say it\n".as_bytes(), &["--format", "session"])
-        .success();
+    send_cmd(
+        &alice_file,
+        &b_sid,
+        &nodes,
+        "Hi Bob, as the apps say it\n".as_bytes(),
+        &["--format", "session"],
+    )
+    .success();
     let got = retrieve_cmd(&bob_file, &b_inbox, &nodes);
     assert_eq!(got.len(), 1);
     let data = B64.decode(got[0]["data"].as_str().unwrap()).unwrap();
@@ -368,7 +374,13 @@ fn test_ratchet_conversation_over_send_and_retrieve() {
     let (carol_file, _carol) = keygen(dir.path(), "carol");
     let carol_state = dir.path().join("ratchet-carol");
     let refused = cargo_bin_cmd!("ratchet")
-        .args(["decrypt", "--identity", carol_file.to_str().unwrap(), "--state", carol_state.to_str().unwrap()])
+        .args([
+            "decrypt",
+            "--identity",
+            carol_file.to_str().unwrap(),
+            "--state",
+            carol_state.to_str().unwrap(),
+        ])
         .write_stdin(ndjson(&got))
         .assert()
         .code(1);
@@ -468,6 +480,32 @@ fn test_send_bad_input_is_one_line() {
             vec![b'x'; 76_801],
             2,
             "76800",
+        ),
+        (
+            vec![
+                "--identity".into(),
+                id.display().to_string(),
+                "--to".into(),
+                to.clone(),
+                "--format".into(),
+                "session".into(),
+            ],
+            vec![0xff, 0xfe],
+            2,
+            "not UTF-8",
+        ),
+        (
+            vec![
+                "--identity".into(),
+                id.display().to_string(),
+                "--to".into(),
+                to.clone(),
+                "--format".into(),
+                "session".into(),
+            ],
+            vec![b'x'; 76_001],
+            2,
+            "the limit is",
         ),
         (
             vec![

@@ -62,7 +62,8 @@ struct Args {
 
 /// The text on stdin (one trailing newline dropped) as a live-app 1-1 message.
 fn session_message(sender: &Identity, to: &SessionId, input: &[u8]) -> Result<Vec<u8>, CliError> {
-    let text = std::str::from_utf8(input).map_err(|_| CliError::usage("--format session: stdin is not UTF-8 text"))?;
+    let text = std::str::from_utf8(input)
+        .map_err(|_| CliError::usage("--format session: stdin is not UTF-8 text"))?;
     let text = text.strip_suffix('\n').unwrap_or(text);
     if text.is_empty() {
         return Err(CliError::usage("--format session: stdin is empty; nothing to send"));

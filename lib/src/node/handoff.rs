@@ -16,12 +16,12 @@ use super::Node;
 use super::protocol::WireMessage;
 use super::view::SwarmView;
 use crate::limits::{
-    NODE_HANDOFF_ROUND_BYTES, NODE_HANDOFF_ROUND_PUBKEYS, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_RECONCILE_RETRY_MS,
+    NODE_HANDOFF_ROUND_BYTES, NODE_HANDOFF_ROUND_PUBKEYS, NODE_PUSH_BATCH_MAX_MESSAGES,
+    NODE_RECONCILE_RETRY_MS,
 };
 use crate::nodelist::NodeInfo;
 use crate::pubkey::Pubkey;
 use crate::store::StoredMessage;
-
 
 /// The handoff task: runs at start, on every view change, when strays arrive, and on retry.
 pub async fn run(node: Arc<Node>) {

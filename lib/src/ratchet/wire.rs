@@ -195,7 +195,8 @@ impl Incoming {
             let bytes = B64
                 .decode(data.trim())
                 .map_err(|_| RatchetError::malformed("input line: \"data\" is not base64"))?;
-            let inner = std::str::from_utf8(&bytes).ok().and_then(|t| serde_json::from_str::<Value>(t.trim()).ok());
+            let inner =
+                std::str::from_utf8(&bytes).ok().and_then(|t| serde_json::from_str::<Value>(t.trim()).ok());
             let payload = match inner {
                 Some(inner) => Self::payload(&inner)?,
                 // Not JSON: the apps' protobuf wrapping, or nothing this side can read.
@@ -296,6 +297,25 @@ mod tests {
         let inc = Incoming::from_json(&retrieved).unwrap();
         assert!(matches!(inc.payload, Payload::Message(ref back) if *back == m));
         assert_eq!(inc.hash, Some(serde_json::json!("h")));
+    }
+
+    #[test]
+    fn retrieved_live_app_messages_are_recognised() {
+        let alice = crate::identity::Identity::from_seed(&[1; 16]).unwrap();
+        let data = crate::session_protocol::build_text_message(
+            &alice,
+            &sid(7),
+            "hi",
+            1,
+            crate::session_protocol::PaddingStyle::Libsession,
+        )
+        .unwrap();
+        let line = serde_json::json!({"hash": "h", "timestamp": 1, "data": B64.encode(&data)});
+        let inc = Incoming::from_json(&line).unwrap();
+        assert!(matches!(inc.payload, Payload::SessionMessage(ref d) if *d == data));
+        // Bytes that are neither JSON nor the apps' protobuf are refused as malformed.
+        let junk = serde_json::json!({"data": B64.encode([0xff, 0x00, 0x13, 0x37])});
+        assert!(Incoming::from_json(&junk).unwrap_err().is_bad_input());
     }
 
     #[test]
