@@ -120,6 +120,24 @@ fn keygen_seed_reproduces_spec_vectors() {
 }
 
 #[test]
+fn keygen_community_prints_the_spec_blinded_ids() {
+    // identity.md §3: seed1 on server S.
+    let seed1 = "fecd9a6034bc9aba273925dee7062b123334587c3c6257341afae2d7fe85e122";
+    let server = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+    let id = json_ok(keygen(), &["--seed", seed1, "--community", server], "");
+    assert_eq!(id["blinded15"], "15b74ed205f1f931e1bb1291183778a9456b835937d923b0f2e248aa3a44c07844");
+    assert_eq!(id["blinded25"], "253b991dcbba44cfdb45d5b38880d95cff723309e3ece6fd01415ad5fa1dccc7ac");
+    assert_eq!(id["session_id"], "05fe94b7ad4b7f1cc1bb92671f1f0d243f226e115b33770465e82b503fc3e96e1f");
+    for bad in ["zz", "abcd", &format!("{server}00")] {
+        let out = run(keygen(), &["--seed", seed1, "--community", bad], "");
+        assert_eq!(out.status.code(), Some(2), "--community {bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("keygen: error: --community"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
 fn keygen_reads_the_seed_from_stdin_and_files() {
     let (seed, _, _, sid) = VECTORS[1];
     assert_eq!(json_ok(keygen(), &["--seed", "-"], &format!("{seed}\n"))["session_id"], sid);

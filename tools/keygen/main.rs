@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use snkit::blinding;
 use snkit::cli::{self, CliError};
 use snkit::identity::Identity;
 use snkit::mnemonic::parse_seed_text;
@@ -24,6 +25,7 @@ use zeroize::Zeroizing;
         keygen -o alice.json                          # into a new 0600 file; prints the public parts\n  \
         keygen --seed 000102030405060708090a0b0c0d0e0f\n  \
         keygen --seed-file alice.json                 # re-derive from a file holding hex or {\"seed\"}\n  \
+        keygen --seed-file alice.json --community $SOGS_PK   # + \"blinded15\", \"blinded25\" on that server\n  \
         echo 'amaze buffet ... faxed' | mnemonic decode | keygen --seed -   # restore an account\n\n\
         $ keygen --seed 000102030405060708090a0b0c0d0e0f\n  \
         {\"session_id\":\"05ca03b8e369aeeb69fd260c2957d37b232db17a60db7a39bca9f0c0a6be135c1a\",\
@@ -45,6 +47,39 @@ struct Args {
     /// Stdout then shows only the public parts {"session_id", "ed25519_pk", "x25519_pk"}
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+
+    /// Also print the identity's blinded IDs for the community (SOGS) server with this X25519
+    /// public key (64 hex): "blinded15" and "blinded25", as the apps show them there
+    #[arg(long, value_name = "SERVER_PK")]
+    community: Option<String>,
+}
+
+/// The identity's blinded IDs on one community server (identity.md §3).
+#[derive(serde::Serialize)]
+struct Blinded {
+    blinded15: String,
+    blinded25: String,
+}
+
+fn blinded(identity: &Identity, server: &str) -> Result<Blinded, CliError> {
+    let server = blinding::parse_server_pubkey(server.trim())
+        .map_err(|e| CliError::usage(format!("--community: {e}")))?;
+    let id = |kp: Result<blinding::BlindedKeypair, blinding::BlindingError>| {
+        kp.map(|k| k.id().to_string()).map_err(|e| CliError::failed(format!("--community: {e}")))
+    };
+    Ok(Blinded {
+        blinded15: id(blinding::blind15_keypair(identity, &server))?,
+        blinded25: id(blinding::blind25_keypair(identity, &server))?,
+    })
+}
+
+/// One output object: `base`'s fields, then the blinded IDs.
+#[derive(serde::Serialize)]
+struct WithBlinded<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    base: &'a T,
+    #[serde(flatten)]
+    blinded: &'a Blinded,
 }
 
 /// The public parts of an identity, printed when the secret went to a file.
@@ -66,9 +101,13 @@ fn run(args: Args) -> Result<(), CliError> {
         (None, Some(path)) => from_text(&Zeroizing::new(cli::read_text(Some(&path.to_string_lossy()))?))?,
         (None, None) => Identity::generate(),
     };
+    let blinded = args.community.as_deref().map(|s| blinded(&identity, s)).transpose()?;
     let file = identity.to_file();
     match &args.output {
-        None => cli::emit(&file),
+        None => match &blinded {
+            None => cli::emit(&file),
+            Some(b) => cli::emit(&WithBlinded { base: &file, blinded: b }),
+        },
         Some(path) => {
             let mut json = Zeroizing::new(
                 serde_json::to_string_pretty(&file)
@@ -83,11 +122,15 @@ fn run(args: Args) -> Result<(), CliError> {
                     CliError::failed(format!("cannot write {}: {e}", path.display()))
                 }
             })?;
-            cli::emit(&Public {
+            let public = Public {
                 session_id: &file.session_id,
                 ed25519_pk: &file.ed25519_pk,
                 x25519_pk: &file.x25519_pk,
-            })
+            };
+            match &blinded {
+                None => cli::emit(&public),
+                Some(b) => cli::emit(&WithBlinded { base: &public, blinded: b }),
+            }
         }
     }
 }
