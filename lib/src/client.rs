@@ -54,6 +54,12 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// Whether the network may cure it by itself (nodes down, a swarm being rebuilt): what
+    /// `retrieve --follow` keeps polling through. Anything else ends the stream.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unreachable { .. } | Self::NoSwarm { .. } | Self::NoNodes)
+    }
+
     /// Whether the error is the caller's input (exit 2) rather than the network (exit 1).
     pub fn is_usage(&self) -> bool {
         matches!(

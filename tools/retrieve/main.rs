@@ -86,12 +86,15 @@ fn run(args: Args) -> Result<(), CliError> {
                     retriever.save().map_err(client::cli_error)?;
                 }
             }
-            // The swarm may come back: say so once, keep polling.
-            Err(e) if !warned => {
-                eprintln!("retrieve: warning: {e} (still polling)");
-                warned = true;
+            // The swarm may come back: say so once per outage, keep polling.
+            Err(e) if e.is_transient() => {
+                if !warned {
+                    eprintln!("retrieve: warning: {e} (still polling)");
+                    warned = true;
+                }
             }
-            Err(_) => {}
+            // The state or the request itself is broken: polling again would not help.
+            Err(e) => return Err(client::cli_error(e)),
         }
         std::thread::sleep(Duration::from_millis(CLIENT_FOLLOW_INTERVAL_MS));
     }

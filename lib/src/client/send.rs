@@ -243,16 +243,18 @@ fn judge_store(node: &Node, reply: RpcReply) -> Outcome {
             let Ok(parsed) = rpc::client::parse_store_reply(&body) else {
                 return Outcome::Failed(format!("unreadable store reply: {}", body_text(&body)));
             };
-            // The target's own entry, when it reports one, must be a success signed by its key.
+            // The target's own entry must be a success signed by its key: "stored" in the report
+            // means a node said so with its signature, never a 200 alone.
             let me = node.ed_hex();
             match parsed.members.iter().find(|(k, _)| k.eq_ignore_ascii_case(&me)) {
+                None => Outcome::Failed("store reply has no entry of the node itself".into()),
                 Some((_, MemberStore::Failed { reason })) => {
                     Outcome::Failed(format!("node reported: {reason}"))
                 }
                 Some((_, own)) if !own.verify(&me) => {
                     Outcome::Failed("store reply signature does not verify".into())
                 }
-                _ => Outcome::Stored { hash: parsed.hash },
+                Some(_) => Outcome::Stored { hash: parsed.hash },
             }
         }
         421 => Outcome::WrongSwarm(swarm_from_421(&body)),
@@ -306,8 +308,20 @@ mod tests {
 
     #[test]
     fn test_store_replies_are_judged() {
-        let ok = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {}}) };
-        assert!(matches!(judge_store(&node(), ok), Outcome::Stored { hash: Some(h) } if h == "h"));
+        use base64::Engine;
+        use ed25519_dalek::Signer;
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let signer = Node { ed25519: sk.verifying_key().to_bytes(), ..node() };
+        let sig = base64::engine::general_purpose::STANDARD.encode(sk.sign(b"h").to_bytes());
+        let entry = json!({"hash": "h", "signature": sig, "expiry": 1});
+        let ok = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {signer.ed_hex(): entry}}) };
+        assert!(matches!(judge_store(&signer, ok), Outcome::Stored { hash: Some(h) } if h == "h"));
+        // A 200 without the node's own signed entry is not a store.
+        let bare = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {}}) };
+        assert!(matches!(judge_store(&signer, bare), Outcome::Failed(r) if r.contains("no entry")));
+        let forged = json!({"hash": "h", "signature": sig, "expiry": 1});
+        let other = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {node().ed_hex(): forged}}) };
+        assert!(matches!(judge_store(&node(), other), Outcome::Failed(r) if r.contains("signature")));
         let own_fail = RpcReply {
             status: 200,
             body: json!({"swarm": {hex::encode([1u8; 32]): {"failed": true, "reason": "x"}}}),
