@@ -343,3 +343,43 @@ async fn send_batch(peers: &Peers, url: &str, jobs: &[Job]) -> Vec<PeerOutcome> 
         _ => all(PeerOutcome::BadPeerResponse),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(i: u64) -> WireMessage {
+        WireMessage {
+            pubkey: format!("05{}", "ab".repeat(32)),
+            namespace: 0,
+            hash: format!("h{i}"),
+            timestamp: i,
+            expiry: i + 1,
+            data: String::new(),
+        }
+    }
+
+    #[test]
+    fn test_only_transient_failures_are_redelivered() {
+        assert!(PeerOutcome::Timeout.worth_retrying());
+        assert!(PeerOutcome::QueryFailure.worth_retrying());
+        assert!(PeerOutcome::BadPeerResponse.worth_retrying());
+        assert!(PeerOutcome::Code(503, "busy".into()).worth_retrying());
+        assert!(!PeerOutcome::Code(421, "wrong swarm".into()).worth_retrying());
+        assert!(!PeerOutcome::Code(401, "unknown sender".into()).worth_retrying());
+        let stored = Stored { hash: "h".into(), expiry: 1, already: false, signature: String::new() };
+        assert!(!PeerOutcome::Stored(stored).worth_retrying());
+    }
+
+    #[test]
+    fn test_redelivery_queue_is_bounded_and_drops_the_oldest() {
+        let queue: Redelivery = Arc::default();
+        keep_for_redelivery(&queue, "peer", (0..10).map(wire).collect());
+        let extra = NODE_REPLICATION_RETRY_MAX_MESSAGES as u64;
+        keep_for_redelivery(&queue, "peer", (10..10 + extra).map(wire).collect());
+        let q = lock(&queue);
+        assert_eq!(q.len(), NODE_REPLICATION_RETRY_MAX_MESSAGES);
+        assert_eq!(q.front().map(|m| m.hash.as_str()), Some("h10"), "the 10 oldest were dropped");
+        assert_eq!(q.back().map(|m| m.timestamp), Some(9 + extra));
+    }
+}

@@ -49,6 +49,17 @@ impl fmt::Debug for Opened {
     }
 }
 
+/// The recipient's X25519 key (checked) and what is sealed to it: `P ‖ A ‖ sig(P ‖ A ‖ Y)`.
+fn signed_inner(
+    sender: &Identity,
+    recipient: &SessionId,
+    plaintext: &[u8],
+) -> Result<([u8; 32], Zeroizing<Vec<u8>>), SessionProtocolError> {
+    let y = recipient.x25519();
+    check_recipient(&y)?;
+    Ok((y, sign_for_recipient(sender, &y, plaintext)?))
+}
+
 /// Encrypts `plaintext` (normally a padded `Content`) from `sender` to `recipient`, with a fresh
 /// random ephemeral key.
 pub fn encrypt_for_recipient(
@@ -56,9 +67,7 @@ pub fn encrypt_for_recipient(
     recipient: &SessionId,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, SessionProtocolError> {
-    let y = recipient.x25519();
-    check_recipient(&y)?;
-    let inner = sign_for_recipient(sender, &y, plaintext)?;
+    let (y, inner) = signed_inner(sender, recipient, plaintext)?;
     BoxPublicKey::from(y).seal(&mut rand_core::OsRng, &inner).map_err(|_| SessionProtocolError::SealFailed)
 }
 
@@ -71,9 +80,7 @@ pub fn encrypt_for_recipient_deterministic(
     recipient: &SessionId,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, SessionProtocolError> {
-    let y = recipient.x25519();
-    check_recipient(&y)?;
-    let inner = sign_for_recipient(sender, &y, plaintext)?;
+    let (y, inner) = signed_inner(sender, recipient, plaintext)?;
     let eph = deterministic_ephemeral(sender, &y, plaintext)?;
     seal_with_ephemeral(&eph, &y, &inner)
 }
