@@ -496,6 +496,31 @@ mod network {
         let (status, text) = send(&urls[2], &next);
         assert_eq!(status, 400);
         assert!(text.contains("replay"), "{text}");
+        // And the target's own (final) layer, replayed straight at the target.
+        let (_, hop3, _) = run_onion(&["--peel", "--key", p(&keys[2])], &hop2);
+        let last = base64_decode(json_out(&hop3)["next_body"].as_str().unwrap());
+        let (status, text) = send(&urls[3], &last);
+        assert_eq!(status, 400);
+        assert!(text.contains("replay"), "{text}");
+    }
+
+    #[test]
+    fn a_relay_to_an_unknown_node_is_a_plain_502_from_the_hop_that_cannot_find_it() {
+        let tn = Testnet::up(4);
+        let mut nodes: Vec<Value> = tn.nodes().into_iter().take(3).collect();
+        // Hop 2 is a node the registry does not know (fresh keys): hop 1 cannot relay to it.
+        let stranger = snkit::identity::Identity::generate();
+        let mut fake = nodes[1].clone();
+        fake["pubkey_ed25519"] = json!(hex::encode(stranger.ed25519_public()));
+        fake["pubkey_x25519"] = json!(hex::encode(stranger.x25519_public()));
+        nodes.insert(1, fake);
+        let path = tn.dir().join("stranger-path.json");
+        std::fs::write(&path, Value::from(nodes).to_string()).unwrap();
+        let w = wrap_path(&path, &store_request());
+        let (status, text) = send(w["guard"].as_str().unwrap(), &base64_decode(w["body"].as_str().unwrap()));
+        assert_eq!(status, 502, "{text}");
+        assert!(text.starts_with("Next node not found: "), "{text}");
+        assert!(text.contains(&hex::encode(stranger.ed25519_public())), "{text}");
     }
 
     /// Sends `request` through the 4-node path and opens the reply: (status, body as JSON).
