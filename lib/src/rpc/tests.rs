@@ -19,6 +19,18 @@ fn test_message_hash_spec_vector() {
     assert_eq!(message_hash(&pk, 0, &data), "4sMyAuaZlMwww3oFvfhazfw7ASx/7TDtO+TVc8aAjHs");
 }
 
+#[test]
+fn test_legacy_v22_message_hash_spec_vector() {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.decode(VECTOR_DATA).unwrap();
+    let pk = crate::pubkey::Pubkey::parse(VECTOR_PK).unwrap();
+    let ts = 1_616_650_862_026;
+    assert_eq!(
+        hash::legacy_message_hash_v22(&pk, ts, ts + 48 * 3_600_000, &data),
+        "rY7K5YXNsg7d8LBP6R4OoOr6L7IMFxa3Tr8ca5v5nBI"
+    );
+}
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
