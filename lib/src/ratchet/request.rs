@@ -140,7 +140,7 @@ impl SealedRequest {
         let eph = StaticSecret::random_from_rng(rng);
         let eph_pub = PublicKey::from(&eph).to_bytes();
         let recipient = to.x25519();
-        let shared = dh(&eph.to_bytes(), &recipient)?;
+        let shared = dh(&Zeroizing::new(eph.to_bytes()), &recipient)?;
         let sig = signer.sign(&signed_bytes(&eph_pub, body));
         let plaintext = Zeroizing::new([sig.as_slice(), body].concat());
         let cipher = XChaCha20Poly1305::new((&*box_key(&shared, &eph_pub, &recipient)).into());
