@@ -16,7 +16,7 @@ mod reply;
 mod sig;
 
 pub use error::{ReplyBody, RpcError, status};
-pub use hash::message_hash;
+pub use hash::{legacy_message_hash_v22, message_hash};
 pub use params::{
     DeleteParams, GetSwarmParams, OxendRequestParams, Request, RetrieveParams, RetrieveQuery, StoreParams,
     is_noauth_retrieve_namespace, is_public_inbox, parse_request, parse_request_value,

@@ -26,7 +26,7 @@ fn test_legacy_v22_message_hash_spec_vector() {
     let pk = crate::pubkey::Pubkey::parse(VECTOR_PK).unwrap();
     let ts = 1_616_650_862_026;
     assert_eq!(
-        hash::legacy_message_hash_v22(&pk, ts, ts + 48 * 3_600_000, &data),
+        legacy_message_hash_v22(&pk, ts, ts + 48 * 3_600_000, &data),
         "rY7K5YXNsg7d8LBP6R4OoOr6L7IMFxa3Tr8ca5v5nBI"
     );
 }
