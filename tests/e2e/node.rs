@@ -239,6 +239,20 @@ fn twenty_nodes_store_retrieve_misdirect_refuse_and_expire() {
         || total_messages(&tn) < before));
     let exact: Vec<Msg> = vec![msg];
     assert_exact(&tn, &exact, "after expiry");
+
+    // On a terminal `testnet status` is a table: a header and one row per node with its swarm.
+    let cmdline = format!("{} status --dir {}", crate::common::bin("testnet").display(), tn.dir().display());
+    let out = std::process::Command::new("script").args(["-qec", &cmdline, "/dev/null"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(table.contains("registry http://") && table.contains("running"), "{table}");
+    let rows: Vec<&str> =
+        table.lines().filter(|l| l.contains("http://127.0.0.1:") && !l.starts_with("registry")).collect();
+    assert_eq!(rows.len(), 20, "one row per node:\n{table}");
+    for (i, row) in rows.iter().enumerate() {
+        assert!(row.trim_start().starts_with(&i.to_string()) && row.contains("running"), "{row}");
+    }
+    assert!(serde_json::from_str::<Value>(table.trim()).is_err(), "a table, not JSON, on a TTY");
 }
 
 #[test]

@@ -315,7 +315,8 @@ pub fn status_table(status: &Value) -> String {
         let ed = n["pubkey_ed25519"].as_str().unwrap_or("");
         out.push_str(&format!(
             "{:>5}  {:<16}  {:<22}  {:<8}  {:<16}  {:>8}\n",
-            n["index"],
+            // A JSON value ignores the width: format the number itself so the column lines up.
+            n["index"].as_u64().map(|i| i.to_string()).unwrap_or_default(),
             &ed[..ed.len().min(16)],
             n["url"].as_str().unwrap_or(""),
             n["state"].as_str().unwrap_or(""),
