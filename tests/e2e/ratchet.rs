@@ -455,3 +455,45 @@ fn concurrent_encrypts_share_the_state_safely() {
         bob.decrypt(&input).iter().map(|r| r["text"].as_str().unwrap().to_string()).collect();
     assert_eq!(texts, (0..8).map(|i| format!("c{i}")).collect());
 }
+
+#[test]
+fn published_bundles_are_enclosed_by_request_from_a_file_or_stdin() {
+    let (alice, bob) = (Party::new(21), Party::new(22));
+    // `bundle` publishes a signed prekey and N one-time prekeys, kept in the state.
+    let bundle: Value = serde_json::from_str(&alice.ok(&["bundle", "--opks", "3"], "")).unwrap();
+    assert_eq!(bundle["session_id"], alice.sid());
+    assert_eq!(bundle["opks"].as_array().unwrap().len(), 3);
+    let spk = bundle["spk"]["id"].clone();
+    // The signed prekey stays the same until it is due; the one-time prekeys are fresh each time.
+    let again: Value = serde_json::from_str(&alice.ok(&["bundle", "--opks", "2"], "")).unwrap();
+    assert_eq!(again["spk"]["id"], spk);
+    assert_ne!(again["opks"][0]["id"], bundle["opks"][0]["id"]);
+
+    // --bundle FILE: the request carries that bundle, and Bob's acceptance uses its prekeys.
+    let file = alice.state.parent().unwrap().join("alice-bundle.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let req = alice
+        .ok(&["request", "--to", &bob.sid(), "--name", "Alice", "--bundle", file.to_str().unwrap()], "Hi");
+    let acc = bob.ok(&["accept", "--text", "hello"], &req);
+    let got = alice.decrypt(&acc);
+    assert_eq!(got[0]["text"], "hello", "{got:?}");
+
+    // --bundle -: the first stdin line is the bundle, the rest the introduction.
+    let carol = Party::new(23);
+    let line = carol.ok(&["bundle", "--opks", "1"], "");
+    let req = carol
+        .ok(&["request", "--to", &bob.sid(), "--name", "Carol", "--bundle", "-"], &format!("{line}Hi Bob\n"));
+    let seen = bob.decrypt(&req);
+    assert_eq!(seen[0]["type"], "friend_request");
+    assert_eq!(seen[0]["text"], "Hi Bob");
+    let acc = bob.ok(&["accept", "--text", "hi Carol"], &req);
+    assert_eq!(carol.decrypt(&acc)[0]["text"], "hi Carol");
+
+    // Someone else's bundle is refused before anything is sealed, the state untouched.
+    carol.fails(
+        &["request", "--to", &bob.sid(), "--name", "C", "--bundle", file.to_str().unwrap()],
+        "x",
+        1,
+        "sender mismatch",
+    );
+}
