@@ -262,6 +262,21 @@ pub fn for_each_json_line<F>(path: Option<&str>, mut each: F) -> Result<(), CliE
 where
     F: FnMut(usize, Result<serde_json::Value, LineError>) -> Result<(), CliError>,
 {
+    for_each_line(path, |number, line| {
+        each(
+            number,
+            line.and_then(|text| serde_json::from_str(text).map_err(|e| LineError::Json(e.to_string()))),
+        )
+    })
+}
+
+/// Streams lines: calls `each` for every non-blank line of the input (`None`/`-` = stdin, else a
+/// file) with its 1-based number and its text, trimmed, or why that one line cannot be read as
+/// text (too long: it is skipped without being buffered; not UTF-8).
+pub fn for_each_line<F>(path: Option<&str>, mut each: F) -> Result<(), CliError>
+where
+    F: FnMut(usize, Result<&str, LineError>) -> Result<(), CliError>,
+{
     let mut reader: Box<dyn BufRead> = match path {
         None | Some("-") => {
             let stdin = io::stdin();
@@ -284,18 +299,17 @@ where
         if read == 0 {
             break;
         }
-        let parsed = if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+        if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
             skip_rest_of_line(&mut reader)
                 .map_err(|e| CliError::usage(format!("cannot read input line {number}: {e}")))?;
-            Err(LineError::TooLong)
-        } else {
-            match std::str::from_utf8(&buf) {
-                Err(_) => Err(LineError::NotUtf8),
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => serde_json::from_str(text.trim()).map_err(|e| LineError::Json(e.to_string())),
-            }
-        };
-        each(number, parsed)?;
+            each(number, Err(LineError::TooLong))?;
+            continue;
+        }
+        match std::str::from_utf8(&buf) {
+            Err(_) => each(number, Err(LineError::NotUtf8))?,
+            Ok(text) if text.trim().is_empty() => {}
+            Ok(text) => each(number, Ok(text.trim()))?,
+        }
     }
     Ok(())
 }
@@ -353,6 +367,27 @@ pub fn str_field<'a>(value: &'a serde_json::Value, field: &str) -> Result<&'a st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_over_the_limit_is_reported_alone_and_the_stream_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.ndjson");
+        let mut input = vec![b'x'; MAX_LINE_BYTES + 10];
+        input.extend_from_slice(b"\n\n{\"a\":1}\n\xff\nnot json\n  \n[2]");
+        std::fs::write(&path, input).unwrap();
+        let mut seen = Vec::new();
+        for_each_json_line(path.to_str(), |n, v| {
+            seen.push((n, v));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 5, "{seen:?}");
+        assert_eq!(seen[0], (1, Err(LineError::TooLong)));
+        assert_eq!(seen[1], (3, Ok(serde_json::json!({"a": 1}))));
+        assert_eq!(seen[2], (4, Err(LineError::NotUtf8)));
+        assert!(matches!(seen[3], (5, Err(LineError::Json(_)))));
+        assert_eq!(seen[4], (7, Ok(serde_json::json!([2]))));
+    }
 
     #[test]
     fn errors_are_one_line() {

@@ -1,6 +1,6 @@
 //! `swarm-of`: which swarm, and which nodes, hold a Session ID's messages.
 
-use std::io::{self, BufRead, IsTerminal};
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -52,25 +52,20 @@ fn run(args: Args) -> Result<(), CliError> {
         let pk = lookup::parse_id(id).map_err(lookup_error)?;
         return cli::emit(&source.lookup(&pk).map_err(lookup_error)?.to_json());
     }
-    let stdin = io::stdin();
-    if stdin.is_terminal() {
+    if io::stdin().is_terminal() {
         return Err(CliError::usage("no SESSION_ID: give one, or pipe IDs into stdin (one per line)")
             .hint("see 'swarm-of --help'"));
     }
-    for (i, line) in stdin.lock().lines().enumerate() {
-        let line = line.map_err(|e| CliError::usage(format!("cannot read input line {}: {e}", i + 1)))?;
-        if line.trim().is_empty() {
-            continue;
-        }
+    cli::for_each_line(None, |number, line| {
+        let line = line.map_err(|e| CliError::usage(format!("input line {number}: {e}")))?;
         let at_line = |e: LookupError| {
             let mut err = lookup_error(e);
-            err.message = format!("input line {}: {}", i + 1, err.message);
+            err.message = format!("input line {number}: {}", err.message);
             err
         };
-        let pk = lookup::parse_id(&line).map_err(at_line)?;
-        cli::emit(&source.lookup(&pk).map_err(at_line)?.to_json())?;
-    }
-    Ok(())
+        let pk = lookup::parse_id(line).map_err(at_line)?;
+        cli::emit(&source.lookup(&pk).map_err(at_line)?.to_json())
+    })
 }
 
 /// The node list (or node) to ask, from the flags and the defaults.
