@@ -240,9 +240,7 @@ pub fn read_json(path: Option<&str>) -> Result<serde_json::Value, CliError> {
     parse_json(&read_text(path)?)
 }
 
-/// Longest line an NDJSON stream may hold (a `retrieve` record of the largest message is
-/// ~140 KB). A longer line is reported for that line alone, without buffering it.
-pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+pub use crate::limits::MAX_LINE_BYTES;
 
 /// Why one line of an NDJSON stream could not be read as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -289,4 +289,10 @@ pub const SESSION_MAX_PLAINTEXT_BYTES: usize = SESSION_MAX_CIPHERTEXT_BYTES - SE
 /// a store request).
 pub const SESSION_MAX_CONTENT_BYTES: usize = 76_000;
 
+// ---- command-line plumbing -------------------------------------------------------------------
+
+/// Longest line an NDJSON or text stream on a command's input may hold (a `retrieve` record of the
+/// largest message is ~140 KB). A longer line is reported for that line alone, without buffering.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
 // ---- end -------------------------------------------------------------------------------------

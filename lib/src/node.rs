@@ -26,7 +26,6 @@ pub mod testnet;
 pub mod view;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
@@ -74,11 +73,9 @@ pub struct Node {
     pub refresh: Notify,
     /// Wakes the handoff task (records that are not ours arrived).
     pub handoff_kick: Notify,
-    /// Records the handoff task still has to hand on (for `health`).
-    pub pending_handoff: AtomicUsize,
-    /// Digest of the last view the handoff task finished reconciling against (for `health`:
-    /// `testnet stop` waits until it is the current view, so a leaving node has handed on).
-    pub handoff_view: std::sync::Mutex<String>,
+    /// What the last handoff round left (for `health`), read and written together so that a
+    /// reader never pairs one round's count with another round's view.
+    pub handoff: std::sync::Mutex<HandoffState>,
     /// Replay guard of onion requests.
     pub onion_guard: onion_relay::Guard,
     /// Asks the node to shut down (its data directory vanished).
@@ -91,17 +88,29 @@ impl Node {
         self.keys.ed25519_public()
     }
 
-    pub fn pending_handoff(&self) -> usize {
-        self.pending_handoff.load(Ordering::Relaxed)
-    }
-
-    /// See [`Node::handoff_view`].
-    pub fn handoff_view(&self) -> String {
-        match self.handoff_view.lock() {
-            Ok(d) => d.clone(),
+    /// See [`Node::handoff`].
+    pub fn handoff_state(&self) -> HandoffState {
+        match self.handoff.lock() {
+            Ok(h) => h.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
+
+    pub fn set_handoff_state(&self, state: HandoffState) {
+        match self.handoff.lock() {
+            Ok(mut h) => *h = state,
+            Err(poisoned) => *poisoned.into_inner() = state,
+        }
+    }
+}
+
+/// The outcome of the last handoff round.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HandoffState {
+    /// Digest of the view the round acted on (`testnet stop` waits until it is the current one).
+    pub view_digest: String,
+    /// Records still to hand on (a round that could not read the store counts as pending).
+    pub pending: usize,
 }
 
 /// Runs a node until `shutdown` resolves: binds, serves, and on shutdown stops accepting, lets
@@ -121,8 +130,8 @@ pub async fn run(
     };
     let me = keys.ed25519_public();
     let initial = tasks::fetch_view(&config.registry, &me).await.unwrap_or_default();
-    let peers =
-        Peers::new(keys.clone(), config.replication_timeout).map_err(|e| NodeError::Http(e.to_string()))?;
+    let peers = Peers::new(keys.clone(), store.clone(), config.replication_timeout)
+        .map_err(|e| NodeError::Http(e.to_string()))?;
     let node = Arc::new(Node {
         keys,
         store,
@@ -131,8 +140,7 @@ pub async fn run(
         config: config.clone(),
         refresh: Notify::new(),
         handoff_kick: Notify::new(),
-        pending_handoff: AtomicUsize::new(0),
-        handoff_view: std::sync::Mutex::new(String::new()),
+        handoff: std::sync::Mutex::new(HandoffState::default()),
         onion_guard: onion_relay::Guard::default(),
         stop: Notify::new(),
     });

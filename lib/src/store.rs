@@ -677,6 +677,22 @@ impl Store {
         Ok((msgs, next))
     }
 
+    /// The unexpired messages among `hashes` that are stored now (a deleted or expired one is
+    /// simply absent), in the order given.
+    pub fn messages_by_hash(&self, hashes: &[String]) -> Res<Vec<StoredMessage>> {
+        let conn = self.reader()?;
+        let mut st = conn.prepare_cached(
+            "SELECT pubkey, namespace, hash, timestamp, expiry, data, id FROM messages \
+             WHERE hash = ?1 AND expiry > ?2",
+        )?;
+        let now = to_i64("now", now_ms())?;
+        let mut out = Vec::new();
+        for h in hashes {
+            out.extend(collect_rows(st.query(params![h, now])?)?.0);
+        }
+        Ok(out)
+    }
+
     /// Whether a message with this hash is stored (expired or not).
     pub fn contains(&self, hash: &str) -> Res<bool> {
         let conn = self.reader()?;

@@ -63,13 +63,16 @@ fn poll_all(net: &Network, id: &Identity, state_dir: &Path) -> Vec<Retrieved> {
     got
 }
 
-/// `send` stores on 3 distinct members of the recipient's swarm (the seed design), all healthy.
+/// `send` stores on 3 distinct members of the recipient's swarm (the seed design). A member that
+/// was slow may be listed in `failed` (another took its place), never in both lists.
 fn assert_three_distinct_swarm_members(report: &Value, to: &str, nodes: &Path) {
     let stored: Vec<&str> =
         report["stored"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     let distinct: HashSet<&str> = stored.iter().copied().collect();
     assert_eq!((stored.len(), distinct.len()), (3, 3), "{report}");
-    assert_eq!(report["failed"], serde_json::json!([]), "{report}");
+    for f in report["failed"].as_array().unwrap() {
+        assert!(!distinct.contains(f["node"].as_str().unwrap()), "{report}");
+    }
     let out = cargo_bin_cmd!("swarm-of").args([to, "--nodes", nodes.to_str().unwrap()]).assert().success();
     let swarm: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let members: HashSet<&str> =
@@ -619,13 +622,10 @@ fn test_demo_script_delivers_and_leaves_nothing_running() {
     assert!(stdout.contains("Hello Bob! This is Alice, over three onion hops."), "{stdout}");
     assert!(stdout.contains("\"type\":\"friend_request\""), "{stdout}");
     assert!(stdout.contains("Hi Alice! Yes."), "{stdout}");
-    let tmp_path = tmp.path().to_string_lossy().to_string();
-    let left: Vec<String> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(&tmp_path))
-        .collect();
-    assert!(left.is_empty(), "the demo left processes running: {left:?}");
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "the demo left files behind");
+    let gone = crate::common::eventually(Duration::from_secs(5), || {
+        crate::common::processes_naming(tmp.path()).is_empty()
+            && std::fs::read_dir(tmp.path()).map(|d| d.count() == 0).unwrap_or(false)
+    });
+    let left = crate::common::processes_naming(tmp.path());
+    assert!(gone, "the demo left processes running ({left:?}) or files behind");
 }

@@ -220,8 +220,10 @@ impl Testnet {
     /// `testnet down`, then checks that it stopped everything it started.
     pub fn down_leaving_nothing_running(&self) {
         self.run(&["down"]);
+        // A SIGKILLed straggler takes a moment to disappear from /proc.
+        let gone = eventually(Duration::from_secs(5), || processes_naming(self.dir.path()).is_empty());
         let left = processes_naming(self.dir.path());
-        assert!(left.is_empty(), "testnet down left processes running: {left:?}");
+        assert!(gone, "testnet down left processes running: {left:?}");
     }
 }
 

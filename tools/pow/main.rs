@@ -74,10 +74,7 @@ fn read_envelope(file: Option<&str>) -> Result<Envelope, CliError> {
 
 fn pow_error(e: PowError) -> CliError {
     match e {
-        PowError::ImpossibleTarget { .. } => {
-            CliError::usage(&e).hint("lower --difficulty, or shorten the data or the TTL")
-        }
-        PowError::Infeasible { .. } => {
+        PowError::ImpossibleTarget { .. } | PowError::Infeasible { .. } => {
             CliError::usage(&e).hint("lower --difficulty, or shorten the data or the TTL")
         }
         PowError::InsufficientWork { .. } | PowError::MissingNonce(_) => CliError::failed(e),

@@ -68,11 +68,7 @@ fn session_message(sender: &Identity, to: &SessionId, input: &[u8]) -> Result<Ve
     if text.is_empty() {
         return Err(CliError::usage("--format session: stdin is empty; nothing to send"));
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    session_protocol::build_text_message(sender, to, text, now, PaddingStyle::Libsession)
+    session_protocol::build_text_message(sender, to, text, client::now_ms(), PaddingStyle::Libsession)
         .map_err(|e| CliError::usage(format!("--format session: {e}")))
 }
 

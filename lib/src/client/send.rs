@@ -102,7 +102,7 @@ pub fn check_ttl(ttl_ms: u64) -> Result<(), ClientError> {
 
 /// What one store attempt on one node came to.
 enum Outcome {
-    Stored { hash: Option<String> },
+    Stored,
     Failed(String),
     WrongSwarm(Vec<Node>),
     NeedsDifficulty(u64),
@@ -124,7 +124,6 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
     solve(&mut envelope, net.pow_difficulty(), opts, &mut solved_at)?;
 
     let local_hash = rpc::message_hash(to, opts.namespace, data);
-    let mut node_hash: Option<String> = None;
     let mut stored: Vec<String> = Vec::new();
     let mut failed: Vec<Failure> = Vec::new();
     let mut tried: Vec<[u8; 32]> = Vec::new();
@@ -145,8 +144,8 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
             let handles: Vec<_> = batch
                 .iter()
                 .map(|node| {
-                    let params = &params;
-                    s.spawn(move || (node.clone(), store_on(net, node, params)))
+                    let (params, expected) = (&params, local_hash.as_str());
+                    s.spawn(move || (node.clone(), store_on(net, node, params, expected)))
                 })
                 .collect();
             handles
@@ -161,10 +160,8 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
         let mut redirected = false;
         for (node, outcome) in outcomes {
             match outcome {
-                Outcome::Stored { hash } => {
-                    stored.push(node.ed_hex());
-                    node_hash = node_hash.or(hash);
-                }
+                // The node signed exactly `local_hash` (judge_store checked it).
+                Outcome::Stored => stored.push(node.ed_hex()),
                 Outcome::Failed(reason) => failed.push(Failure { node: node.ed_hex(), reason }),
                 Outcome::WrongSwarm(nodes) if redirects < CLIENT_MAX_REDIRECTS && !nodes.is_empty() => {
                     // One redirect per round, however many members said so.
@@ -201,7 +198,7 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
     if stored.is_empty() {
         return Err(ClientError::NoneStored { summary: summarize(&failed), failed });
     }
-    Ok(SendReport { hash: node_hash.unwrap_or(local_hash), stored, failed })
+    Ok(SendReport { hash: local_hash, stored, failed })
 }
 
 fn solve(
@@ -229,14 +226,15 @@ fn shuffled(mut nodes: Vec<Node>) -> Vec<Node> {
     nodes
 }
 
-fn store_on(net: &Network, node: &Node, params: &Value) -> Outcome {
+fn store_on(net: &Network, node: &Node, params: &Value, expected_hash: &str) -> Outcome {
     match net.onion_rpc(node, "store", params) {
         Err(reason) => Outcome::Failed(reason),
-        Ok(reply) => judge_store(node, reply),
+        Ok(reply) => judge_store(node, reply, expected_hash),
     }
 }
 
-fn judge_store(node: &Node, reply: RpcReply) -> Outcome {
+/// What a store reply says, for the message whose hash we computed (`expected_hash`).
+fn judge_store(node: &Node, reply: RpcReply, expected_hash: &str) -> Outcome {
     let RpcReply { status, body } = reply;
     match status {
         200 => {
@@ -251,10 +249,13 @@ fn judge_store(node: &Node, reply: RpcReply) -> Outcome {
                 Some((_, MemberStore::Failed { reason })) => {
                     Outcome::Failed(format!("node reported: {reason}"))
                 }
+                Some((_, MemberStore::Stored { hash, .. })) if hash != expected_hash => Outcome::Failed(
+                    format!("store reply signs another message: hash {hash}, expected {expected_hash}"),
+                ),
                 Some((_, own)) if !own.verify(&me) => {
                     Outcome::Failed("store reply signature does not verify".into())
                 }
-                Some(_) => Outcome::Stored { hash: parsed.hash },
+                Some(_) => Outcome::Stored,
             }
         }
         421 => Outcome::WrongSwarm(swarm_from_421(&body)),
@@ -315,23 +316,29 @@ mod tests {
         let sig = base64::engine::general_purpose::STANDARD.encode(sk.sign(b"h").to_bytes());
         let entry = json!({"hash": "h", "signature": sig, "expiry": 1});
         let ok = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {signer.ed_hex(): entry}}) };
-        assert!(matches!(judge_store(&signer, ok), Outcome::Stored { hash: Some(h) } if h == "h"));
+        assert!(matches!(judge_store(&signer, ok, "h"), Outcome::Stored));
         // A 200 without the node's own signed entry is not a store.
         let bare = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {}}) };
-        assert!(matches!(judge_store(&signer, bare), Outcome::Failed(r) if r.contains("no entry")));
+        assert!(matches!(judge_store(&signer, bare, "h"), Outcome::Failed(r) if r.contains("no entry")));
+        // A valid signed entry of another message (an old one, replayed) is not this store.
+        let entry = json!({"hash": "h", "signature": sig, "expiry": 1});
+        let stale = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {signer.ed_hex(): entry}}) };
+        assert!(
+            matches!(judge_store(&signer, stale, "h2"), Outcome::Failed(r) if r.contains("another message"))
+        );
         let forged = json!({"hash": "h", "signature": sig, "expiry": 1});
         let other = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {node().ed_hex(): forged}}) };
-        assert!(matches!(judge_store(&node(), other), Outcome::Failed(r) if r.contains("signature")));
+        assert!(matches!(judge_store(&node(), other, "h"), Outcome::Failed(r) if r.contains("signature")));
         let own_fail = RpcReply {
             status: 200,
             body: json!({"swarm": {hex::encode([1u8; 32]): {"failed": true, "reason": "x"}}}),
         };
-        assert!(matches!(judge_store(&node(), own_fail), Outcome::Failed(_)));
+        assert!(matches!(judge_store(&node(), own_fail, "h"), Outcome::Failed(_)));
         let pow = RpcReply { status: 432, body: json!({"difficulty": 5}) };
-        assert!(matches!(judge_store(&node(), pow), Outcome::NeedsDifficulty(5)));
+        assert!(matches!(judge_store(&node(), pow, "h"), Outcome::NeedsDifficulty(5)));
         let wrong = RpcReply { status: 421, body: json!({"snodes": []}) };
-        assert!(matches!(judge_store(&node(), wrong), Outcome::WrongSwarm(v) if v.is_empty()));
+        assert!(matches!(judge_store(&node(), wrong, "h"), Outcome::WrongSwarm(v) if v.is_empty()));
         let clock = RpcReply { status: 406, body: json!("Timestamp error") };
-        assert!(matches!(judge_store(&node(), clock), Outcome::Failed(r) if r.contains("clock")));
+        assert!(matches!(judge_store(&node(), clock, "h"), Outcome::Failed(r) if r.contains("clock")));
     }
 }

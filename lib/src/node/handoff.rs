@@ -9,12 +9,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::Node;
 use super::protocol::WireMessage;
 use super::view::SwarmView;
+use super::{HandoffState, Node};
 use crate::limits::{
     NODE_HANDOFF_ROUND_BYTES, NODE_HANDOFF_ROUND_PUBKEYS, NODE_PUSH_BATCH_MAX_MESSAGES,
     NODE_RECONCILE_RETRY_MS,
@@ -23,6 +22,10 @@ use crate::nodelist::NodeInfo;
 use crate::pubkey::Pubkey;
 use crate::store::StoredMessage;
 
+/// What a round reports as still pending when it could not read the store: at least one record
+/// may be waiting, and the exact count is unknown.
+const UNREADABLE_PENDING: usize = 1;
+
 /// The handoff task: runs at start, on every view change, when strays arrive, and on retry.
 pub async fn run(node: Arc<Node>) {
     let me = node.ed25519();
@@ -30,6 +33,8 @@ pub async fn run(node: Arc<Node>) {
     let mut prev: Option<Arc<SwarmView>> = None;
     loop {
         let view = node.view.current();
+        // Replication queues (and what they still owe) only for the peers of this view.
+        node.peers.retain_peers(&view.peers(&me));
         if view.my_swarm.is_some() {
             let prev_swarm = prev.as_ref().and_then(|p| p.my_swarm);
             if prev_swarm != view.my_swarm {
@@ -53,11 +58,7 @@ pub async fn run(node: Arc<Node>) {
             }
         }
         let pending = reconcile(&node, &view).await;
-        node.pending_handoff.store(pending, Ordering::Relaxed);
-        match node.handoff_view.lock() {
-            Ok(mut d) => d.clone_from(&view.digest),
-            Err(poisoned) => poisoned.into_inner().clone_from(&view.digest),
-        }
+        node.set_handoff_state(HandoffState { view_digest: view.digest.clone(), pending });
         let retry = pending > 0;
         prev = Some(view);
 
@@ -128,7 +129,8 @@ pub async fn push_swarm_records(node: Arc<Node>, target: NodeInfo, swarm: Option
 }
 
 /// Hands on every record whose pubkey is not this node's swarm's; returns how many records
-/// are still waiting (their new owners did not all acknowledge).
+/// are still waiting (their new owners did not all acknowledge). A store that cannot be read
+/// counts as [`UNREADABLE_PENDING`], so the round is retried and nobody takes it for done.
 pub async fn reconcile(node: &Arc<Node>, view: &Arc<SwarmView>) -> usize {
     if view.swarm_ids.is_empty() {
         return 0;
@@ -137,10 +139,10 @@ pub async fn reconcile(node: &Arc<Node>, view: &Arc<SwarmView>) -> usize {
     let pubkeys = match tokio::task::spawn_blocking(move || store.all_pubkeys()).await {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "cannot list stored pubkeys");
-            return 0;
+            tracing::warn!(error = %e, "cannot list stored pubkeys; will retry");
+            return UNREADABLE_PENDING;
         }
-        Err(_) => return 0,
+        Err(_) => return UNREADABLE_PENDING,
     };
     let mut foreign: BTreeMap<u64, Vec<Pubkey>> = BTreeMap::new();
     for pk in pubkeys {
@@ -186,8 +188,8 @@ async fn hand_off(node: &Arc<Node>, view: &SwarmView, owner: u64, pks: &[Pubkey]
     .await;
     let (msgs, used): (Vec<StoredMessage>, usize) = match read {
         Ok(Ok(r)) => r,
-        // Unreadable now: leave the rest for the next reconcile.
-        _ => return (0, pks.len()),
+        // Unreadable now: leave the rest for the next reconcile (and say something is pending).
+        _ => return (UNREADABLE_PENDING, pks.len()),
     };
     if msgs.is_empty() {
         return (0, used);

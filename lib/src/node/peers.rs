@@ -17,6 +17,7 @@ use crate::limits::{
     NODE_REPLICATION_INFLIGHT_PER_PEER, NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
 };
 use crate::nodelist::NodeInfo;
+use crate::store::Store;
 
 /// How a peer answered one replicated message (the per-member entry of a store reply).
 #[derive(Debug, Clone)]
@@ -54,8 +55,10 @@ struct PeerQueue {
     tx: mpsc::Sender<Job>,
 }
 
-/// Messages one peer has not taken yet, pushed again every [`NODE_REPLICATION_RETRY_MS`].
-type Redelivery = Arc<Mutex<VecDeque<WireMessage>>>;
+/// Hashes of the messages one peer has not taken yet. Every [`NODE_REPLICATION_RETRY_MS`] they
+/// are read again from our store and pushed: a message deleted or expired meanwhile is not
+/// brought back, and the queue costs a hash per message, not its data.
+type Redelivery = Arc<Mutex<VecDeque<String>>>;
 
 impl PeerOutcome {
     /// Whether the peer may take the message later: no answer, or a server-side failure. A 4xx
@@ -80,6 +83,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Clone)]
 pub struct Peers {
     http: reqwest::Client,
+    store: Store,
     keys: Arc<NodeKeys>,
     timeout: Duration,
     queues: Arc<Mutex<HashMap<[u8; 32], PeerQueue>>>,
@@ -92,14 +96,14 @@ impl std::fmt::Debug for Peers {
 }
 
 impl Peers {
-    pub fn new(keys: Arc<NodeKeys>, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(keys: Arc<NodeKeys>, store: Store, timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)
             .tcp_nodelay(true)
             // onion.md: a relay follows no redirects (a node must not be steered elsewhere).
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { http, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
+        Ok(Self { http, store, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -142,6 +146,14 @@ impl Peers {
             }
         });
         futures_util::future::join_all(waits).await
+    }
+
+    /// Forgets the replication queues of nodes that are no longer our swarm peers: their workers
+    /// end, and what they had not taken is not pushed to them any more (a node that rejoins
+    /// catches up by its own sync).
+    pub fn retain_peers(&self, peers: &[NodeInfo]) {
+        let keep: std::collections::HashSet<[u8; 32]> = peers.iter().map(|p| p.pubkey_ed25519).collect();
+        lock(&self.queues).retain(|ed, _| keep.contains(ed));
     }
 
     fn queue_for(&self, peer: &NodeInfo) -> PeerQueue {
@@ -259,11 +271,11 @@ async fn replication_worker(
         let t0 = std::time::Instant::now();
         let outcomes = send_batch(&peers, &url, &jobs).await;
         tracing::debug!(peer = %url, messages = jobs.len(), ms = t0.elapsed().as_millis() as u64, "replication batch");
-        let retry: Vec<WireMessage> = jobs
+        let retry: Vec<String> = jobs
             .iter()
             .zip(&outcomes)
             .filter(|(_, o)| o.worth_retrying())
-            .map(|(j, _)| j.msg.clone())
+            .map(|(j, _)| j.msg.hash.clone())
             .collect();
         if !retry.is_empty() {
             keep_for_redelivery(&redelivery, &url, retry);
@@ -274,9 +286,9 @@ async fn replication_worker(
     }
 }
 
-fn keep_for_redelivery(redelivery: &Redelivery, url: &str, messages: Vec<WireMessage>) {
+fn keep_for_redelivery(redelivery: &Redelivery, url: &str, hashes: Vec<String>) {
     let mut queue = lock(redelivery);
-    queue.extend(messages);
+    queue.extend(hashes);
     let excess = queue.len().saturating_sub(NODE_REPLICATION_RETRY_MAX_MESSAGES);
     if excess > 0 {
         queue.drain(..excess);
@@ -284,36 +296,49 @@ fn keep_for_redelivery(redelivery: &Redelivery, url: &str, messages: Vec<WireMes
     }
 }
 
-/// Pushes what a peer missed, again and again, until it takes it. Ends once the peer's queue is
-/// gone (the peer left, or changed address) and nothing is left to deliver to it.
+/// Pushes what a peer missed, again and again, until it takes it. Ends as soon as the peer's
+/// queue is gone ([`Peers::retain_peers`]: it left our swarm, or changed address).
 async fn redelivery_worker(peers: Peers, url: String, alive: mpsc::WeakSender<Job>, redelivery: Redelivery) {
     loop {
         tokio::time::sleep(Duration::from_millis(NODE_REPLICATION_RETRY_MS)).await;
-        let pending: Vec<WireMessage> = lock(&redelivery).drain(..).collect();
+        if alive.upgrade().is_none() {
+            return;
+        }
+        let pending: Vec<String> = lock(&redelivery).drain(..).collect();
         if pending.is_empty() {
-            if alive.upgrade().is_none() {
-                return;
-            }
             continue;
         }
-        match peers.push_to(&url, &pending).await {
-            Ok(_) => tracing::info!(peer = %url, messages = pending.len(), "redelivered missed replicas"),
+        let store = peers.store.clone();
+        let wanted = pending.clone();
+        let messages = match tokio::task::spawn_blocking(move || store.messages_by_hash(&wanted)).await {
+            Ok(Ok(found)) => found.iter().map(WireMessage::from_stored).collect::<Vec<_>>(),
+            _ => {
+                // Our own store cannot be read now: try again next round.
+                requeue(&redelivery, &url, pending);
+                continue;
+            }
+        };
+        if messages.is_empty() {
+            continue; // all deleted or expired meanwhile
+        }
+        match peers.push_to(&url, &messages).await {
+            Ok(_) => tracing::info!(peer = %url, messages = messages.len(), "redelivered missed replicas"),
             Err(PushError::Refused(_, status, reason)) if status < 500 => {
                 // Final: the peer (or we) left the network; it will not take these later either.
-                tracing::warn!(peer = %url, status, %reason, messages = pending.len(), "redelivery refused");
+                tracing::warn!(peer = %url, status, %reason, messages = messages.len(), "redelivery refused");
             }
             Err(e) => {
-                tracing::debug!(peer = %url, error = %e, messages = pending.len(), "redelivery failed");
-                if alive.upgrade().is_none() {
-                    return;
-                }
-                let mut queue = lock(&redelivery);
-                let newer: Vec<WireMessage> = queue.drain(..).collect();
-                drop(queue);
-                keep_for_redelivery(&redelivery, &url, pending.into_iter().chain(newer).collect());
+                tracing::debug!(peer = %url, error = %e, messages = messages.len(), "redelivery failed");
+                requeue(&redelivery, &url, messages.into_iter().map(|m| m.hash).collect());
             }
         }
     }
+}
+
+/// Puts `hashes` back in front of what arrived meanwhile (oldest first, bound kept).
+fn requeue(redelivery: &Redelivery, url: &str, hashes: Vec<String>) {
+    let newer: Vec<String> = lock(redelivery).drain(..).collect();
+    keep_for_redelivery(redelivery, url, hashes.into_iter().chain(newer).collect());
 }
 
 async fn send_batch(peers: &Peers, url: &str, jobs: &[Job]) -> Vec<PeerOutcome> {
@@ -348,17 +373,6 @@ async fn send_batch(peers: &Peers, url: &str, jobs: &[Job]) -> Vec<PeerOutcome> 
 mod tests {
     use super::*;
 
-    fn wire(i: u64) -> WireMessage {
-        WireMessage {
-            pubkey: format!("05{}", "ab".repeat(32)),
-            namespace: 0,
-            hash: format!("h{i}"),
-            timestamp: i,
-            expiry: i + 1,
-            data: String::new(),
-        }
-    }
-
     #[test]
     fn test_only_transient_failures_are_redelivered() {
         assert!(PeerOutcome::Timeout.worth_retrying());
@@ -374,12 +388,20 @@ mod tests {
     #[test]
     fn test_redelivery_queue_is_bounded_and_drops_the_oldest() {
         let queue: Redelivery = Arc::default();
-        keep_for_redelivery(&queue, "peer", (0..10).map(wire).collect());
-        let extra = NODE_REPLICATION_RETRY_MAX_MESSAGES as u64;
-        keep_for_redelivery(&queue, "peer", (10..10 + extra).map(wire).collect());
-        let q = lock(&queue);
-        assert_eq!(q.len(), NODE_REPLICATION_RETRY_MAX_MESSAGES);
-        assert_eq!(q.front().map(|m| m.hash.as_str()), Some("h10"), "the 10 oldest were dropped");
-        assert_eq!(q.back().map(|m| m.timestamp), Some(9 + extra));
+        let hashes = |r: std::ops::Range<usize>| r.map(|i| format!("h{i}")).collect::<Vec<_>>();
+        keep_for_redelivery(&queue, "peer", hashes(0..10));
+        let extra = NODE_REPLICATION_RETRY_MAX_MESSAGES;
+        keep_for_redelivery(&queue, "peer", hashes(10..10 + extra));
+        {
+            let q = lock(&queue);
+            assert_eq!(q.len(), NODE_REPLICATION_RETRY_MAX_MESSAGES);
+            assert_eq!(q.front().map(String::as_str), Some("h10"), "the 10 oldest were dropped");
+            assert_eq!(q.back(), Some(&format!("h{}", 9 + extra)));
+        }
+        // A failed push goes back in front of what arrived meanwhile.
+        let queue: Redelivery = Arc::default();
+        keep_for_redelivery(&queue, "peer", hashes(5..7));
+        requeue(&queue, "peer", hashes(0..2));
+        assert_eq!(lock(&queue).iter().cloned().collect::<Vec<_>>(), ["h0", "h1", "h5", "h6"]);
     }
 }

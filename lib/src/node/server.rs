@@ -190,6 +190,7 @@ async fn health(State(node): State<Arc<Node>>) -> Response {
     let store = node.store.clone();
     let messages =
         tokio::task::spawn_blocking(move || store.count()).await.ok().and_then(Result::ok).unwrap_or(0);
+    let handoff = node.handoff_state();
     axum::Json(Health {
         pubkey_ed25519: hex::encode(node.ed25519()),
         swarm_id: view.my_swarm.map(|s| format!("{s:016x}")),
@@ -197,8 +198,8 @@ async fn health(State(node): State<Arc<Node>>) -> Response {
         registered_nodes: view.nodes.len(),
         messages,
         pow_difficulty: view.pow_difficulty,
-        pending_handoff: node.pending_handoff(),
-        handoff_view_digest: node.handoff_view(),
+        pending_handoff: handoff.pending,
+        handoff_view_digest: handoff.view_digest,
     })
     .into_response()
 }

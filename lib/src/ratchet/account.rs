@@ -118,6 +118,9 @@ impl Record {
                 kind: "session_message",
                 from: Some(m.sender.to_string()),
                 text: m.text().ok().map(str::to_string),
+                // A receipt, typing indicator, call or other control message has no text: say
+                // so rather than print a message that looks empty.
+                message: m.text().err().map(|e| format!("not a text message: {e}")),
                 // The authenticated send time when the sender set it, else the Envelope's.
                 timestamp: Some(m.content.sig_timestamp.unwrap_or(m.timestamp_ms)),
                 ..Record::default()
@@ -154,7 +157,7 @@ impl<'a> Account<'a> {
             Payload::Request(r) => self.open_request(r).map(|q| Received::Request(Box::new(q))),
             Payload::SessionMessage(data) => crate::session_protocol::read_message(self.identity, data)
                 .map(|m| Received::SessionMessage(Box::new(m)))
-                .map_err(|e| RatchetError::SessionMessage(e.to_string())),
+                .map_err(RatchetError::from),
         }
     }
 

@@ -54,7 +54,7 @@ pub enum RatchetError {
     #[error("malformed {0}")]
     Malformed(String),
     #[error("Session app message: {0}")]
-    SessionMessage(String),
+    SessionMessage(#[from] crate::session_protocol::SessionProtocolError),
 }
 
 impl RatchetError {

@@ -10,8 +10,8 @@ const CONTENT_SIG_TIMESTAMP: u32 = 15;
 const DATA_BODY: u32 = 1;
 const DATA_TIMESTAMP: u32 = 7;
 
-/// `DataMessage`, text part.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// `DataMessage`, text part. The text is wiped when dropped and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Default, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct DataMessage {
     pub body: Option<String>,
     pub timestamp: Option<u64>,
@@ -22,6 +22,15 @@ pub struct DataMessage {
 pub struct Content {
     pub data_message: Option<DataMessage>,
     pub sig_timestamp: Option<u64>,
+}
+
+impl std::fmt::Debug for DataMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataMessage")
+            .field("body_len", &self.body.as_ref().map(String::len))
+            .field("timestamp", &self.timestamp)
+            .finish()
+    }
 }
 
 impl DataMessage {

@@ -32,8 +32,8 @@ const LOW_ORDER_PROBE: [u8; 32] = [0x42; 32];
 /// A decrypted 1-1 message: the plaintext as signed (still padded) and who signed it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Opened {
-    /// P: the padded `Content` (see [`super::unpad`]).
-    pub plaintext: Vec<u8>,
+    /// P: the padded `Content` (see [`super::unpad`]); wiped when dropped.
+    pub plaintext: Zeroizing<Vec<u8>>,
     /// The sender's Session ID: 05 ‖ X25519 form of `sender_ed25519`.
     pub sender: SessionId,
     /// A: the Ed25519 key the message was signed with.
@@ -110,7 +110,7 @@ pub fn decrypt_incoming(recipient: &Identity, ciphertext: &[u8]) -> Result<Opene
     vk.verify_strict(&signed, &Signature::from_bytes(sig)).map_err(|_| SessionProtocolError::BadSignature)?;
 
     Ok(Opened {
-        plaintext: p.to_vec(),
+        plaintext: Zeroizing::new(p.to_vec()),
         sender: SessionId::from_x25519(vk.to_montgomery().to_bytes()),
         sender_ed25519: *a,
     })
@@ -241,7 +241,7 @@ mod tests {
         assert_eq!(encrypt_for_recipient_deterministic(&alice16, &bob_sid, b"hello").unwrap(), ct);
 
         let opened = decrypt_incoming(&bob(), &ct).unwrap();
-        assert_eq!(opened.plaintext, b"hello");
+        assert_eq!(opened.plaintext.as_slice(), b"hello");
         assert_eq!(opened.sender, alice().session_id());
         assert_eq!(
             opened.sender.to_string(),
@@ -270,13 +270,13 @@ mod tests {
         assert!(!c1.windows(5).any(|w| w == b"Lorem"));
         for c in [&c1, &c2] {
             let opened = decrypt_incoming(&bob(), c).unwrap();
-            assert_eq!(opened.plaintext, msg);
+            assert_eq!(opened.plaintext.as_slice(), msg);
             assert_eq!(opened.sender, alice().session_id());
         }
         // Empty plaintext: exactly the overhead.
         let empty = encrypt_for_recipient(&alice(), &bob().session_id(), b"").unwrap();
         assert_eq!(empty.len(), SESSION_CIPHERTEXT_OVERHEAD);
-        assert_eq!(decrypt_incoming(&bob(), &empty).unwrap().plaintext, b"");
+        assert_eq!(decrypt_incoming(&bob(), &empty).unwrap().plaintext.as_slice(), b"");
     }
 
     #[test]
@@ -353,7 +353,7 @@ mod tests {
         let max = vec![1u8; SESSION_MAX_PLAINTEXT_BYTES];
         let ct = encrypt_for_recipient(&alice(), &bob().session_id(), &max).unwrap();
         assert_eq!(ct.len(), SESSION_MAX_CIPHERTEXT_BYTES);
-        assert_eq!(decrypt_incoming(&bob(), &ct).unwrap().plaintext, max);
+        assert_eq!(*decrypt_incoming(&bob(), &ct).unwrap().plaintext, max);
         let over = vec![1u8; SESSION_MAX_PLAINTEXT_BYTES + 1];
         assert_eq!(
             encrypt_for_recipient(&alice(), &bob().session_id(), &over),
