@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use snkit::identity::Identity;
 use snkit::nodelist::NodeList;
@@ -224,6 +225,7 @@ fn twenty_nodes_store_retrieve_misdirect_refuse_and_expire() {
     let (status, _) = post_raw(&url, "/snode/v1/replicate", br#"{"messages":[]}"#);
     assert_eq!(status, 401);
     assert_eq!(total_messages(&tn), before, "refused requests changed nothing");
+
     assert!(retrieve_all(&url, &pk).unwrap().contains(&msg.hash), "the unsigned delete deleted nothing");
 
     // Expired messages are gone (TTL 10 s; the sweeper runs every second).
@@ -239,6 +241,43 @@ fn twenty_nodes_store_retrieve_misdirect_refuse_and_expire() {
         || total_messages(&tn) < before));
     let exact: Vec<Msg> = vec![msg];
     assert_exact(&tn, &exact, "after expiry");
+
+    // A barrage of mangled requests on every endpoint: each gets an answer below 500 (a mangled
+    // store may still be a valid store), and the node is alive and consistent afterwards.
+    let valid = json!({"method":"store","params":{"pubkey":pk,"timestamp":now_ms(),"ttl":60000,
+        "namespace":NS,"data":"aGVsbG8gd29ybGQ="}})
+    .to_string()
+    .into_bytes();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut stored_by_barrage = 0;
+    for round in 0..300 {
+        let mut body = valid.clone();
+        match round % 4 {
+            0 => {
+                let i = rng.gen_range(0..body.len());
+                body[i] = rng.r#gen();
+            }
+            1 => body.truncate(rng.gen_range(0..body.len())),
+            2 => body = (0..rng.gen_range(0..300)).map(|_| rng.r#gen()).collect(),
+            _ => {
+                let i = rng.gen_range(0..body.len());
+                body.splice(i..i, (0..rng.gen_range(1..40)).map(|_| rng.r#gen::<u8>()));
+            }
+        }
+        for path in ["/storage_rpc/v1", "/onion_req/v2", "/snode/v1/push", "/snode/v1/sync"] {
+            let (status, reply) = post_raw(&url, path, &body);
+            assert!(
+                status < 500,
+                "{path} answered {status} to {:?}: {reply}",
+                String::from_utf8_lossy(&body)
+            );
+            if path == "/storage_rpc/v1" && status == 200 {
+                stored_by_barrage += 1;
+            }
+        }
+    }
+    assert!(rpc(&url, "info", json!({})).0 == 200, "the node survived the barrage");
+    assert!(stored_by_barrage < 300, "most mangled requests are refused");
 
     // On a terminal `testnet status` is a table: a header and one row per node with its swarm.
     let cmdline = format!("{} status --dir {}", crate::common::bin("testnet").display(), tn.dir().display());
