@@ -4,5 +4,6 @@ complete -c retrieve -l nodes -d 'A node list file (`testnet up` writes DIR/node
 complete -c retrieve -l node -d 'Bootstrap the node list from this node (http://IP:PORT)' -r
 complete -c retrieve -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
 complete -c retrieve -l follow -d 'Keep polling and print messages as they arrive (ends on a closed stdout or a signal)'
+complete -c retrieve -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// --node or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'
 complete -c retrieve -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c retrieve -s V -l version -d 'Print version'

@@ -6,5 +6,6 @@ complete -c send -l node -d 'Bootstrap the node list from this node (http://IP:P
 complete -c send -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
 complete -c send -l format -d 'What stdin holds: `raw` (stored as it is) or `session`, a text message that is sent in the live Session apps\' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope)' -r -f -a "raw\t''
 session\t''"
+complete -c send -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// --node or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'
 complete -c send -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c send -s V -l version -d 'Print version'

@@ -21,6 +21,7 @@ pub mod pow;
 
 pub mod onion;
 pub mod rpc;
+pub mod tls;
 
 pub mod node;
 pub mod store;

@@ -138,6 +138,10 @@ pub const NODE_HANDOFF_ROUND_BYTES: usize = 16 * 1024 * 1024;
 pub const NODE_RECONCILE_RETRY_MS: u64 = 2_000;
 /// Onion relay timeout (onion.md: 30 s).
 pub const NODE_ONION_RELAY_TIMEOUT_MS: u64 = 30_000;
+/// How long `snode --tls` waits for a client's TLS handshake before dropping the connection.
+pub const NODE_TLS_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+/// How long `snode --tls` lets open connections finish at shutdown.
+pub const NODE_TLS_DRAIN_MS: u64 = 2_000;
 /// Timeout of a final hop's request to an HTTP server (onion.md "Relay to an HTTP server": 25 s).
 pub const NODE_ONION_HOST_TIMEOUT_MS: u64 = 25_000;
 /// Highest hop number an onion request may reach before it is refused (onion.md: above 15 → 400).

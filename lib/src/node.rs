@@ -88,6 +88,12 @@ impl Node {
         self.keys.ed25519_public()
     }
 
+    /// The TLS side of `--tls`: a fresh self-signed certificate (crate::tls).
+    fn tls_acceptor(&self) -> Result<tokio_rustls::TlsAcceptor, NodeError> {
+        let config = crate::tls::self_signed_server_config().map_err(|e| NodeError::Http(e.to_string()))?;
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    }
+
     /// See [`Node::handoff`].
     pub fn handoff_state(&self) -> HandoffState {
         match self.handoff.lock() {
@@ -130,7 +136,7 @@ pub async fn run(
     };
     let me = keys.ed25519_public();
     let initial = tasks::fetch_view(&config.registry, &me).await.unwrap_or_default();
-    let peers = Peers::new(keys.clone(), store.clone(), config.replication_timeout)
+    let peers = Peers::new(keys.clone(), store.clone(), config.replication_timeout, config.tls)
         .map_err(|e| NodeError::Http(e.to_string()))?;
     let node = Arc::new(Node {
         keys,
@@ -167,9 +173,13 @@ pub async fn run(
             _ = stopper.stop.notified() => {}
         }
     };
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = if node.config.tls {
+        server::serve_tls(listener, app, node.tls_acceptor()?, shutdown).await
+    } else {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    };
     tracing::info!("snode stopping: server closed, stopping background tasks");
     for task in &background {
         task.abort();

@@ -353,7 +353,7 @@ pub(crate) fn base_url(url: &str) -> String {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(Duration::from_millis(NODE_LIST_HTTP_TIMEOUT_MS)).build()
+    crate::tls::node_agent_builder().timeout(Duration::from_millis(NODE_LIST_HTTP_TIMEOUT_MS)).build()
 }
 
 /// Reads a reply body, bounded; errors name `url`.

@@ -629,3 +629,44 @@ fn test_demo_script_delivers_and_leaves_nothing_running() {
     let left = crate::common::processes_naming(tmp.path());
     assert!(gone, "the demo left processes running ({left:?}) or files behind");
 }
+
+/// Live service nodes serve HTTPS with self-signed certificates: a `--tls` testnet does the
+/// same, and send, retrieve (over onion paths whose every hop is HTTPS) and swarm-of talk to it.
+#[test]
+fn test_send_and_retrieve_over_https_nodes() {
+    let tn = Testnet::up_tls(6);
+    let nodes = tn.nodes_json();
+    let list: Value = serde_json::from_str(&std::fs::read_to_string(&nodes).unwrap()).unwrap();
+    assert_eq!(list["tls"], true, "nodes.json says the nodes speak HTTPS");
+    let url = tn.url(0);
+    assert!(url.starts_with("https://"), "{url}");
+    // Plain HTTP to a TLS node gets no storage RPC answer.
+    let plain = url.replacen("https://", "http://", 1);
+    let refused =
+        ureq::post(&format!("{plain}/storage_rpc/v1")).send_string(r#"{"method":"info","params":{}}"#);
+    assert!(refused.is_err(), "a TLS node answered plain HTTP");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (alice_file, _) = keygen(dir.path(), "alice");
+    let (bob_file, bob) = keygen(dir.path(), "bob");
+    let bob_sid = bob.session_id().to_string();
+    let out = send_cmd(&alice_file, &bob_sid, &nodes, b"over https", &[]).success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["stored"].as_array().unwrap().len(), 3, "{report}");
+    // Bootstrapping from an https:// node implies HTTPS for every node it lists.
+    cargo_bin_cmd!("send")
+        .args(["--identity", alice_file.to_str().unwrap(), "--to", &bob_sid, "--node", &url])
+        .write_stdin(b"via an https bootstrap".to_vec())
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success();
+    let got = retrieve_cmd(&bob_file, &dir.path().join("bob"), &nodes);
+    let texts: HashSet<Vec<u8>> =
+        got.iter().map(|m| B64.decode(m["data"].as_str().unwrap()).unwrap()).collect();
+    assert_eq!(texts, HashSet::from([b"over https".to_vec(), b"via an https bootstrap".to_vec()]));
+    // swarm-of asks a TLS node directly.
+    let asked = cargo_bin_cmd!("swarm-of").args([&bob_sid, "--node", &url]).assert().success();
+    let swarm: Value = serde_json::from_slice(&asked.get_output().stdout).unwrap();
+    assert!(!swarm["nodes"].as_array().unwrap().is_empty(), "{swarm}");
+    tn.down_leaving_nothing_running();
+}

@@ -96,9 +96,21 @@ impl Testnet {
 
     /// Registry + `n` nodes with proof-of-work difficulty `d`.
     pub fn up_with_pow(n: usize, d: u64) -> Self {
+        Self::up_with(n, &["--pow", &d.to_string()])
+    }
+
+    /// Registry + `n` nodes serving HTTPS with self-signed certificates (`testnet up --tls`).
+    pub fn up_tls(n: usize) -> Self {
+        Self::up_with(n, &["--tls"])
+    }
+
+    fn up_with(n: usize, extra: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("snkit-testnet-").tempdir().expect("temp dir");
         let tn = Self { dir };
-        let out = tn.run(&["up", "--nodes", &n.to_string(), "--pow", &d.to_string(), "--log", "info"]);
+        let n = n.to_string();
+        let mut args = vec!["up", "--nodes", n.as_str(), "--log", "info"];
+        args.extend_from_slice(extra);
+        let out = tn.run(&args);
         assert!(out.get("registry_url").is_some(), "testnet up printed {out}");
         tn
     }

@@ -48,6 +48,11 @@ struct Args {
     /// Onion layer encryption: xchacha20 (default) or aes-gcm.
     #[arg(long, value_name = "ENC", default_value = "xchacha20")]
     enc: String,
+    /// Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// --node or a
+    /// node list that says "tls": true); their self-signed certificates are accepted, the onion
+    /// layers being encrypted to the nodes' keys.
+    #[arg(long)]
+    tls: bool,
 }
 
 fn main() -> ExitCode {
@@ -64,6 +69,9 @@ fn run(args: Args) -> Result<(), CliError> {
     let mut net =
         client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(client::cli_error)?;
     net.set_enc(enc);
+    if args.tls {
+        net.set_https(true);
+    }
     let mut retriever = Retriever::new(&identity, state);
 
     if !args.follow {

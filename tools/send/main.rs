@@ -54,6 +54,11 @@ struct Args {
     /// Onion layer encryption: xchacha20 (default) or aes-gcm.
     #[arg(long, value_name = "ENC", default_value = "xchacha20")]
     enc: String,
+    /// Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// --node or a
+    /// node list that says "tls": true); their self-signed certificates are accepted, the onion
+    /// layers being encrypted to the nodes' keys.
+    #[arg(long)]
+    tls: bool,
     /// What stdin holds: `raw` (stored as it is) or `session`, a text message that is sent in the
     /// live Session apps' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope).
     #[arg(long, value_name = "FORMAT", default_value = "raw", value_parser = ["raw", "session"])]
@@ -92,6 +97,9 @@ fn run(args: Args) -> Result<(), CliError> {
     let mut net =
         client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(client::cli_error)?;
     net.set_enc(enc);
+    if args.tls {
+        net.set_https(true);
+    }
     let report = client::send(&net, &Pubkey::from(to), &data, &opts).map_err(client::cli_error)?;
     cli::emit(&report)
 }

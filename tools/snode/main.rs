@@ -34,6 +34,10 @@ struct Args {
     /// Log level or filter (error, warn, info, debug, trace; or a tracing filter).
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log: String,
+    /// Serve HTTPS with a self-signed certificate (made at start), as live service nodes do, and
+    /// talk HTTPS to the peers (every node of the network must say --tls).
+    #[arg(long)]
+    tls: bool,
 }
 
 fn main() -> ExitCode {
@@ -52,6 +56,6 @@ fn run(args: Args) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
-    let config = NodeConfig::new(args.data, args.listen, args.registry);
+    let config = NodeConfig { tls: args.tls, ..NodeConfig::new(args.data, args.listen, args.registry) };
     runtime.block_on(node::run(config, node::shutdown_signal())).map_err(CliError::failed)
 }

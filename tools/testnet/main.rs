@@ -41,6 +41,10 @@ enum Cmd {
         /// Log level of the nodes.
         #[arg(long, default_value = "info")]
         log: String,
+        /// Nodes serve HTTPS with self-signed certificates, as live service nodes do (nodes.json
+        /// then says "tls": true, and send/retrieve talk HTTPS to them).
+        #[arg(long)]
+        tls: bool,
     },
     /// Swarms, and each node's health and message count (JSON; a table on a terminal).
     Status {
@@ -120,8 +124,8 @@ fn err(e: TestnetError) -> CliError {
 
 fn run(args: Args) -> Result<(), CliError> {
     let out = match args.cmd {
-        Cmd::Up { nodes, dir, pow, log } => {
-            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log })
+        Cmd::Up { nodes, dir, pow, log, tls } => {
+            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log, tls })
                 .map_err(err)?
         }
         Cmd::Status { dir, json } => {

@@ -55,6 +55,8 @@ pub struct Network {
     swarms: Mutex<HashMap<String, Vec<Node>>>,
     transport: Transport,
     enc: EncType,
+    /// Whether the nodes speak HTTPS (live service nodes do; a `testnet up --tls` too).
+    https: bool,
 }
 
 impl Network {
@@ -66,7 +68,9 @@ impl Network {
             reason: e.to_string(),
         })?;
         let difficulty = pow_difficulty_of(value);
-        Self::new(list, difficulty)
+        let mut net = Self::new(list, difficulty)?;
+        net.set_https(tls_of(value));
+        Ok(net)
     }
 
     /// A network from a node list and a difficulty.
@@ -82,7 +86,29 @@ impl Network {
             swarms: Mutex::new(HashMap::new()),
             transport: Transport::new(),
             enc: EncType::XChaCha20,
+            https: false,
         })
+    }
+
+    /// Talks HTTPS to every node (self-signed certificates accepted: see `crate::tls`).
+    pub fn set_https(&mut self, https: bool) {
+        self.https = https;
+        let nodes = std::mem::take(&mut self.nodes);
+        self.nodes = nodes.into_iter().map(|n| self.with_scheme(n)).collect();
+    }
+
+    /// Whether the nodes are reached over HTTPS.
+    pub fn https(&self) -> bool {
+        self.https
+    }
+
+    /// `node` with this network's URL scheme.
+    fn with_scheme(&self, mut node: Node) -> Node {
+        let (from, to) = if self.https { ("http://", "https://") } else { ("https://", "http://") };
+        if let Some(rest) = node.url.strip_prefix(from) {
+            node.url = format!("{to}{rest}");
+        }
+        node
     }
 
     /// Reads a node list file (what `testnet` writes as `nodes.json`).
@@ -109,7 +135,11 @@ impl Network {
         }
         let value: Value = serde_json::from_slice(&reply.body).map_err(|e| err(format!("not JSON: {e}")))?;
         match Self::from_value(&value, base) {
-            Ok(net) => Ok(Self { transport, ..net }),
+            Ok(mut net) => {
+                // The nodes speak what the node we asked speaks.
+                net.set_https(base.starts_with("https://") || net.https);
+                Ok(Self { transport, ..net })
+            }
             Err(ClientError::NodeList { reason, .. }) => Err(err(reason)),
             Err(e) => Err(e),
         }
@@ -149,7 +179,9 @@ impl Network {
             return Ok(nodes.clone());
         }
         match self.list.swarm_of(pk) {
-            Some((_, members)) if !members.is_empty() => Ok(members.iter().map(Node::from_info).collect()),
+            Some((_, members)) if !members.is_empty() => {
+                Ok(members.iter().map(|m| self.with_scheme(Node::from_info(m))).collect())
+            }
             _ => Err(ClientError::NoSwarm { pubkey: pk.to_hex() }),
         }
     }
@@ -159,6 +191,7 @@ impl Network {
         if nodes.is_empty() {
             return;
         }
+        let nodes = nodes.into_iter().map(|n| self.with_scheme(n)).collect();
         if let Ok(mut cache) = self.swarms.lock() {
             cache.insert(pk.to_hex(), nodes);
         }
@@ -219,6 +252,13 @@ fn normalize_body(body: Value) -> Value {
 pub fn pow_difficulty_of(value: &Value) -> u64 {
     let top = value.get("result").unwrap_or(value);
     top.get("pow_difficulty").and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// Whether a node list says its nodes speak HTTPS (`"tls": true` next to the nodes, as
+/// `testnet up --tls` writes it).
+pub fn tls_of(value: &Value) -> bool {
+    let top = value.get("result").unwrap_or(value);
+    top.get("tls").and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// The `snodes` of a 421 answer (a `get_swarm` body), as nodes (none if it does not parse).

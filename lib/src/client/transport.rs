@@ -50,7 +50,7 @@ impl Transport {
 
     /// An agent with explicit timeouts (`request` caps each call as a whole, and each read/write).
     pub fn with_timeouts(connect: Duration, request: Duration) -> Self {
-        let agent = ureq::AgentBuilder::new()
+        let agent = crate::tls::node_agent_builder()
             .timeout_connect(connect)
             .timeout_read(request)
             .timeout_write(request)

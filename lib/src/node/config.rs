@@ -26,6 +26,9 @@ pub struct NodeConfig {
     pub sweep_interval: Duration,
     /// Timeout of a replication request to one peer.
     pub replication_timeout: Duration,
+    /// Serve HTTPS (a self-signed certificate) instead of HTTP, and talk HTTPS to the peers, as
+    /// the live service nodes do. A network is all one or all the other.
+    pub tls: bool,
 }
 
 impl NodeConfig {
@@ -37,6 +40,7 @@ impl NodeConfig {
             poll_interval: Duration::from_millis(NODE_REGISTRY_POLL_MS),
             sweep_interval: Duration::from_millis(NODE_SWEEP_INTERVAL_MS),
             replication_timeout: Duration::from_millis(NODE_REPLICATION_TIMEOUT_MS),
+            tls: false,
         }
     }
 

@@ -219,7 +219,7 @@ async fn delete(
     let peers = if origin == Origin::Client { view.peers(&me) } else { Vec::new() };
     let forwards = peers.iter().map(|peer| {
         let peers_client = node.peers.clone();
-        let url = peer.url();
+        let url = node.peers.url_of(peer);
         let ed = peer.pubkey_ed25519;
         let body = body.to_vec();
         let timeout = node.config.replication_timeout;

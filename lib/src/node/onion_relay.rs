@@ -53,7 +53,7 @@ pub async fn onion_req(State(node): State<Arc<Node>>, body: Bytes) -> Response {
             let sent = node
                 .peers
                 .http()
-                .post(format!("{}/onion_req/v2", next.url()))
+                .post(format!("{}/onion_req/v2", node.peers.url_of(&next)))
                 .timeout(Duration::from_millis(NODE_ONION_RELAY_TIMEOUT_MS))
                 .body(next_body)
                 .send()

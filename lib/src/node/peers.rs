@@ -33,6 +33,15 @@ pub enum PeerOutcome {
     QueryFailure,
 }
 
+/// Why the client to the peers could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PeersError {
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+}
+
 /// Why a bulk push to a node failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
@@ -84,6 +93,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct Peers {
     http: reqwest::Client,
     store: Store,
+    /// `http` or `https`: what every node of this network speaks.
+    scheme: &'static str,
     keys: Arc<NodeKeys>,
     timeout: Duration,
     queues: Arc<Mutex<HashMap<[u8; 32], PeerQueue>>>,
@@ -96,14 +107,22 @@ impl std::fmt::Debug for Peers {
 }
 
 impl Peers {
-    pub fn new(keys: Arc<NodeKeys>, store: Store, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
+    pub fn new(keys: Arc<NodeKeys>, store: Store, timeout: Duration, tls: bool) -> Result<Self, PeersError> {
+        let builder = reqwest::Client::builder()
             .pool_max_idle_per_host(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)
             .tcp_nodelay(true)
             // onion.md: a relay follows no redirects (a node must not be steered elsewhere).
             .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Self { http, store, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
+            // Peers present self-signed certificates; their keys in the registry are what counts.
+            .use_preconfigured_tls(crate::tls::client_config()?);
+        let http = builder.build()?;
+        let scheme = if tls { "https" } else { "http" };
+        Ok(Self { http, store, scheme, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
+    }
+
+    /// A peer's base URL in this network's scheme.
+    pub fn url_of(&self, peer: &NodeInfo) -> String {
+        format!("{}://{}:{}", self.scheme, peer.public_ip, peer.storage_port)
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -157,7 +176,7 @@ impl Peers {
     }
 
     fn queue_for(&self, peer: &NodeInfo) -> PeerQueue {
-        let url = peer.url();
+        let url = self.url_of(peer);
         let mut queues = lock(&self.queues);
         if let Some(q) = queues.get(&peer.pubkey_ed25519)
             && q.url == url
@@ -179,7 +198,7 @@ impl Peers {
 
     /// Pushes `messages` to `node` in batches (each batch all-or-nothing on the receiver).
     pub async fn push(&self, node: &NodeInfo, messages: &[WireMessage]) -> Result<usize, PushError> {
-        self.push_to(&node.url(), messages).await
+        self.push_to(&self.url_of(node), messages).await
     }
 
     async fn push_to(&self, url: &str, messages: &[WireMessage]) -> Result<usize, PushError> {
@@ -206,7 +225,7 @@ impl Peers {
 
     /// Asks `node` to push us every record of our swarm.
     pub async fn request_sync(&self, node: &NodeInfo) -> Result<(), PushError> {
-        let url = node.url();
+        let url = self.url_of(node);
         let resp = self
             .post_signed(&url, protocol::PATH_SYNC, b"{}".to_vec(), self.timeout)
             .await

@@ -3,6 +3,7 @@
 //! `onion_relay`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,7 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::auth::{self, AuthError};
 use super::protocol::{self, Batch, Health, PushReply, ReplicateReply, Stored};
 use super::{Node, handlers, handoff, now_ms, onion_relay};
-use crate::limits::RPC_MAX_BODY_BYTES;
+use crate::limits::{NODE_TLS_DRAIN_MS, NODE_TLS_HANDSHAKE_TIMEOUT_MS, RPC_MAX_BODY_BYTES};
 use crate::nodelist::NodeInfo;
 use crate::store::StoredMessage;
 
@@ -33,6 +34,48 @@ pub fn router(node: Arc<Node>) -> Router {
         .route(protocol::PATH_HEALTH, get(health))
         .layer(DefaultBodyLimit::max(RPC_MAX_BODY_BYTES))
         .with_state(node)
+}
+
+/// Serves `app` over TLS on `listener` (what `snode --tls` runs instead of `axum::serve`) until
+/// `shutdown` resolves. A handshake gets [`NODE_TLS_HANDSHAKE_TIMEOUT_MS`]; at shutdown the open
+/// connections get [`NODE_TLS_DRAIN_MS`] to finish. A store cut off there was committed or not
+/// before its reply, never acknowledged without being durable.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    acceptor: tokio_rustls::TlsAcceptor,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::pin!(shutdown);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        connections.spawn(async move {
+            let handshake = Duration::from_millis(NODE_TLS_HANDSHAKE_TIMEOUT_MS);
+            let Ok(Ok(tls)) = tokio::time::timeout(handshake, acceptor.accept(tcp)).await else {
+                return;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let io = hyper_util::rt::TokioIo::new(tls);
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    let drain = Duration::from_millis(NODE_TLS_DRAIN_MS);
+    let _ = tokio::time::timeout(drain, async { while connections.join_next().await.is_some() {} }).await;
+    connections.abort_all();
+    Ok(())
 }
 
 async fn ping() -> impl IntoResponse {

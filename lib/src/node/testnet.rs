@@ -59,6 +59,8 @@ pub struct UpOptions {
     pub nodes: usize,
     pub pow_difficulty: u64,
     pub log_level: String,
+    /// Nodes serve HTTPS (self-signed), as live service nodes do.
+    pub tls: bool,
 }
 
 fn state_path(dir: &Path) -> PathBuf {
@@ -121,6 +123,7 @@ fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Te
         registry_pid: Some(registry_pid),
         pow_difficulty: opts.pow_difficulty,
         log_level: opts.log_level.clone(),
+        tls: opts.tls,
         nodes: Vec::new(),
     };
     state.save(&state_path(&dir))?;
@@ -399,7 +402,7 @@ fn spawn_new_nodes(
     for i in first..first + count {
         let port = wait_listen(Path::new(&state.nodes[i].data_dir), state.nodes[i].pid)?;
         state.nodes[i].port = port;
-        state.nodes[i].url = format!("http://{LOOPBACK}:{port}");
+        state.nodes[i].url = format!("{}://{LOOPBACK}:{port}", if state.tls { "https" } else { "http" });
     }
     let mut registry = reg::load(&registry_path(dir))?;
     for n in &state.nodes[first..] {
@@ -426,6 +429,9 @@ fn spawn_node(
         .arg(&state.registry_url)
         .arg("--log")
         .arg(&state.log_level);
+    if state.tls {
+        cmd.arg("--tls");
+    }
     procs::spawn_detached(cmd, &dir.join("logs").join(format!("node-{i}.log")))
 }
 
@@ -465,7 +471,7 @@ fn wait_file(path: &Path, pid: u32, marker: &Path) -> Result<String, TestnetErro
 
 /// GET a node's health (short timeout).
 pub fn health(url: &str) -> Option<Health> {
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_millis(2000)).build();
+    let agent = crate::tls::node_agent_builder().timeout(Duration::from_millis(2000)).build();
     let resp = agent.get(&format!("{url}{PATH_HEALTH}")).call().ok()?;
     serde_json::from_reader(resp.into_reader()).ok()
 }
@@ -507,7 +513,11 @@ fn wait_ready(dir: &Path, state: &TestnetState) -> Result<(), TestnetError> {
 /// Writes `nodes.json` from the registry (with `pow_difficulty` beside the node states).
 fn write_nodes_json(dir: &Path) -> Result<(), TestnetError> {
     let registry = reg::load(&registry_path(dir))?;
-    let list = reg::node_list_json(&registry);
+    let mut list = reg::node_list_json(&registry);
+    // Clients must know to speak HTTPS to a --tls testnet (an addition to the node-list format).
+    if TestnetState::load(&state_path(dir)).is_ok_and(|s| s.tls) {
+        list["tls"] = Value::Bool(true);
+    }
     let text = serde_json::to_string_pretty(&list).map_err(|e| TestnetError::io("nodes.json", e))?;
     crate::fsutil::write_atomic(&nodes_json_path(dir), text.as_bytes())
         .map_err(|e| TestnetError::io("nodes.json", e))

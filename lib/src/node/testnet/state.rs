@@ -69,6 +69,9 @@ pub struct TestnetState {
     pub registry_pid: Option<u32>,
     pub pow_difficulty: u64,
     pub log_level: String,
+    /// Nodes serve HTTPS (`testnet up --tls`).
+    #[serde(default)]
+    pub tls: bool,
     pub nodes: Vec<NodeEntry>,
 }
 
