@@ -2,7 +2,7 @@ complete -c send -l identity -d 'The sender\'s identity file (written by `keygen
 complete -c send -l to -d 'The recipient\'s Session ID (66 hex characters, starting with 05)' -r
 complete -c send -l ttl -d 'How long the swarm keeps the message, in milliseconds (10 s to 14 days)' -r
 complete -c send -l nodes -d 'A node list file (`testnet up` writes DIR/nodes.json)' -r
-complete -c send -l node -d 'Bootstrap the node list from this node (http://IP:PORT)' -r
+complete -c send -l node -d 'Bootstrap the node list from this node (http://IP:PORT, https://IP:PORT), or from a seed\'s JSON-RPC endpoint (https://HOST/json_rpc, as the Session apps do)' -r
 complete -c send -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
 complete -c send -l format -d 'What stdin holds: `raw` (stored as it is) or `session`, a text message that is sent in the live Session apps\' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope)' -r -f -a "raw\t''
 session\t''"

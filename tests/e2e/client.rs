@@ -660,10 +660,20 @@ fn test_send_and_retrieve_over_https_nodes() {
         .timeout(Duration::from_secs(120))
         .assert()
         .success();
+    // Or from a seed's JSON-RPC endpoint (get_n_service_nodes), as the apps bootstrap; every
+    // snode answers it.
+    cargo_bin_cmd!("send")
+        .args(["--identity", alice_file.to_str().unwrap(), "--to", &bob_sid])
+        .args(["--node", &format!("{url}/json_rpc")])
+        .write_stdin(b"via a seed".to_vec())
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success();
     let got = retrieve_cmd(&bob_file, &dir.path().join("bob"), &nodes);
     let texts: HashSet<Vec<u8>> =
         got.iter().map(|m| B64.decode(m["data"].as_str().unwrap()).unwrap()).collect();
-    assert_eq!(texts, HashSet::from([b"over https".to_vec(), b"via an https bootstrap".to_vec()]));
+    let want = [b"over https".to_vec(), b"via an https bootstrap".to_vec(), b"via a seed".to_vec()];
+    assert_eq!(texts, HashSet::from(want));
     // swarm-of asks a TLS node directly.
     let asked = cargo_bin_cmd!("swarm-of").args([&bob_sid, "--node", &url]).assert().success();
     let swarm: Value = serde_json::from_slice(&asked.get_output().stdout).unwrap();

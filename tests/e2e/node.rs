@@ -264,7 +264,7 @@ fn twenty_nodes_store_retrieve_misdirect_refuse_and_expire() {
                 body.splice(i..i, (0..rng.gen_range(1..40)).map(|_| rng.r#gen::<u8>()));
             }
         }
-        for path in ["/storage_rpc/v1", "/onion_req/v2", "/snode/v1/push", "/snode/v1/sync"] {
+        for path in ["/storage_rpc/v1", "/onion_req/v2", "/json_rpc", "/snode/v1/push", "/snode/v1/sync"] {
             let (status, reply) = post_raw(&url, path, &body);
             assert!(
                 status < 500,

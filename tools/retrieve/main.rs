@@ -39,7 +39,8 @@ struct Args {
     /// A node list file (`testnet up` writes DIR/nodes.json).
     #[arg(long, value_name = "FILE")]
     nodes: Option<String>,
-    /// Bootstrap the node list from this node (http://IP:PORT).
+    /// Bootstrap the node list from this node (http://IP:PORT, https://IP:PORT), or from a seed's
+    /// JSON-RPC endpoint (https://HOST/json_rpc, as the Session apps do).
     #[arg(long, value_name = "URL")]
     node: Option<String>,
     /// Keep polling and print messages as they arrive (ends on a closed stdout or a signal).

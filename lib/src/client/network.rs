@@ -119,17 +119,22 @@ impl Network {
         Self::from_value(&value, path)
     }
 
-    /// Asks one node for the node list (`oxend_request` `get_service_nodes`, directly: the
-    /// client knows no other node yet to build a path with).
+    /// Asks one node for the node list, directly (the client knows no other node yet to build a
+    /// path with): a service node (`oxend_request` `get_service_nodes` at `/storage_rpc/v1`), or
+    /// a seed when the URL is its JSON-RPC endpoint (`.../json_rpc`, `get_n_service_nodes`, as
+    /// the apps bootstrap from `https://seed1.getsession.org/json_rpc`).
     pub fn bootstrap(url: &str) -> Result<Self, ClientError> {
         let base = url.trim_end_matches('/');
         let err = |reason: String| ClientError::Bootstrap { url: base.to_string(), reason };
-        let request = json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
-            "params": {"active_only": true}}});
+        let (endpoint, request) = if base.ends_with("/json_rpc") {
+            (base.to_string(), seed_request())
+        } else {
+            let request = json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
+                "params": {"active_only": true}}});
+            (format!("{base}/storage_rpc/v1"), request)
+        };
         let transport = Transport::new();
-        let reply = transport
-            .post_json(&format!("{base}/storage_rpc/v1"), &request)
-            .map_err(|e| err(e.to_string()))?;
+        let reply = transport.post_json(&endpoint, &request).map_err(|e| err(e.to_string()))?;
         if reply.status != 200 {
             return Err(err(format!("HTTP {}: {}", reply.status, reply.text())));
         }
@@ -238,6 +243,14 @@ impl Network {
         }
         Err(last_error)
     }
+}
+
+/// A seed's `get_n_service_nodes` request for every active node, with the fields a client uses.
+fn seed_request() -> Value {
+    json!({"jsonrpc": "2.0", "id": "0", "method": "get_n_service_nodes", "params": {
+        "active_only": true,
+        "fields": {"public_ip": true, "storage_port": true, "pubkey_x25519": true,
+                   "pubkey_ed25519": true, "swarm_id": true}}})
 }
 
 /// A body that is a JSON string holding JSON is parsed (nodes may answer either way).

@@ -33,6 +33,30 @@ pub async fn storage_rpc(State(node): State<Arc<Node>>, headers: HeaderMap, body
     respond(status, reply)
 }
 
+/// `POST /json_rpc`: the one oxend JSON-RPC call a client makes of a seed node,
+/// `get_n_service_nodes` (the live apps bootstrap from `https://seedN.getsession.org/json_rpc`),
+/// so that any snode can stand in for a seed. The whole node list is returned (`limit` is not
+/// applied: a client needs every node to compute swarms); other methods get JSON-RPC's
+/// "method not found".
+pub async fn json_rpc(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return respond(400, ReplyBody::Text(format!("invalid JSON-RPC request: {e}"))),
+    };
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let reply = match request.get("method").and_then(Value::as_str) {
+        Some("get_n_service_nodes") => {
+            let mut list = node.view.current().node_list_json();
+            if node.config.tls {
+                list["tls"] = Value::Bool(true);
+            }
+            json!({"jsonrpc": "2.0", "id": id, "result": list})
+        }
+        _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}}),
+    };
+    respond(200, ReplyBody::Json(reply))
+}
+
 /// An HTTP response of a status and a reply body (JSON or text).
 pub fn respond(status: u16, body: ReplyBody) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -27,6 +27,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/storage_rpc/v1", post(handlers::storage_rpc))
         .route("/onion_req/v2", post(onion_relay::onion_req))
         .route("/ping_test/v1", get(ping).post(ping))
+        .route("/json_rpc", post(handlers::json_rpc))
         .route(protocol::PATH_REPLICATE, post(replicate))
         .route(protocol::PATH_PUSH, post(push))
         .route(protocol::PATH_SYNC, post(sync))
