@@ -96,17 +96,11 @@ impl Node {
 
     /// See [`Node::handoff`].
     pub fn handoff_state(&self) -> HandoffState {
-        match self.handoff.lock() {
-            Ok(h) => h.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.handoff.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     pub fn set_handoff_state(&self, state: HandoffState) {
-        match self.handoff.lock() {
-            Ok(mut h) => *h = state,
-            Err(poisoned) => *poisoned.into_inner() = state,
-        }
+        *self.handoff.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
     }
 }
 

@@ -72,7 +72,13 @@ pub struct NodeInfo {
 impl NodeInfo {
     /// The node's storage server base URL, `http://ip:port` (POST `/storage_rpc/v1` there).
     pub fn url(&self) -> String {
-        format!("http://{}:{}", self.public_ip, self.storage_port)
+        self.url_with(false)
+    }
+
+    /// The base URL in the scheme of a network: `https://ip:port` where nodes speak TLS.
+    pub fn url_with(&self, https: bool) -> String {
+        let scheme = if https { "https" } else { "http" };
+        format!("{scheme}://{}:{}", self.public_ip, self.storage_port)
     }
 
     /// Whether the node is in a swarm.

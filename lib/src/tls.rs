@@ -4,7 +4,7 @@
 //! client or peer accepts any certificate, while the TLS handshake itself is still checked
 //! (the server must prove it holds the certificate's key). Only the ring provider is used.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{
@@ -84,13 +84,15 @@ pub fn client_config() -> Result<ClientConfig, TlsError> {
 }
 
 /// A ureq agent builder that speaks to `https://` nodes (self-signed certificates); `http://`
-/// URLs are unaffected. Every HTTP client of the toolkit that talks to nodes starts here.
+/// URLs are unaffected. Every HTTP client of the toolkit that talks to nodes starts here. The
+/// configuration is made once per process (testnet's health polls build an agent each time).
 pub fn node_agent_builder() -> ureq::AgentBuilder {
+    static SHARED: OnceLock<Option<Arc<ClientConfig>>> = OnceLock::new();
     let builder = ureq::AgentBuilder::new();
-    match client_config() {
-        Ok(config) => builder.tls_config(Arc::new(config)),
+    match SHARED.get_or_init(|| client_config().ok().map(Arc::new)) {
+        Some(config) => builder.tls_config(config.clone()),
         // Without it https:// nodes fail their handshake with a clear error; http:// works.
-        Err(_) => builder,
+        None => builder,
     }
 }
 

@@ -31,9 +31,14 @@ impl Node {
         hex::encode(self.ed25519)
     }
 
-    /// The client's view of a node-list entry.
+    /// The client's view of a node-list entry (plain HTTP).
     pub fn from_info(info: &NodeInfo) -> Self {
-        Self { ed25519: info.pubkey_ed25519, x25519: info.pubkey_x25519, url: info.url() }
+        Self::from_info_with(info, false)
+    }
+
+    /// The client's view of a node-list entry, in a network's scheme.
+    pub fn from_info_with(info: &NodeInfo, https: bool) -> Self {
+        Self { ed25519: info.pubkey_ed25519, x25519: info.pubkey_x25519, url: info.url_with(https) }
     }
 }
 
@@ -93,16 +98,11 @@ impl Network {
     /// Talks HTTPS to every node (self-signed certificates accepted: see `crate::tls`).
     pub fn set_https(&mut self, https: bool) {
         self.https = https;
-        let nodes = std::mem::take(&mut self.nodes);
-        self.nodes = nodes.into_iter().map(|n| self.with_scheme(n)).collect();
+        self.nodes =
+            self.list.iter().take(CLIENT_MAX_NODES).map(|n| Node::from_info_with(n, https)).collect();
     }
 
-    /// Whether the nodes are reached over HTTPS.
-    pub fn https(&self) -> bool {
-        self.https
-    }
-
-    /// `node` with this network's URL scheme.
+    /// `node` (built outside, from a 421 answer) with this network's URL scheme.
     fn with_scheme(&self, mut node: Node) -> Node {
         let (from, to) = if self.https { ("http://", "https://") } else { ("https://", "http://") };
         if let Some(rest) = node.url.strip_prefix(from) {
@@ -185,7 +185,7 @@ impl Network {
         }
         match self.list.swarm_of(pk) {
             Some((_, members)) if !members.is_empty() => {
-                Ok(members.iter().map(|m| self.with_scheme(Node::from_info(m))).collect())
+                Ok(members.iter().map(|m| Node::from_info_with(m, self.https)).collect())
             }
             _ => Err(ClientError::NoSwarm { pubkey: pk.to_hex() }),
         }

@@ -81,11 +81,9 @@ impl PeerOutcome {
     }
 }
 
+/// Locks `m`, also after a panic elsewhere (the queues stay usable: each update is whole).
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    }
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The node's HTTP client to its peers.
@@ -93,8 +91,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct Peers {
     http: reqwest::Client,
     store: Store,
-    /// `http` or `https`: what every node of this network speaks.
-    scheme: &'static str,
+    /// Whether every node of this network speaks HTTPS.
+    tls: bool,
     keys: Arc<NodeKeys>,
     timeout: Duration,
     queues: Arc<Mutex<HashMap<[u8; 32], PeerQueue>>>,
@@ -116,13 +114,12 @@ impl Peers {
             // Peers present self-signed certificates; their keys in the registry are what counts.
             .use_preconfigured_tls(crate::tls::client_config()?);
         let http = builder.build()?;
-        let scheme = if tls { "https" } else { "http" };
-        Ok(Self { http, store, scheme, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
+        Ok(Self { http, store, tls, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
     }
 
     /// A peer's base URL in this network's scheme.
     pub fn url_of(&self, peer: &NodeInfo) -> String {
-        format!("{}://{}:{}", self.scheme, peer.public_ip, peer.storage_port)
+        peer.url_with(self.tls)
     }
 
     pub fn http(&self) -> &reqwest::Client {

@@ -131,7 +131,7 @@ fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Te
     state.save(&state_path(&dir))?;
     added?;
     wait_ready(&dir, &state)?;
-    write_nodes_json(&dir)?;
+    write_nodes_json(&dir, state.tls)?;
     Ok(summary(&dir, &state))
 }
 
@@ -146,7 +146,7 @@ pub fn add(dir: &Path, bins: &Binaries, count: usize) -> Result<Value, TestnetEr
     state.save(&state_path(&dir))?;
     let added = added?;
     wait_ready(&dir, &state)?;
-    write_nodes_json(&dir)?;
+    write_nodes_json(&dir, state.tls)?;
     let mut out = summary(&dir, &state);
     out["added"] = json!(added);
     Ok(out)
@@ -186,7 +186,7 @@ pub fn stop(dir: &Path, node: &str) -> Result<Value, TestnetError> {
     state.nodes[i].state = NodeState::Stopped;
     state.save(&state_path(&dir))?;
     wait_ready(&dir, &state)?;
-    write_nodes_json(&dir)?;
+    write_nodes_json(&dir, state.tls)?;
     Ok(json!({"node": i, "pubkey_ed25519": entry.pubkey_ed25519, "state": "stopped"}))
 }
 
@@ -230,7 +230,7 @@ pub fn start(dir: &Path, bins: &Binaries, node: &str) -> Result<Value, TestnetEr
     state.nodes[i].state = NodeState::Running;
     state.save(&state_path(&dir))?;
     wait_ready(&dir, &state)?;
-    write_nodes_json(&dir)?;
+    write_nodes_json(&dir, state.tls)?;
     Ok(json!({"node": i, "pubkey_ed25519": entry.pubkey_ed25519, "state": "running", "pid": pid}))
 }
 
@@ -510,12 +510,13 @@ fn wait_ready(dir: &Path, state: &TestnetState) -> Result<(), TestnetError> {
     Ok(())
 }
 
-/// Writes `nodes.json` from the registry (with `pow_difficulty` beside the node states).
-fn write_nodes_json(dir: &Path) -> Result<(), TestnetError> {
+/// Writes `nodes.json` from the registry (with `pow_difficulty` beside the node states, and
+/// `"tls": true` for a testnet of HTTPS nodes).
+fn write_nodes_json(dir: &Path, tls: bool) -> Result<(), TestnetError> {
     let registry = reg::load(&registry_path(dir))?;
     let mut list = reg::node_list_json(&registry);
     // Clients must know to speak HTTPS to a --tls testnet (an addition to the node-list format).
-    if TestnetState::load(&state_path(dir)).is_ok_and(|s| s.tls) {
+    if tls {
         list["tls"] = Value::Bool(true);
     }
     let text = serde_json::to_string_pretty(&list).map_err(|e| TestnetError::io("nodes.json", e))?;
