@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use snkit::client::{self, Network, RetrieveState, Retriever, SendOptions};
 use snkit::identity::Identity;
-use snkit::pubkey::Pubkey;
+use snkit::keys::Pubkey;
 
 const NODES: usize = 20;
 const LATENCY_ROUNDS: usize = 200;

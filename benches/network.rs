@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
+use snkit::keys::Pubkey;
 use snkit::nodelist::NodeList;
-use snkit::pubkey::Pubkey;
 
 const CLIENTS: usize = 64;
 const PUBKEYS: usize = 2_000;

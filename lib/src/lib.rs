@@ -1,33 +1,34 @@
 //! snkit: a Session-style private messenger network as a library.
 //!
-//! Every format, protocol and rule of the toolkit lives here, one module per concept; the
-//! commands under `tools/` only parse flags, read input, call this crate and print.
+//! Every format, protocol and rule of the toolkit lives here; the commands under `tools/` only
+//! parse flags, read input, call this crate and print. The crate is built in layers, each a
+//! top-level module that imports only the layers above it in this list (docs/architecture.md;
+//! `layers::tests` fails on an upward or cyclic import):
+//!
+//! 1. [`formats`]: pure formats and rules, no I/O.
+//! 2. `net`: the one HTTP client stack, TLS, the node-list loader, onion sending, local files.
+//! 3. [`client`]: what a user's command does against the network.
+//! 4. `server`: what every daemon shares; then the daemons, siblings of each other: [`snode`].
+//! 5. [`testnet`]: process orchestration of a local network.
+//! 6. [`cli`]: the plumbing every binary shares (flags, JSON in/out, errors → exit codes).
 
-pub mod cli;
-pub mod fsutil;
-pub mod limits;
-
-pub mod blinding;
-pub mod identity;
-pub mod mnemonic;
-pub mod pubkey;
-
-pub mod nodelist;
-pub mod registry;
-pub mod swarm;
-
-pub mod envelope;
-pub mod pow;
-
-pub mod onion;
-pub mod rpc;
-pub mod tls;
-
-pub mod node;
-pub mod store;
+mod formats;
+mod net;
 
 pub mod client;
+pub mod server;
+pub mod snode;
 
-pub mod ratchet;
+pub mod testnet;
 
-pub mod session_protocol;
+#[cfg(feature = "cli")]
+pub mod cli;
+
+#[cfg(test)]
+mod layers;
+
+pub use formats::{
+    blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet, registry, rpc,
+    session_protocol, swarm,
+};
+pub use net::{fs, http, network, tls};

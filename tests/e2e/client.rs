@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
 use snkit::client::{self, Network, RetrieveState, Retrieved, Retriever, SendOptions};
 use snkit::identity::Identity;
-use snkit::pubkey::Pubkey;
+use snkit::keys::Pubkey;
 
 use crate::common::Testnet;
 
@@ -29,7 +29,7 @@ const SHORT_TTL_MS: u64 = 10_000;
 fn keygen(dir: &Path, name: &str) -> (std::path::PathBuf, Identity) {
     let path = dir.join(format!("{name}.json"));
     let id = Identity::generate();
-    snkit::fsutil::write_new_secret(&path, &serde_json::to_vec(&id.to_file()).unwrap()).unwrap();
+    snkit::fs::write_new_secret(&path, &serde_json::to_vec(&id.to_file()).unwrap()).unwrap();
     (path, id)
 }
 

@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use snkit::identity::Identity;
+use snkit::keys::Pubkey;
 use snkit::nodelist::NodeList;
-use snkit::pubkey::Pubkey;
 
 use crate::common::{Testnet, eventually, now_ms, post_raw, rpc};
 
@@ -451,7 +451,7 @@ fn snode_alone_keeps_every_message_across_a_clean_restart() {
     let mut child = Reap(spawn());
     assert!(eventually(Duration::from_secs(30), || data.join("listen.addr").exists()));
     assert_eq!(std::fs::metadata(data.join("key.json")).unwrap().permissions().mode() & 0o777, 0o600);
-    let keys = snkit::node::NodeKeys::load_or_create(&data.join("key.json")).unwrap();
+    let keys = snkit::snode::NodeKeys::load_or_create(&data.join("key.json")).unwrap();
     let addr = std::fs::read_to_string(data.join("listen.addr")).unwrap();
     let port: u16 = addr.trim().rsplit(':').next().unwrap().parse().unwrap();
     let mut reg = snkit::registry::Registry::new();

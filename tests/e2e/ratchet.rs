@@ -17,8 +17,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rand::rngs::OsRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
+use snkit::client::ratchet::Account;
 use snkit::identity::Identity;
-use snkit::ratchet::{Account, PrekeyStore, SealedRequest};
+use snkit::ratchet::{PrekeyStore, SealedRequest};
 
 /// One identity: its file and its state directory.
 struct Party {

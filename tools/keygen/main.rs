@@ -114,7 +114,7 @@ fn run(args: Args) -> Result<(), CliError> {
                     .map_err(|e| CliError::failed(format!("cannot encode identity: {e}")))?,
             );
             json.push('\n');
-            snkit::fsutil::write_new_secret(path, json.as_bytes()).map_err(|e| {
+            snkit::fs::write_new_secret(path, json.as_bytes()).map_err(|e| {
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
                     CliError::failed(format!("{} already exists; refusing to overwrite it", path.display()))
                         .hint("choose another file name, or remove the old file first")

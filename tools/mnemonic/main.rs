@@ -47,8 +47,8 @@ enum Command {
         #[arg(value_name = "FILE|-")]
         input: Option<String>,
         /// Phrase format
-        #[arg(long, value_enum, default_value_t = Format::Session)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Session)]
+        format: FormatArg,
     },
     /// Phrase → seed
     ///
@@ -69,8 +69,26 @@ enum Command {
         input: Option<String>,
         /// Phrase format (default: detect)
         #[arg(long, value_enum)]
-        format: Option<Format>,
+        format: Option<FormatArg>,
     },
+}
+
+/// Which kind of phrase (the flag's values; the library's `Format` stays free of clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    /// The Session app's recovery phrase (1626-word list, checksum word).
+    Session,
+    /// BIP-39 (2048-word English list, checksum bits).
+    Bip39,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Session => Format::Session,
+            FormatArg::Bip39 => Format::Bip39,
+        }
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -91,8 +109,8 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), CliError> {
     match args.command {
-        Command::Encode { input, format } => encode(input.as_deref(), format),
-        Command::Decode { input, format } => decode(input.as_deref(), format),
+        Command::Encode { input, format } => encode(input.as_deref(), format.into()),
+        Command::Decode { input, format } => decode(input.as_deref(), format.map(Format::from)),
     }
 }
 

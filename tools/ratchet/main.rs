@@ -8,9 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use rand::rngs::OsRng;
 use snkit::cli::{self, CliError};
+use snkit::client::ratchet::{Account, Record, state};
 use snkit::identity::{Identity, SessionId};
 use snkit::limits::{DEFAULT_BUNDLE_OPKS, MAX_PLAINTEXT_BYTES};
-use snkit::ratchet::{Account, Bundle, Incoming, Payload, RatchetError, Record, state};
+use snkit::ratchet::{Bundle, Incoming, Payload, RatchetError};
 use zeroize::Zeroizing;
 
 /// X3DH + Double Ratchet: prekey bundles, friend requests, encrypt, decrypt.

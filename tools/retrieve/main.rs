@@ -66,9 +66,9 @@ fn run(args: Args) -> Result<(), CliError> {
     let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
     let state_dir = args.state.clone().unwrap_or_else(default_state_dir);
     let state =
-        RetrieveState::load(&state_dir, &identity.session_id().to_string()).map_err(client::cli_error)?;
+        RetrieveState::load(&state_dir, &identity.session_id().to_string()).map_err(CliError::from)?;
     let mut net =
-        client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(client::cli_error)?;
+        client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(CliError::from)?;
     net.set_enc(enc);
     if args.tls {
         net.set_https(true);
@@ -76,11 +76,11 @@ fn run(args: Args) -> Result<(), CliError> {
     let mut retriever = Retriever::new(&identity, state);
 
     if !args.follow {
-        let messages = retriever.poll(&net).map_err(client::cli_error)?;
+        let messages = retriever.poll(&net).map_err(CliError::from)?;
         for m in &messages {
             cli::emit(m)?;
         }
-        return retriever.save().map_err(client::cli_error);
+        return retriever.save().map_err(CliError::from);
     }
 
     let mut warned = false;
@@ -92,7 +92,7 @@ fn run(args: Args) -> Result<(), CliError> {
                     cli::emit(m)?;
                 }
                 if !messages.is_empty() {
-                    retriever.save().map_err(client::cli_error)?;
+                    retriever.save().map_err(CliError::from)?;
                 }
             }
             // The swarm may come back: say so once per outage, keep polling.
@@ -103,7 +103,7 @@ fn run(args: Args) -> Result<(), CliError> {
                 }
             }
             // The state or the request itself is broken: polling again would not help.
-            Err(e) => return Err(client::cli_error(e)),
+            Err(e) => return Err(CliError::from(e)),
         }
         std::thread::sleep(Duration::from_millis(CLIENT_FOLLOW_INTERVAL_MS));
     }

@@ -7,9 +7,9 @@ use clap::{ArgGroup, Parser};
 use snkit::cli::{self, CliError};
 use snkit::client::{self, SendOptions};
 use snkit::identity::{Identity, SessionId};
+use snkit::keys::Pubkey;
 use snkit::limits::CLIENT_DEFAULT_TTL_MS;
 use snkit::onion::EncType;
-use snkit::pubkey::Pubkey;
 use snkit::session_protocol::{self, PaddingStyle};
 
 /// Store a message (stdin) in the recipient's swarm through 3-hop onion paths.
@@ -91,16 +91,16 @@ fn run(args: Args) -> Result<(), CliError> {
     let input = cli::read_input(None)?;
     let data = match args.format.as_str() {
         "session" => session_message(&sender, &to, &input)?,
-        _ => client::prepare_message(&input).map_err(client::cli_error)?,
+        _ => client::prepare_message(&input).map_err(CliError::from)?,
     };
     // Refuse a bad TTL before touching the network.
-    client::check_ttl(opts.ttl_ms).map_err(client::cli_error)?;
+    client::check_ttl(opts.ttl_ms).map_err(CliError::from)?;
     let mut net =
-        client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(client::cli_error)?;
+        client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(CliError::from)?;
     net.set_enc(enc);
     if args.tls {
         net.set_https(true);
     }
-    let report = client::send(&net, &Pubkey::from(to), &data, &opts).map_err(client::cli_error)?;
+    let report = client::send(&net, &Pubkey::from(to), &data, &opts).map_err(CliError::from)?;
     cli::emit(&report)
 }

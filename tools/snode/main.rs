@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use snkit::cli::{self, CliError};
-use snkit::node::{self, NodeConfig};
+use snkit::snode::{self, NodeConfig};
 
 /// A service node: the storage RPC over HTTP, durable storage, replication within its swarm.
 #[derive(Parser, Debug)]
@@ -57,5 +57,5 @@ fn run(args: Args) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
     let config = NodeConfig { tls: args.tls, ..NodeConfig::new(args.data, args.listen, args.registry) };
-    runtime.block_on(node::run(config, node::shutdown_signal())).map_err(CliError::failed)
+    runtime.block_on(snode::run(config, snkit::server::shutdown_signal())).map_err(CliError::failed)
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use snkit::cli::{self, CliError};
-use snkit::swarm::lookup::{self, DEFAULT_NODES_PATH, LookupError, NODES_ENV, SwarmSource};
+use snkit::client::lookup::{self, DEFAULT_NODES_PATH, LookupError, NODES_ENV, SwarmSource};
 
 /// Which swarm, and which nodes, hold a Session ID's messages.
 #[derive(Parser, Debug)]

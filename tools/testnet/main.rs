@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use snkit::cli::{self, CliError};
-use snkit::node::testnet::{self, Binaries, TestnetError, UpOptions};
+use snkit::testnet::{self, Binaries, TestnetError, UpOptions};
 
 /// Runs a registry and N service nodes on loopback ports, in the background.
 #[derive(Parser, Debug)]

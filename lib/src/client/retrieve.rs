@@ -10,14 +10,14 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::network::{Network, Node, swarm_from_421};
 use super::send::Failure;
 use super::state::RetrieveState;
 use super::{ClientError, now_ms, summarize};
-use crate::identity::Identity;
-use crate::limits::{CLIENT_MAX_REDIRECTS, CLIENT_RETRIEVE_MAX_PAGES, CLIENT_RETRIEVE_NODES};
-use crate::pubkey::Pubkey;
-use crate::rpc;
+use crate::formats::identity::Identity;
+use crate::formats::keys::Pubkey;
+use crate::formats::limits::{CLIENT_MAX_REDIRECTS, CLIENT_RETRIEVE_MAX_PAGES, CLIENT_RETRIEVE_NODES};
+use crate::formats::rpc;
+use crate::net::network::{Network, Node, swarm_from_421};
 
 /// One retrieved message, as `retrieve` prints it (one NDJSON line each).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -9,17 +9,18 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::network::{Network, Node, RpcReply, swarm_from_421};
 use super::{ClientError, now_ms, summarize};
-use crate::envelope::{Envelope, encode_nonce};
-use crate::limits::{
+use crate::formats::envelope::{Envelope, encode_nonce};
+use crate::formats::keys::Pubkey;
+use crate::formats::limits::{
     CLIENT_DEFAULT_TTL_MS, CLIENT_MAX_MESSAGE_BYTES, CLIENT_MAX_REDIRECTS, CLIENT_MAX_TTL_MS,
     CLIENT_MIN_TTL_MS, CLIENT_STORE_COPIES,
 };
-use crate::limits::{POW_MAX_THREADS, POW_SEND_MAX_EXPECTED_TRIALS};
-use crate::pubkey::Pubkey;
-use crate::rpc::client::MemberStore;
-use crate::{pow, rpc};
+use crate::formats::limits::{POW_MAX_THREADS, POW_SEND_MAX_EXPECTED_TRIALS};
+use crate::formats::pow;
+use crate::formats::rpc;
+use crate::formats::rpc::client::MemberStore;
+use crate::net::network::{Network, Node, RpcReply, swarm_from_421};
 
 /// How to send.
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::ClientError;
-use crate::limits::CLIENT_SEEN_HASHES_MAX;
+use crate::formats::limits::CLIENT_SEEN_HASHES_MAX;
 
 /// Version of the state file format.
 pub const STATE_VERSION: u32 = 1;
@@ -140,7 +140,7 @@ impl RetrieveState {
     pub fn save(&self) -> Result<(), ClientError> {
         let err = |reason: String| ClientError::State { path: self.path.display().to_string(), reason };
         if let Some(dir) = self.path.parent() {
-            crate::fsutil::create_private_dir(dir).map_err(|e| err(e.to_string()))?;
+            crate::net::fs::create_private_dir(dir).map_err(|e| err(e.to_string()))?;
         }
         let file = StateFile {
             version: STATE_VERSION,
@@ -149,7 +149,7 @@ impl RetrieveState {
             seen: self.seen_order.iter().cloned().collect(),
         };
         let text = serde_json::to_vec(&file).map_err(|e| err(e.to_string()))?;
-        crate::fsutil::write_atomic(&self.path, &text).map_err(|e| err(e.to_string()))
+        crate::net::fs::write_atomic(&self.path, &text).map_err(|e| err(e.to_string()))
     }
 }
 

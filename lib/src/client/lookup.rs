@@ -1,0 +1,202 @@
+//! `swarm-of`'s logic: which swarm, and which nodes, hold a pubkey, from a node list (computed
+//! locally with swarms.md §1) or by asking one node (`get_swarm`).
+
+use serde_json::{Value, json};
+
+use crate::formats::keys::{Pubkey, PubkeyError};
+use crate::formats::nodelist::{self, NodeInfo, NodeList, NodeListError};
+use crate::formats::registry::{REGISTRY_FORMAT, Registry, RegistryError};
+use crate::formats::swarm::{swarm_for, swarm_id_hex};
+
+/// Environment variable naming the default node list file.
+pub const NODES_ENV: &str = "SNKIT_NODES";
+/// The node list used when neither `--nodes` nor `SNKIT_NODES` is given, if it exists (the
+/// `nodes.json` of a testnet started in the current directory).
+pub const DEFAULT_NODES_PATH: &str = ".testnet/nodes.json";
+
+/// Why a lookup failed.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("'{input}' is not a Session ID or pubkey: {reason}")]
+    BadId { input: String, reason: PubkeyError },
+    #[error("input line is JSON but has no \"session_id\" or \"pubkey\" string")]
+    NoIdField,
+    #[error("the node list has no node in a swarm")]
+    EmptyList,
+    #[error("{url} knows no swarm for {pubkey}")]
+    NoSwarmAtNode { url: String, pubkey: String },
+    #[error(transparent)]
+    Node(#[from] NodeListError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+impl LookupError {
+    /// Whether the failure is the network's or a node's (exit 1), not the input's (exit 2).
+    pub fn is_network(&self) -> bool {
+        match self {
+            Self::NoSwarmAtNode { .. } => true,
+            Self::Node(e) => e.is_network(),
+            Self::Registry(e) => e.is_network(),
+            _ => false,
+        }
+    }
+}
+
+/// Parses one input: a pubkey in hex (66 characters, or 64 with type 05 assumed), or a JSON
+/// object with a `"session_id"` or `"pubkey"` string (what `keygen` prints).
+pub fn parse_id(input: &str) -> Result<Pubkey, LookupError> {
+    let input = input.trim();
+    let text = if input.starts_with('{') {
+        let v: Value = serde_json::from_str(input).map_err(|_| LookupError::NoIdField)?;
+        let id = v.get("session_id").or_else(|| v.get("pubkey")).and_then(Value::as_str);
+        id.ok_or(LookupError::NoIdField)?.to_string()
+    } else {
+        input.to_string()
+    };
+    Pubkey::parse(&text).map_err(|reason| LookupError::BadId { input: shorten(&text), reason })
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 80 {
+        format!("{}...", s.chars().take(80).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// Where swarms come from.
+#[derive(Debug, Clone)]
+pub enum SwarmSource {
+    /// A node list (and its valid swarm ids, sorted once): the mapping is computed locally.
+    List { list: NodeList, ids: Vec<u64> },
+    /// A node's URL: it is asked with `get_swarm`.
+    Node(String),
+}
+
+impl SwarmSource {
+    /// A node-list source; refuses a list with no node in any swarm.
+    pub fn from_list(list: NodeList) -> Result<Self, LookupError> {
+        let ids = list.swarm_ids();
+        if ids.is_empty() {
+            return Err(LookupError::EmptyList);
+        }
+        Ok(Self::List { list, ids })
+    }
+
+    /// The swarm of `pk` and its nodes.
+    pub fn lookup(&self, pk: &Pubkey) -> Result<Lookup, LookupError> {
+        match self {
+            Self::List { list, ids } => {
+                let swarm_id = swarm_for(ids, pk).ok_or(LookupError::EmptyList)?;
+                Ok(Lookup { pubkey: *pk, swarm_id, nodes: list.members(swarm_id) })
+            }
+            Self::Node(url) => {
+                let reply = nodelist::get_swarm(url, pk)?;
+                if reply.nodes.is_empty() {
+                    return Err(LookupError::NoSwarmAtNode { url: url.clone(), pubkey: pk.to_hex() });
+                }
+                Ok(Lookup { pubkey: *pk, swarm_id: reply.swarm_id, nodes: reply.nodes })
+            }
+        }
+    }
+}
+
+/// The answer for one pubkey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub pubkey: Pubkey,
+    pub swarm_id: u64,
+    pub nodes: Vec<NodeInfo>,
+}
+
+impl Lookup {
+    /// `{"pubkey": hex66, "swarm_id": "<16 hex>", "nodes": [node-list objects]}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "pubkey": self.pubkey.to_hex(),
+            "swarm_id": swarm_id_hex(self.swarm_id),
+            "nodes": self.nodes.iter().map(NodeInfo::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Reads a node list from a file, stdin (`-`) or an `http://` URL (GET; e.g. the testnet
+/// registry's `/nodes.json`). A registry document (docs/registry.md) is accepted too and replayed
+/// to its node list.
+pub fn load_node_list(source: &str) -> Result<NodeList, LookupError> {
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        nodelist::http_get(source)?
+    } else {
+        nodelist::read_bounded(source)?
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|e| NodeListError::Json(e.to_string()))?;
+    if value.get("format").and_then(Value::as_str) == Some(REGISTRY_FORMAT) {
+        return Ok(Registry::from_json(&value)?.node_list());
+    }
+    Ok(NodeList::parse(&value)?)
+}
+
+/// The node list to read when `--nodes` is not given: `$SNKIT_NODES`, else
+/// [`DEFAULT_NODES_PATH`] if that file exists.
+pub fn default_nodes_path() -> Option<String> {
+    match std::env::var(NODES_ENV) {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ => std::path::Path::new(DEFAULT_NODES_PATH).exists().then(|| DEFAULT_NODES_PATH.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8";
+
+    #[test]
+    fn test_parse_id_accepts_hex_and_json_lines() {
+        let pk = Pubkey::parse(ID).unwrap();
+        assert_eq!(parse_id(ID).unwrap(), pk);
+        assert_eq!(parse_id(&format!("  {ID}\n")).unwrap(), pk);
+        assert_eq!(parse_id(&ID[2..]).unwrap(), pk);
+        assert_eq!(parse_id(&format!(r#"{{"session_id":"{ID}","seed":"00"}}"#)).unwrap(), pk);
+        assert_eq!(parse_id(&format!(r#"{{"pubkey":"{ID}"}}"#)).unwrap(), pk);
+    }
+
+    #[test]
+    fn test_parse_id_rejects_bad_input() {
+        assert!(matches!(parse_id("05abc"), Err(LookupError::BadId { reason: PubkeyError::Length(5), .. })));
+        assert!(matches!(
+            parse_id(&"zz".repeat(33)),
+            Err(LookupError::BadId { reason: PubkeyError::NotHex, .. })
+        ));
+        assert_eq!(parse_id(r#"{"id":"05"}"#), Err(LookupError::NoIdField));
+        assert_eq!(parse_id(r#"{"session_id":5}"#), Err(LookupError::NoIdField));
+        assert_eq!(parse_id("{"), Err(LookupError::NoIdField));
+    }
+
+    #[test]
+    fn test_load_node_list_reads_lists_and_registries() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::new();
+        for i in 1..=13u8 {
+            reg.join([i; 32], [i ^ 0x40; 32], "127.0.0.1", 30000 + u16::from(i)).unwrap();
+        }
+        let reg_path = dir.path().join("registry.json");
+        reg.save_atomic(&reg_path).unwrap();
+        let list_path = dir.path().join("nodes.json");
+        std::fs::write(&list_path, reg.nodes_json().to_string()).unwrap();
+        assert_eq!(load_node_list(reg_path.to_str().unwrap()).unwrap(), reg.node_list());
+        assert_eq!(load_node_list(list_path.to_str().unwrap()).unwrap(), reg.node_list());
+        let err = load_node_list("http://127.0.0.1:1/nodes.json").unwrap_err();
+        assert!(err.is_network(), "{err}");
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, r#"{"format":"snkit-registry/1","events":[{"op":"leave"}]}"#).unwrap();
+        let err = load_node_list(bad.to_str().unwrap()).unwrap_err();
+        assert!(matches!(err, LookupError::Registry(_)) && !err.is_network(), "{err}");
+    }
+
+    #[test]
+    fn test_empty_list_is_refused() {
+        assert!(matches!(SwarmSource::from_list(NodeList::default()), Err(LookupError::EmptyList)));
+    }
+}

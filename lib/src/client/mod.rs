@@ -1,0 +1,103 @@
+//! The client side of the network: `send` stores a message in its recipient's swarm and
+//! `retrieve` reads an identity's new messages back, every request travelling through a fresh
+//! 3-hop onion path.
+//!
+//! - [`transport`]: blocking HTTP with connect/read/write timeouts on every call.
+//! - [`path`]: picking onion paths (3 distinct random nodes, never the target when avoidable).
+//! - [`network`]: the node list, the PoW difficulty, the swarm cache (421 updates), and one
+//!   onion RPC call with path retries.
+//! - [`send`]: envelope, PoW, storing on 3 distinct swarm members.
+//! - [`retrieve`]: polling 3 swarm members, merging, dedupe, ordering.
+//! - [`state`]: what `retrieve` remembers between runs (last hash per node, seen hashes).
+//!
+//! docs/client.md describes the behaviour and the state file.
+
+pub mod lookup;
+pub mod ratchet;
+pub mod retrieve;
+pub mod send;
+pub mod state;
+
+pub use crate::net::NetError;
+pub use crate::net::network::{Network, Node};
+use crate::net::short;
+pub use retrieve::{Retrieved, Retriever};
+pub use send::{Failure, SendOptions, SendReport, check_ttl, prepare_message, send};
+pub use state::RetrieveState;
+
+/// Everything that can go wrong on the client side, one variant per rule.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the message is empty: pipe the bytes to send into stdin")]
+    EmptyMessage,
+    #[error("the message is {len} bytes; the network stores at most {max} bytes")]
+    MessageTooLarge { len: usize, max: usize },
+    #[error("TTL {ttl_ms} ms is out of range: a message lives {min_ms} ms to {max_ms} ms")]
+    BadTtl { ttl_ms: u64, min_ms: u64, max_ms: u64 },
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error("no node stored the message ({summary})")]
+    NoneStored { summary: String, failed: Vec<Failure> },
+    #[error("no node of the swarm answered ({summary})")]
+    Unreachable { summary: String },
+    #[error("proof of work failed: {0}")]
+    Pow(String),
+    #[error("cannot build the request: {0}")]
+    Request(String),
+    #[error("retrieve state {path}: {reason}")]
+    State { path: String, reason: String },
+}
+
+impl ClientError {
+    /// Whether the network may cure it by itself (nodes down, a swarm being rebuilt): what
+    /// `retrieve --follow` keeps polling through. Anything else ends the stream.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Net(e) => e.is_transient(),
+            _ => false,
+        }
+    }
+
+    /// Whether the error is the caller's input (exit 2) rather than the network (exit 1).
+    pub fn is_usage(&self) -> bool {
+        match self {
+            Self::EmptyMessage | Self::MessageTooLarge { .. } | Self::BadTtl { .. } => true,
+            Self::Net(e) => e.is_usage(),
+            _ => false,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch (the network's clock unit).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A short one-line summary of failures: `"3 nodes: a1b2c3d4: timeout; ..."`.
+pub(crate) fn summarize(failed: &[Failure]) -> String {
+    if failed.is_empty() {
+        return "no node tried".to_string();
+    }
+    let parts: Vec<String> =
+        failed.iter().take(3).map(|f| format!("{}: {}", short(&f.node), f.reason)).collect();
+    let more = if failed.len() > 3 { format!("; and {} more", failed.len() - 3) } else { String::new() };
+    format!("{}{}", parts.join("; "), more)
+}
+
+/// The network a command talks to: `--nodes FILE` (a node list such as testnet's `nodes.json`)
+/// or `--node URL` (bootstrap the list from that node).
+pub fn open_network(nodes_file: Option<&str>, node_url: Option<&str>) -> Result<Network, ClientError> {
+    match (nodes_file, node_url) {
+        (Some(path), _) => Ok(Network::from_file(path)?),
+        (None, Some(url)) => Ok(Network::bootstrap(url)?),
+        (None, None) => Err(NetError::NodeList {
+            source_name: "(none)".into(),
+            reason: "no node list given: pass --nodes FILE or --node URL".into(),
+        }
+        .into()),
+    }
+}

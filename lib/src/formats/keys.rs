@@ -1,0 +1,145 @@
+//! The pubkey that addresses a swarm and a mailbox: a type byte and 32 key bytes
+//! (spec swarms.md §1, storage-rpc.md). `05` is an account (X25519 key), `03` a group
+//! (Ed25519 key); other type bytes are carried as they are.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Hex length of a pubkey with its type byte.
+pub const PUBKEY_HEX_LEN: usize = 66;
+/// Hex length of a bare key without a type byte (accepted on testnets, type 05 assumed).
+pub const BARE_KEY_HEX_LEN: usize = 64;
+/// Type byte of an account pubkey (Session ID).
+pub const ACCOUNT_TYPE: u8 = 0x05;
+/// Type byte of a group pubkey (Ed25519).
+pub const GROUP_TYPE: u8 = 0x03;
+
+/// Why a pubkey was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PubkeyError {
+    #[error("pubkey must be 66 hex characters (type byte + 32-byte key), got {0}")]
+    Length(usize),
+    #[error("pubkey is not hex")]
+    NotHex,
+}
+
+/// A type byte and a 32-byte key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pubkey {
+    type_byte: u8,
+    key: [u8; 32],
+}
+
+impl Pubkey {
+    pub fn new(type_byte: u8, key: [u8; 32]) -> Self {
+        Self { type_byte, key }
+    }
+
+    /// Parses 66 hex characters, or (as the live testnet allows) 64 with type 05 assumed.
+    pub fn parse(s: &str) -> Result<Self, PubkeyError> {
+        let s = s.trim();
+        let raw = match s.len() {
+            PUBKEY_HEX_LEN => hex::decode(s).map_err(|_| PubkeyError::NotHex)?,
+            BARE_KEY_HEX_LEN => {
+                let mut v = vec![ACCOUNT_TYPE];
+                v.extend(hex::decode(s).map_err(|_| PubkeyError::NotHex)?);
+                v
+            }
+            n => return Err(PubkeyError::Length(n)),
+        };
+        Self::from_bytes(&raw)
+    }
+
+    /// Parses the 33 raw bytes: type byte ‖ key.
+    pub fn from_bytes(raw: &[u8]) -> Result<Self, PubkeyError> {
+        if raw.len() != 33 {
+            return Err(PubkeyError::Length(raw.len() * 2));
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&raw[1..]);
+        Ok(Self { type_byte: raw[0], key })
+    }
+
+    pub fn type_byte(&self) -> u8 {
+        self.type_byte
+    }
+
+    /// The 32 key bytes (what swarm mapping and most signatures use).
+    pub fn key(&self) -> &[u8; 32] {
+        &self.key
+    }
+
+    /// type byte ‖ key, 33 bytes.
+    pub fn to_bytes(&self) -> [u8; 33] {
+        let mut out = [0u8; 33];
+        out[0] = self.type_byte;
+        out[1..].copy_from_slice(&self.key);
+        out
+    }
+
+    /// 66 lowercase hex characters.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.to_bytes())
+    }
+}
+
+impl From<crate::formats::identity::SessionId> for Pubkey {
+    fn from(id: crate::formats::identity::SessionId) -> Self {
+        Self { type_byte: ACCOUNT_TYPE, key: id.x25519() }
+    }
+}
+
+impl fmt::Display for Pubkey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Pubkey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pubkey({})", self.to_hex())
+    }
+}
+
+impl std::str::FromStr for Pubkey {
+    type Err = PubkeyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for Pubkey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Pubkey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_prefixed_and_bare_keys() {
+        let full = "053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8";
+        let pk = Pubkey::parse(full).unwrap();
+        assert_eq!(pk.type_byte(), 5);
+        assert_eq!(pk.to_hex(), full);
+        assert_eq!(Pubkey::parse(&full[2..]).unwrap(), pk);
+        assert_eq!(
+            Pubkey::parse("ff0f06693428fca9102a451e3f28d9cc743d8ea60a89ab6aa69eb119470c11cbd3")
+                .unwrap()
+                .type_byte(),
+            0xff
+        );
+        assert_eq!(Pubkey::parse("05ab"), Err(PubkeyError::Length(4)));
+        assert_eq!(Pubkey::parse(&"zz".repeat(33)), Err(PubkeyError::NotHex));
+    }
+}

@@ -1,0 +1,34 @@
+//! One stored message as the storage RPC hands it to a node's store and gets it back, and the
+//! namespace rule that decides how many a namespace keeps.
+
+use crate::formats::keys::Pubkey;
+
+/// One stored message, as the RPC layer hands it to the store and gets it back.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub pubkey: Pubkey,
+    pub namespace: i16,
+    /// The message hash (`rpc::message_hash`): 43 base64 characters.
+    pub hash: String,
+    pub timestamp_ms: u64,
+    pub expiry_ms: u64,
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredMessage")
+            .field("pubkey", &self.pubkey)
+            .field("namespace", &self.namespace)
+            .field("hash", &self.hash)
+            .field("timestamp_ms", &self.timestamp_ms)
+            .field("expiry_ms", &self.expiry_ms)
+            .field("data_len", &self.data.len())
+            .finish()
+    }
+}
+
+/// `-(20n+1)`: a public outbox, which holds one message.
+pub fn is_public_outbox(namespace: i16) -> bool {
+    namespace < 0 && (-(namespace as i32)) % 20 == 1
+}

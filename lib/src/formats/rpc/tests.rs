@@ -1,0 +1,605 @@
+use super::*;
+
+const VECTOR_PK: &str = "05ffba630924aa1224bb930dde21c0d11bf004608f2812217f8ac812d6c7e3ad48";
+const VECTOR_DATA: &str = concat!(
+    "CAES1gIKA1BVVBIPL2FwaS92MS9tZXNzYWdlGrsCCAYovfqZv4YvQq8CVwutUBbhRzZw80TvR6uTYMKg9DSag",
+    "rtpeEpY31L7VxawfS8aSya0SiDa4J025SkjP13YX8g5pxgQ8Z6hgfNArMqr/tSijJ9miVKVDJ63YWE85O8kyW",
+    "F8tdtZR5j0Vxb+JH5U8Rg1bp7ftKk3OSf7JJMcrUUrDnctQHe540zJ2OTDJ03DfubkX5NmKqEu5nhXGxeeDv3",
+    "mTiL63fjtCvZYcikfjf6Nh1AX++HTgJ9SGoEIMastGUorFrmmXb2sbjHxNiJn0Radj/VzcA9VxYwBW5+AbGQ2",
+    "d9+vvm7X+8vh+jIenJfjxf+8CWER+9adNfb4YUH07I+godNCV0O0J05gzqfKdT7J8MBZzFBtKrbk8oCagPpTs",
+    "q/wZyYFKFKKD+q+zh704dYBILvs5yXUA96pIAA="
+);
+
+#[test]
+fn test_message_hash_spec_vector() {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.decode(VECTOR_DATA).unwrap();
+    assert_eq!(data.len(), 347);
+    let pk = crate::formats::keys::Pubkey::parse(VECTOR_PK).unwrap();
+    assert_eq!(message_hash(&pk, 0, &data), "4sMyAuaZlMwww3oFvfhazfw7ASx/7TDtO+TVc8aAjHs");
+}
+
+#[test]
+fn test_legacy_v22_message_hash_spec_vector() {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.decode(VECTOR_DATA).unwrap();
+    let pk = crate::formats::keys::Pubkey::parse(VECTOR_PK).unwrap();
+    let ts = 1_616_650_862_026;
+    assert_eq!(
+        legacy_message_hash_v22(&pk, ts, ts + 48 * 3_600_000, &data),
+        "rY7K5YXNsg7d8LBP6R4OoOr6L7IMFxa3Tr8ca5v5nBI"
+    );
+}
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::formats::envelope::Envelope;
+use crate::formats::identity::Identity;
+use crate::formats::keys::Pubkey;
+use crate::formats::limits::{
+    MAX_MESSAGE_BYTES, RETRIEVE_MAX_COUNT, RETRIEVE_MAX_SIZE, RPC_MAX_BODY_BYTES, TTL_MAX_PRIVATE_MS,
+    TTL_MAX_PUBLIC_MS, TTL_MIN_MS,
+};
+
+const NOW: u64 = 1_700_000_000_000;
+
+fn alice() -> Identity {
+    Identity::from_seed_hex("000102030405060708090a0b0c0d0e0f").unwrap()
+}
+
+fn alice_pk() -> Pubkey {
+    Pubkey::from(alice().session_id())
+}
+
+fn parse(method: &str, params: Value) -> Result<Request, RpcError> {
+    parse_request(
+        &serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params})).unwrap(),
+    )
+}
+
+fn store(params: Value) -> Result<StoreParams, RpcError> {
+    match parse("store", params)? {
+        Request::Store(p) => Ok(p),
+        other => panic!("not a store: {other:?}"),
+    }
+}
+
+fn retrieve(params: Value) -> Result<RetrieveParams, RpcError> {
+    match parse("retrieve", params)? {
+        Request::Retrieve(p) => Ok(p),
+        other => panic!("not a retrieve: {other:?}"),
+    }
+}
+
+fn delete(params: Value) -> Result<DeleteParams, RpcError> {
+    match parse("delete", params)? {
+        Request::Delete(p) => Ok(p),
+        other => panic!("not a delete: {other:?}"),
+    }
+}
+
+fn status_of<T: std::fmt::Debug>(r: Result<T, RpcError>) -> u16 {
+    r.unwrap_err().status
+}
+
+fn store_base(ns: i16) -> Value {
+    json!({"pubkey": alice_pk().to_hex(), "timestamp": NOW, "ttl": 86_400_000, "data": "aGVsbG8=", "namespace": ns})
+}
+
+fn signed_store(ns: i16, sig_ts: u64) -> Value {
+    let id = alice();
+    let mut p = store_base(ns);
+    p["signature"] = json!(STANDARD.encode(id.sign(&store_sig_message(ns, sig_ts))));
+    p["sig_timestamp"] = json!(sig_ts);
+    p["pubkey_ed25519"] = json!(hex::encode(id.ed25519_public()));
+    p
+}
+
+// ---- request envelope ------------------------------------------------------------------------
+
+#[test]
+fn test_malformed_bodies_are_400_invalid_request() {
+    for body in [&b"not json"[..], b"[]", b"{}", b"{\"method\": 5}", b"{\"method\":\"store\",\"params\":[1]}"]
+    {
+        let e = parse_request(body).unwrap_err();
+        assert_eq!(e.status, 400, "{body:?}");
+        assert!(e.message.starts_with("invalid request: "), "{}", e.message);
+    }
+    let e = parse_request(br#"{"method":"nope","params":{}}"#).unwrap_err();
+    assert_eq!((e.status, e.message.as_str()), (400, "invalid request: unknown method 'nope'"));
+    let big = vec![b' '; RPC_MAX_BODY_BYTES + 1];
+    assert_eq!(parse_request(&big).unwrap_err().status, 400);
+}
+
+#[test]
+fn test_info_alias_and_ignored_fields() {
+    assert_eq!(parse_request(br#"{"method":"info"}"#).unwrap(), Request::Info);
+    let r = parse("get_snodes_for_pubkey", json!({"pubKey": alice_pk().to_hex()})).unwrap();
+    assert_eq!(r, Request::GetSwarm(GetSwarmParams { pubkey: alice_pk() }));
+    assert_eq!(r.method(), "get_swarm");
+    assert_eq!(r.swarm_pubkey(), None);
+    assert_eq!(parse("get_swarm", json!({})).unwrap_err().status, 400);
+}
+
+#[test]
+fn test_oxend_request_only_get_service_nodes() {
+    let r = parse("oxend_request", json!({"endpoint": "get_service_nodes", "params": {"active_only": true}}))
+        .unwrap();
+    assert!(
+        matches!(r, Request::OxendRequest(OxendRequestParams { ref endpoint, .. }) if endpoint == "get_service_nodes")
+    );
+    assert_eq!(status_of(parse("oxend_request", json!({"endpoint": "ons_resolve"}))), 400);
+    assert_eq!(status_of(parse("oxend_request", json!({}))), 400);
+}
+
+// ---- store -----------------------------------------------------------------------------------
+
+#[test]
+fn test_store_accepts_live_field_forms() {
+    let p = store(json!({"pubKey": alice_pk().to_hex(), "timestamp": NOW.to_string(), "ttl": "60000", "data": "aGVsbG8="}))
+        .unwrap();
+    assert_eq!(
+        (p.namespace, p.timestamp_ms, p.expiry_ms, p.data.as_slice()),
+        (0, NOW, NOW + 60_000, &b"hello"[..])
+    );
+    assert!(p.gave_ttl);
+    let p = store(json!({"pubkey": alice_pk().to_hex(), "timestamp": NOW, "expiry": (NOW + 20_000).to_string(), "data": ""}))
+        .unwrap();
+    assert_eq!((p.expiry_ms, p.ttl_ms(), p.gave_ttl), (NOW + 20_000, 20_000, false));
+    let m = p.validate(NOW).unwrap();
+    assert_eq!(m.hash, message_hash(&alice_pk(), 0, b""));
+    assert_eq!(m.hash.len(), 43);
+}
+
+#[test]
+fn test_store_bad_params_are_400() {
+    let pk = alice_pk().to_hex();
+    let cases = [
+        json!({"pubkey": pk, "timestamp": NOW, "data": "aGk="}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "expiry": NOW + 60000, "data": "aGk="}),
+        json!({"pubkey": pk, "ttl": 60000, "data": "aGk="}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": -5, "data": "aGk="}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": "6e4", "data": "aGk="}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "data": "not base64!"}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "data": 5}),
+        json!({"pubkey": pk, "pubKey": pk, "timestamp": NOW, "ttl": 60000, "data": "aGk="}),
+        json!({"pubkey": "05abc", "timestamp": NOW, "ttl": 60000, "data": "aGk="}),
+        json!({"timestamp": NOW, "ttl": 60000, "data": "aGk="}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "data": "aGk=", "namespace": 32768}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "data": "aGk=", "namespace": "1"}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "data": "aGk=", "signature": "c2ln"}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "data": "aGk=", "pubkey_ed25519": "00"}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "data": "aGk=", "sig_timestamp": 1_700_000}),
+        json!({"pubkey": pk, "timestamp": NOW, "ttl": 60000, "data": "aGk=", "nonce": "A".repeat(100)}),
+        json!({"pubkey": "03".to_string() + &"11".repeat(32), "timestamp": NOW, "ttl": 60000, "data": "aGk=",
+               "pubkey_ed25519": "11".repeat(32)}),
+    ];
+    for c in cases {
+        let e = store(c.clone()).unwrap_err();
+        assert_eq!(e.status, 400, "{c}: {}", e.message);
+        assert!(e.message.starts_with("invalid request: "));
+    }
+}
+
+#[test]
+fn test_store_data_size_limit() {
+    let ok = STANDARD.encode(vec![7u8; MAX_MESSAGE_BYTES]);
+    let mut p = store_base(0);
+    p["data"] = json!(ok);
+    assert_eq!(store(p.clone()).unwrap().data.len(), MAX_MESSAGE_BYTES);
+    p["data"] = json!(STANDARD.encode(vec![7u8; MAX_MESSAGE_BYTES + 1]));
+    let e = store(p).unwrap_err();
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("76800"), "{}", e.message);
+}
+
+#[test]
+fn test_store_ttl_out_of_range_is_403() {
+    let check = |ns: i16, ttl: u64| {
+        let mut p = if ns % 10 == 0 { store_base(ns) } else { signed_store(ns, NOW) };
+        p["ttl"] = json!(ttl);
+        store(p).unwrap().validate(NOW).map(|_| ())
+    };
+    assert_eq!(check(0, TTL_MIN_MS - 1).unwrap_err(), RpcError::bad_ttl());
+    assert!(check(0, TTL_MIN_MS).is_ok());
+    assert!(check(0, TTL_MAX_PUBLIC_MS).is_ok());
+    assert_eq!(check(0, TTL_MAX_PUBLIC_MS + 1).unwrap_err().status, 403);
+    assert_eq!(check(-10, TTL_MAX_PUBLIC_MS + 1).unwrap_err().status, 403);
+    assert!(check(3, TTL_MAX_PUBLIC_MS + 1).is_ok());
+    assert!(check(3, TTL_MAX_PRIVATE_MS).is_ok());
+    assert_eq!(check(3, TTL_MAX_PRIVATE_MS + 1).unwrap_err().status, 403);
+    // An expiry before the timestamp is a negative TTL.
+    let mut p = store_base(0);
+    p.as_object_mut().unwrap().remove("ttl");
+    p["expiry"] = json!(NOW - 1);
+    assert_eq!(store(p).unwrap().validate(NOW).unwrap_err().status, 403);
+}
+
+#[test]
+fn test_store_clock_is_406() {
+    let mut p = store_base(0);
+    p["timestamp"] = json!(NOW + 10_000);
+    assert!(store(p.clone()).unwrap().validate(NOW).is_ok());
+    p["timestamp"] = json!(NOW + 10_001);
+    let e = store(p).unwrap().validate(NOW).unwrap_err();
+    assert_eq!((e.status, e.message.as_str()), (406, "Timestamp error: check your clock"));
+    let mut p = store_base(0);
+    p["timestamp"] = json!(NOW - 60_000);
+    p["ttl"] = json!(49_999);
+    assert_eq!(store(p).unwrap().validate(NOW).unwrap_err().status, 406);
+}
+
+#[test]
+fn test_store_signature_rules() {
+    // Public inboxes need none.
+    assert!(store(store_base(0)).unwrap().validate(NOW).is_ok());
+    assert!(store(store_base(-20)).unwrap().validate(NOW).is_ok());
+    // Other namespaces: missing → 401.
+    let e = store(store_base(3)).unwrap().validate(NOW).unwrap_err();
+    assert_eq!((e.status, e.message.as_str()), (401, "store: signature required to store to namespace 3"));
+    // Good signature (sig_timestamp may differ from timestamp).
+    let m = store(signed_store(3, NOW - 30_000)).unwrap().validate(NOW).unwrap();
+    assert_eq!(m.hash, message_hash(&alice_pk(), 3, b"hello"));
+    // Signature timestamp more than 60 s away → 406.
+    assert_eq!(store(signed_store(3, NOW - 60_001)).unwrap().validate(NOW).unwrap_err().status, 406);
+    assert_eq!(store(signed_store(3, NOW + 60_001)).unwrap().validate(NOW).unwrap_err().status, 406);
+    // Signed over another namespace → 401.
+    let mut p = signed_store(3, NOW);
+    p["namespace"] = json!(4);
+    assert_eq!(store(p).unwrap().validate(NOW).unwrap_err().status, 401);
+    // pubkey_ed25519 that does not map to the 05 key → 401.
+    let mut p = signed_store(3, NOW);
+    p["pubkey_ed25519"] =
+        json!(hex::encode(Identity::from_seed_hex(&"11".repeat(16)).unwrap().ed25519_public()));
+    assert_eq!(store(p).unwrap().validate(NOW).unwrap_err().status, 401);
+    // Without pubkey_ed25519 the X25519 bytes are taken as an Ed25519 key: fails for 05.
+    let mut p = signed_store(3, NOW);
+    p.as_object_mut().unwrap().remove("pubkey_ed25519");
+    assert_eq!(store(p).unwrap().validate(NOW).unwrap_err().status, 401);
+    // Both the 88-character padded form and the 86-character unpadded one are accepted.
+    let p = signed_store(3, NOW);
+    let padded = p["signature"].as_str().unwrap().to_owned();
+    assert!(padded.len() == 88 && padded.ends_with("=="));
+    assert!(store(p.clone()).unwrap().validate(NOW).is_ok());
+    let mut q = p.clone();
+    q["signature"] = json!(padded.trim_end_matches('='));
+    assert!(store(q).unwrap().validate(NOW).is_ok());
+    let mut q = p;
+    q["signature"] = json!(format!("{}AA", &padded[..86]));
+    assert_eq!(status_of(store(q)), 400);
+}
+
+#[test]
+fn test_group_pubkey_signs_with_its_own_ed25519_key() {
+    let group = Identity::from_seed_hex(&"22".repeat(32)).unwrap();
+    let pk = Pubkey::new(crate::formats::keys::GROUP_TYPE, group.ed25519_public());
+    let p = json!({"pubkey": pk.to_hex(), "timestamp": NOW, "ttl": 60_000, "data": "aGk=", "namespace": 11,
+                   "signature": STANDARD.encode(group.sign(&store_sig_message(11, NOW)))});
+    assert!(store(p).unwrap().validate(NOW).is_ok());
+}
+
+// ---- retrieve --------------------------------------------------------------------------------
+
+#[test]
+fn test_retrieve_signature_rules() {
+    let id = alice();
+    let ok = client::retrieve_params(&id, 0, None, NOW);
+    let q = retrieve(ok.clone()).unwrap().validate(NOW).unwrap();
+    assert_eq!((q.pubkey, q.namespace, q.last_hash.as_deref()), (alice_pk(), 0, None));
+    // Missing signature: 401, except -10 and public outboxes.
+    let bare = json!({"pubkey": alice_pk().to_hex()});
+    let e = retrieve(bare.clone()).unwrap().validate(NOW).unwrap_err();
+    assert_eq!((e.status, e.message.as_str()), (401, "retrieve: request signature required"));
+    for ns in [-10, -1, -21] {
+        let mut p = bare.clone();
+        p["namespace"] = json!(ns);
+        assert!(retrieve(p).unwrap().validate(NOW).is_ok(), "ns {ns}");
+    }
+    let mut p = bare.clone();
+    p["namespace"] = json!(5);
+    assert_eq!(retrieve(p).unwrap().validate(NOW).unwrap_err().status, 401);
+    // Clock: ±60 s.
+    assert!(retrieve(ok.clone()).unwrap().validate(NOW + 60_000).is_ok());
+    assert_eq!(retrieve(ok.clone()).unwrap().validate(NOW + 60_001).unwrap_err().status, 406);
+    // Wrong namespace in the signed string → 401.
+    let mut p = ok.clone();
+    p["namespace"] = json!(2);
+    assert_eq!(retrieve(p).unwrap().validate(NOW).unwrap_err().status, 401);
+    // Signature without timestamp → 400.
+    let mut p = ok;
+    p.as_object_mut().unwrap().remove("timestamp");
+    assert_eq!(retrieve(p).unwrap().validate(NOW).unwrap_err().status, 400);
+    // Namespace 2 signed properly.
+    assert!(retrieve(client::retrieve_params(&id, 2, None, NOW)).unwrap().validate(NOW).is_ok());
+}
+
+#[test]
+fn test_retrieve_last_hash_forms() {
+    let id = alice();
+    let h = message_hash(&alice_pk(), 0, b"x");
+    let mut p = client::retrieve_params(&id, 0, Some(&h), NOW);
+    assert_eq!(retrieve(p.clone()).unwrap().last_hash, Some(h.clone()));
+    p["last_hash"] = json!("");
+    assert_eq!(retrieve(p.clone()).unwrap().last_hash, None);
+    p.as_object_mut().unwrap().remove("last_hash");
+    p["lastHash"] = json!(h);
+    assert_eq!(retrieve(p.clone()).unwrap().last_hash, Some(h.clone()));
+    p["last_hash"] = json!(h);
+    assert_eq!(status_of(retrieve(p.clone())), 400);
+    p.as_object_mut().unwrap().remove("last_hash");
+    p["lastHash"] = json!("short");
+    assert_eq!(status_of(retrieve(p)), 400);
+}
+
+#[test]
+fn test_retrieve_limits_live_semantics() {
+    let d = RETRIEVE_MAX_SIZE / 5;
+    assert_eq!(resolve_retrieve_limits(None, None), (RETRIEVE_MAX_COUNT, d));
+    assert_eq!(resolve_retrieve_limits(Some(0), Some(0)), (RETRIEVE_MAX_COUNT, d));
+    assert_eq!(resolve_retrieve_limits(None, Some(-1)), (RETRIEVE_MAX_COUNT, RETRIEVE_MAX_SIZE));
+    assert_eq!(resolve_retrieve_limits(None, Some(-2)), (RETRIEVE_MAX_COUNT, RETRIEVE_MAX_SIZE / 2));
+    assert_eq!(resolve_retrieve_limits(None, Some(1000)), (RETRIEVE_MAX_COUNT, 1000));
+    assert_eq!(resolve_retrieve_limits(None, Some(i64::MAX)), (RETRIEVE_MAX_COUNT, RETRIEVE_MAX_SIZE));
+    assert_eq!(resolve_retrieve_limits(None, Some(i64::MIN)), (RETRIEVE_MAX_COUNT, 0));
+    assert_eq!(resolve_retrieve_limits(Some(5), None), (5, RETRIEVE_MAX_SIZE));
+    assert_eq!(resolve_retrieve_limits(Some(-5), None), (RETRIEVE_MAX_COUNT, d));
+    assert_eq!(
+        resolve_retrieve_limits(Some(i64::MAX), Some(-4)),
+        (RETRIEVE_MAX_COUNT, RETRIEVE_MAX_SIZE / 4)
+    );
+    let mut p = client::retrieve_params(&alice(), 0, None, NOW);
+    p["max_count"] = json!(3);
+    p["max_size"] = json!(-2);
+    let q = retrieve(p.clone()).unwrap().validate(NOW).unwrap();
+    assert_eq!((q.max_count, q.max_size), (3, RETRIEVE_MAX_SIZE / 2));
+    p["max_size"] = json!("big");
+    assert_eq!(status_of(retrieve(p)), 400);
+}
+
+// ---- delete ----------------------------------------------------------------------------------
+
+#[test]
+fn test_delete_rules() {
+    let id = alice();
+    let hashes = vec![message_hash(&alice_pk(), 0, b"a"), message_hash(&alice_pk(), 0, b"b")];
+    let p = client::delete_params(&id, &hashes, true);
+    let d = delete(p.clone()).unwrap();
+    assert!(d.required);
+    d.validate().unwrap();
+    assert_eq!(d.check_deleted(&[]).unwrap_err().status, 404);
+    assert!(d.check_deleted(&hashes[..1]).is_ok());
+    let relaxed = delete(client::delete_params(&id, &hashes, false)).unwrap();
+    assert!(relaxed.check_deleted(&[]).is_ok());
+    // Signature over other hashes → 401; none → 401.
+    let mut bad = p.clone();
+    bad["messages"] = json!([hashes[0]]);
+    assert_eq!(delete(bad).unwrap().validate().unwrap_err().status, 401);
+    let mut none = p.clone();
+    none.as_object_mut().unwrap().remove("signature");
+    assert_eq!(delete(none).unwrap().validate().unwrap_err().status, 401);
+    // Bad params → 400.
+    for (k, v) in [
+        ("messages", json!([])),
+        ("messages", json!(["xyz"])),
+        ("messages", json!("h")),
+        ("required", json!(1)),
+    ] {
+        let mut q = p.clone();
+        q[k] = v;
+        assert_eq!(status_of(delete(q)), 400, "{k}");
+    }
+}
+
+// ---- replies ---------------------------------------------------------------------------------
+
+fn member(n: u8) -> SwarmMember {
+    let id = Identity::from_seed_hex(&format!("{n:02x}").repeat(16)).unwrap();
+    SwarmMember {
+        pubkey_ed25519: id.ed25519_public(),
+        pubkey_x25519: id.x25519_public(),
+        ip: "127.0.0.1".into(),
+        port: 20_000 + n as u16,
+    }
+}
+
+#[test]
+fn test_wrong_swarm_421_and_get_swarm_round_trip() {
+    let members = vec![member(1), member(2)];
+    let e = wrong_swarm(0x1234_5678_9abc_def0, &members, NOW);
+    assert_eq!(e.status, 421);
+    let ReplyBody::Json(body) = e.body() else { panic!("421 must carry JSON") };
+    assert_eq!(body["t"], json!(NOW));
+    assert_eq!(body["hf"], json!(HARDFORK));
+    assert_eq!(body["swarm"], json!("123456789abcdef0"));
+    let s = &body["snodes"][0];
+    assert_eq!(s["port"], json!("20001"));
+    assert_eq!(s["port_https"], json!(20001));
+    assert!(s["address"].as_str().unwrap().ends_with(".snode"));
+    assert_eq!(s["address"].as_str().unwrap().len(), 52 + 6);
+    let parsed = client::parse_swarm_reply(&body).unwrap();
+    assert_eq!((parsed.swarm_id, parsed.snodes), (0x1234_5678_9abc_def0, members));
+    assert_eq!(base32z(&[0xF0, 0xBF, 0xC7]), "6n9hq");
+}
+
+#[test]
+fn test_invalid_pow_432_body() {
+    let e = RpcError::invalid_pow(17);
+    assert_eq!(e.status, 432);
+    assert_eq!(e.body(), ReplyBody::Json(json!({"difficulty": 17})));
+    assert_eq!(RpcError::internal("x").body(), ReplyBody::Text("x".into()));
+}
+
+#[test]
+fn test_store_reply_round_trip_and_status() {
+    let node = Identity::from_seed_hex(&"33".repeat(16)).unwrap();
+    let node_hex = hex::encode(node.ed25519_public());
+    let hash = message_hash(&alice_pk(), 0, b"hello");
+    let ok = store_member_ok(|m| node.sign(m), &hash, NOW + 1000, true);
+    let failed = store_member_failed(&StoreMemberFailure::Code { code: 406, reason: "clock".into() });
+    let (status, body) =
+        swarm_reply(vec![(node_hex.clone(), ok), ("ab".repeat(32), failed.clone())], Some(&hash), NOW);
+    assert_eq!(status, 200);
+    assert_eq!(body["hash"], json!(hash));
+    let r = client::parse_store_reply(&body).unwrap();
+    assert_eq!(r.stored(), 1);
+    assert_eq!(r.t, Some(NOW));
+    let (k, m) = r.members.iter().find(|(k, _)| *k == node_hex).unwrap();
+    assert!(m.verify(k));
+    assert!(
+        matches!(m, client::MemberStore::Stored { already: true, expiry_ms, .. } if *expiry_ms == NOW + 1000)
+    );
+    assert!(!m.verify(&"ab".repeat(32)));
+    let (_, f) = r.members.iter().find(|(k, _)| *k != node_hex).unwrap();
+    assert_eq!(f, &client::MemberStore::Failed { reason: "code 406: clock".into() });
+    let (status, _) = swarm_reply(vec![("ab".repeat(32), failed)], Some(&hash), NOW);
+    assert_eq!(status, 500);
+    for why in
+        [StoreMemberFailure::Timeout, StoreMemberFailure::BadPeerResponse, StoreMemberFailure::QueryFailure]
+    {
+        assert_eq!(store_member_failed(&why)["failed"], json!(true));
+    }
+}
+
+#[test]
+fn test_delete_reply_signature() {
+    let node = Identity::from_seed_hex(&"44".repeat(16)).unwrap();
+    let req = vec!["a".repeat(43), "b".repeat(43)];
+    let del = vec!["a".repeat(43)];
+    let v = delete_member_ok(|m| node.sign(m), &alice_pk(), &req, &del);
+    assert_eq!(v["deleted"], json!(del));
+    let sig: [u8; 64] = STANDARD.decode(v["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let msg = format!("{}{}{}{}", alice_pk().to_hex(), req[0], req[1], del[0]);
+    assert!(
+        node.verifying_key()
+            .verify_strict(msg.as_bytes(), &ed25519_dalek::Signature::from_bytes(&sig))
+            .is_ok()
+    );
+}
+
+#[test]
+fn test_info_reply() {
+    let v = info_reply(NOW);
+    assert_eq!(v["version"], json!([2, 11, 0]));
+    assert_eq!(v["timestamp"], json!(NOW));
+    assert_eq!(
+        oxend_reply(json!({"service_node_states": []}), NOW)["result"]["service_node_states"],
+        json!([])
+    );
+}
+
+// ---- client ⇄ server round trips -------------------------------------------------------------
+
+#[test]
+fn test_signed_store_params_validate_on_server() {
+    let env = Envelope {
+        pubkey: alice_pk().to_hex(),
+        timestamp: NOW,
+        ttl: 60_000,
+        data: STANDARD.encode(b"config"),
+        nonce: None,
+    };
+    let p = store(client::signed_store_params(&alice(), &env, 5)).unwrap();
+    assert_eq!(p.validate(NOW).unwrap().namespace, 5);
+    assert_eq!(p.to_envelope(), env);
+}
+
+fn arb_pubkey() -> impl Strategy<Value = Pubkey> {
+    (prop_oneof![Just(0x05u8), Just(0x03u8), any::<u8>()], any::<[u8; 32]>())
+        .prop_map(|(t, k)| Pubkey::new(t, k))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn prop_store_params_round_trip(
+        pk in arb_pubkey(),
+        ts in 1_000_000_000_000u64..4_000_000_000_000,
+        ttl in 1u64..3_000_000_000,
+        data in proptest::collection::vec(any::<u8>(), 0..512),
+        ns in any::<i16>(),
+        nonce in proptest::option::of(any::<[u8; 8]>()),
+    ) {
+        let env = Envelope {
+            pubkey: pk.to_hex(),
+            timestamp: ts,
+            ttl,
+            data: STANDARD.encode(&data),
+            nonce: nonce.map(|n| STANDARD.encode(n)),
+        };
+        let p = store(client::store_params(&env, ns)).unwrap();
+        prop_assert_eq!(p.pubkey, pk);
+        prop_assert_eq!(p.namespace, ns);
+        prop_assert_eq!(p.timestamp_ms, ts);
+        prop_assert_eq!(p.ttl_ms(), ttl);
+        prop_assert_eq!(&p.data, &data);
+        prop_assert_eq!(p.to_envelope(), env);
+    }
+
+    #[test]
+    fn prop_retrieve_params_round_trip(seed in any::<[u8; 16]>(), ns in any::<i16>(), ts in 1_000_000_000_000u64..4_000_000_000_000, h in any::<[u8; 32]>()) {
+        let id = Identity::from_seed(&seed).unwrap();
+        let last = base64::engine::general_purpose::STANDARD_NO_PAD.encode(h);
+        let q = retrieve(client::retrieve_params(&id, ns, Some(&last), ts)).unwrap().validate(ts).unwrap();
+        prop_assert_eq!(q.pubkey, Pubkey::from(id.session_id()));
+        prop_assert_eq!(q.namespace, ns);
+        prop_assert_eq!(q.last_hash, Some(last));
+    }
+
+    #[test]
+    fn prop_retrieve_reply_round_trip(
+        items in proptest::collection::vec((any::<[u8; 32]>(), any::<u32>(), proptest::collection::vec(any::<u8>(), 0..64)), 0..8),
+        more in any::<bool>(),
+    ) {
+        let msgs: Vec<crate::formats::rpc::message::StoredMessage> = items.iter().map(|(h, t, d)| crate::formats::rpc::message::StoredMessage {
+            pubkey: alice_pk(),
+            namespace: 0,
+            hash: base64::engine::general_purpose::STANDARD_NO_PAD.encode(h),
+            timestamp_ms: NOW + *t as u64,
+            expiry_ms: NOW + *t as u64 + 1,
+            data: d.clone(),
+        }).collect();
+        let r = client::parse_retrieve_reply(&retrieve_reply(&msgs, more, NOW)).unwrap();
+        prop_assert_eq!(r.more, more);
+        prop_assert_eq!(r.messages.len(), msgs.len());
+        for (a, b) in r.messages.iter().zip(&msgs) {
+            prop_assert_eq!(&a.hash, &b.hash);
+            prop_assert_eq!(a.timestamp_ms, b.timestamp_ms);
+            prop_assert_eq!(a.expiry_ms, b.expiry_ms);
+            prop_assert_eq!(&a.data, &b.data);
+        }
+    }
+
+    #[test]
+    fn prop_parse_request_never_panics(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = parse_request(&body);
+    }
+
+    #[test]
+    fn prop_base32z_length(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        prop_assert_eq!(base32z(&bytes).len(), (bytes.len() * 8).div_ceil(5));
+    }
+}
+
+#[test]
+fn test_swarm_member_from_node_info() {
+    let m = member(5);
+    let n = crate::formats::nodelist::NodeInfo {
+        pubkey_ed25519: m.pubkey_ed25519,
+        pubkey_x25519: m.pubkey_x25519,
+        public_ip: m.ip.clone(),
+        storage_port: m.port,
+        swarm_id: 7,
+    };
+    assert_eq!(SwarmMember::from_nodes(std::slice::from_ref(&n)), vec![m]);
+    // The nodelist's own get_swarm parser reads what we build.
+    let body = get_swarm_reply(7, &SwarmMember::from_nodes(std::slice::from_ref(&n)), NOW);
+    let parsed = crate::formats::nodelist::parse_get_swarm_reply(&body).unwrap();
+    assert_eq!(parsed.swarm_id, 7);
+    assert_eq!(parsed.nodes[0].pubkey_ed25519, n.pubkey_ed25519);
+    assert_eq!(parsed.nodes[0].storage_port, n.storage_port);
+}

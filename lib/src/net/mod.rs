@@ -1,0 +1,40 @@
+//! Layer 2: effects every upper layer shares: the one HTTP client stack ([`http`]) with its TLS
+//! configuration ([`tls`]), the node-list loader ([`nodes`]), the network view a client sends
+//! through ([`network`], [`path`]), and durable local files ([`fs`]).
+
+pub mod fs;
+pub mod http;
+pub mod network;
+pub mod nodes;
+pub mod path;
+pub mod tls;
+
+/// Why the network view could not be built or asked: the node list, the bootstrap, the swarms.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot read the node list {source_name}: {reason}")]
+    NodeList { source_name: String, reason: String },
+    #[error("cannot bootstrap from {url}: {reason}")]
+    Bootstrap { url: String, reason: String },
+    #[error("the node list has no usable node")]
+    NoNodes,
+    #[error("no swarm holds {pubkey}: the node list has no swarm")]
+    NoSwarm { pubkey: String },
+}
+
+impl NetError {
+    /// Whether the network may cure it by itself (a swarm being rebuilt, nodes coming back).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::NoSwarm { .. } | Self::NoNodes)
+    }
+
+    /// Whether the error is the caller's input (exit 2) rather than the network (exit 1).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Self::NodeList { .. })
+    }
+}
+
+/// The first 8 hex digits of a node key, for messages.
+pub(crate) fn short(hex: &str) -> &str {
+    hex.get(..8).unwrap_or(hex)
+}

@@ -1,0 +1,315 @@
+//! What a client knows about the network: the node list (from a file or bootstrapped from one
+//! node), the PoW difficulty, swarms corrected by 421 answers, and one storage RPC sent through
+//! a fresh onion path with path retries.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Value, json};
+
+use super::http::Transport;
+use super::path::choose_path;
+use super::{NetError, short};
+use crate::formats::keys::Pubkey;
+use crate::formats::limits::{CLIENT_MAX_NODES, CLIENT_PATH_ATTEMPTS};
+use crate::formats::nodelist::{NodeInfo, NodeList};
+use crate::formats::onion::{self, EncType, HopKeys};
+
+/// One service node as the client uses it: keys for the onion layers, and its HTTP address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub ed25519: [u8; 32],
+    pub x25519: [u8; 32],
+    /// `http://ip:port`
+    pub url: String,
+}
+
+impl Node {
+    /// The node's ed25519 key in hex: its name in replies, reports and the retrieve state.
+    pub fn ed_hex(&self) -> String {
+        hex::encode(self.ed25519)
+    }
+
+    /// The client's view of a node-list entry (plain HTTP).
+    pub fn from_info(info: &NodeInfo) -> Self {
+        Self::from_info_with(info, false)
+    }
+
+    /// The client's view of a node-list entry, in a network's scheme.
+    pub fn from_info_with(info: &NodeInfo, https: bool) -> Self {
+        Self { ed25519: info.pubkey_ed25519, x25519: info.pubkey_x25519, url: info.url_with(https) }
+    }
+}
+
+/// A storage RPC answer from the target node: its status and JSON body (a plain-text body is a
+/// JSON string).
+#[derive(Debug, Clone)]
+pub struct RpcReply {
+    pub status: u16,
+    pub body: Value,
+}
+
+/// The network as one client sees it. `Sync`: one value serves many threads.
+#[derive(Debug)]
+pub struct Network {
+    list: NodeList,
+    nodes: Vec<Node>,
+    pow_difficulty: AtomicU64,
+    /// Swarms learned from 421 answers, by pubkey hex; they override the node list's mapping.
+    swarms: Mutex<HashMap<String, Vec<Node>>>,
+    transport: Transport,
+    enc: EncType,
+    /// Whether the nodes speak HTTPS (live service nodes do; a `testnet up --tls` too).
+    https: bool,
+}
+
+impl Network {
+    /// A network from a node list value: `{"service_node_states":[...], "pow_difficulty"?: N}`,
+    /// the same inside `{"result": ...}`, or a bare array (difficulty 0).
+    pub fn from_value(value: &Value, source_name: &str) -> Result<Self, NetError> {
+        let list = NodeList::parse(value).map_err(|e| NetError::NodeList {
+            source_name: source_name.to_string(),
+            reason: e.to_string(),
+        })?;
+        let difficulty = pow_difficulty_of(value);
+        let mut net = Self::new(list, difficulty)?;
+        net.set_https(tls_of(value));
+        Ok(net)
+    }
+
+    /// A network from a node list and a difficulty.
+    pub fn new(list: NodeList, pow_difficulty: u64) -> Result<Self, NetError> {
+        let nodes: Vec<Node> = list.iter().take(CLIENT_MAX_NODES).map(Node::from_info).collect();
+        if nodes.is_empty() {
+            return Err(NetError::NoNodes);
+        }
+        Ok(Self {
+            list,
+            nodes,
+            pow_difficulty: AtomicU64::new(pow_difficulty),
+            swarms: Mutex::new(HashMap::new()),
+            transport: Transport::new(),
+            enc: EncType::XChaCha20,
+            https: false,
+        })
+    }
+
+    /// Talks HTTPS to every node (self-signed certificates accepted: see `crate::net::tls`).
+    pub fn set_https(&mut self, https: bool) {
+        self.https = https;
+        self.nodes =
+            self.list.iter().take(CLIENT_MAX_NODES).map(|n| Node::from_info_with(n, https)).collect();
+    }
+
+    /// `node` (built outside, from a 421 answer) with this network's URL scheme.
+    fn with_scheme(&self, mut node: Node) -> Node {
+        let (from, to) = if self.https { ("http://", "https://") } else { ("https://", "http://") };
+        if let Some(rest) = node.url.strip_prefix(from) {
+            node.url = format!("{to}{rest}");
+        }
+        node
+    }
+
+    /// Reads a node list file (what `testnet` writes as `nodes.json`).
+    pub fn from_file(path: &str) -> Result<Self, NetError> {
+        let err = |reason: String| NetError::NodeList { source_name: path.to_string(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+        Self::from_value(&value, path)
+    }
+
+    /// Asks one node for the node list, directly (the client knows no other node yet to build a
+    /// path with): a service node (`oxend_request` `get_service_nodes` at `/storage_rpc/v1`), or
+    /// a seed when the URL is its JSON-RPC endpoint (`.../json_rpc`, `get_n_service_nodes`, as
+    /// the apps bootstrap from `https://seed1.getsession.org/json_rpc`).
+    pub fn bootstrap(url: &str) -> Result<Self, NetError> {
+        let base = url.trim_end_matches('/');
+        let err = |reason: String| NetError::Bootstrap { url: base.to_string(), reason };
+        let (endpoint, request) = if base.ends_with("/json_rpc") {
+            (base.to_string(), seed_request())
+        } else {
+            let request = json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
+                "params": {"active_only": true}}});
+            (format!("{base}/storage_rpc/v1"), request)
+        };
+        let transport = Transport::new();
+        let reply = transport.post_json(&endpoint, &request).map_err(|e| err(e.to_string()))?;
+        if reply.status != 200 {
+            return Err(err(format!("HTTP {}: {}", reply.status, reply.text())));
+        }
+        let value: Value = serde_json::from_slice(&reply.body).map_err(|e| err(format!("not JSON: {e}")))?;
+        match Self::from_value(&value, base) {
+            Ok(mut net) => {
+                // The nodes speak what the node we asked speaks.
+                net.set_https(base.starts_with("https://") || net.https);
+                Ok(Self { transport, ..net })
+            }
+            Err(NetError::NodeList { reason, .. }) => Err(err(reason)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Chooses the onion encryption (xchacha20 by default).
+    pub fn set_enc(&mut self, enc: EncType) {
+        self.enc = enc;
+    }
+
+    /// Every node of the list.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The node list as loaded.
+    pub fn node_list(&self) -> &NodeList {
+        &self.list
+    }
+
+    /// The PoW difficulty stores need (0 = off).
+    pub fn pow_difficulty(&self) -> u64 {
+        self.pow_difficulty.load(Ordering::Relaxed)
+    }
+
+    /// Raises the difficulty after a 432 answer.
+    pub fn set_pow_difficulty(&self, difficulty: u64) {
+        self.pow_difficulty.store(difficulty, Ordering::Relaxed);
+    }
+
+    /// The nodes of the swarm that holds `pk`: a swarm learned from a 421 if any, else the node
+    /// list's mapping (swarms.md §1).
+    pub fn swarm_of(&self, pk: &Pubkey) -> Result<Vec<Node>, NetError> {
+        if let Ok(cache) = self.swarms.lock()
+            && let Some(nodes) = cache.get(&pk.to_hex())
+        {
+            return Ok(nodes.clone());
+        }
+        match self.list.swarm_of(pk) {
+            Some((_, members)) if !members.is_empty() => {
+                Ok(members.iter().map(|m| Node::from_info_with(m, self.https)).collect())
+            }
+            _ => Err(NetError::NoSwarm { pubkey: pk.to_hex() }),
+        }
+    }
+
+    /// Replaces the cached swarm of `pk` (from a 421 answer's `snodes`).
+    pub fn set_swarm(&self, pk: &Pubkey, nodes: Vec<Node>) {
+        if nodes.is_empty() {
+            return;
+        }
+        let nodes = nodes.into_iter().map(|n| self.with_scheme(n)).collect();
+        if let Ok(mut cache) = self.swarms.lock() {
+            cache.insert(pk.to_hex(), nodes);
+        }
+    }
+
+    /// Sends `{"method", "params"}` to `target` through a fresh onion path; a path that fails
+    /// (no answer from the guard, an error status from a relay, an undecryptable reply) is
+    /// replaced by a new one, up to `CLIENT_PATH_ATTEMPTS` paths. `Err` says why the last failed.
+    pub fn onion_rpc(&self, target: &Node, method: &str, params: &Value) -> Result<RpcReply, String> {
+        let payload = json!({"method": method, "params": params}).to_string();
+        let mut avoid: Vec<[u8; 32]> = Vec::new();
+        let mut last_error = String::from("no path");
+        let mut rng = rand::thread_rng();
+        for _ in 0..CLIENT_PATH_ATTEMPTS {
+            let Some(path) = choose_path(&self.nodes, &target.ed25519, &avoid, &mut rng) else {
+                return Err("no node to build a path with".to_string());
+            };
+            let hops: Vec<HopKeys> = path
+                .iter()
+                .chain(std::iter::once(target))
+                .map(|n| HopKeys { ed25519: n.ed25519, x25519: n.x25519 })
+                .collect();
+            let (request, reply_key) =
+                onion::build(&hops, payload.as_bytes(), self.enc).map_err(|e| format!("onion: {e}"))?;
+            let guard = &path[0];
+            let url = format!("{}/onion_req/v2", guard.url);
+            match self.transport.post(&url, "application/octet-stream", &request.guard_body) {
+                Err(e) => {
+                    last_error = format!("guard {}: {e}", short(&guard.ed_hex()));
+                    avoid.push(guard.ed25519);
+                }
+                Ok(reply) if reply.status != 200 => {
+                    last_error = format!("path: HTTP {} {}", reply.status, reply.text());
+                    avoid.extend(path.iter().skip(1).map(|n| n.ed25519));
+                }
+                Ok(reply) => match onion::decrypt_reply(&reply_key, &reply.body) {
+                    Ok((status, body)) => return Ok(RpcReply { status, body: normalize_body(body) }),
+                    Err(e) => {
+                        last_error = format!("path: bad reply ({e})");
+                        avoid.extend(path.iter().map(|n| n.ed25519));
+                    }
+                },
+            }
+        }
+        Err(last_error)
+    }
+}
+
+/// A seed's `get_n_service_nodes` request for every active node, with the fields a client uses.
+fn seed_request() -> Value {
+    json!({"jsonrpc": "2.0", "id": "0", "method": "get_n_service_nodes", "params": {
+        "active_only": true,
+        "fields": {"public_ip": true, "storage_port": true, "pubkey_x25519": true,
+                   "pubkey_ed25519": true, "swarm_id": true}}})
+}
+
+/// A body that is a JSON string holding JSON is parsed (nodes may answer either way).
+fn normalize_body(body: Value) -> Value {
+    match body {
+        Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+        other => other,
+    }
+}
+
+/// The `pow_difficulty` a node list carries next to its nodes (0 when absent).
+pub fn pow_difficulty_of(value: &Value) -> u64 {
+    let top = value.get("result").unwrap_or(value);
+    top.get("pow_difficulty").and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// Whether a node list says its nodes speak HTTPS (`"tls": true` next to the nodes, as
+/// `testnet up --tls` writes it).
+pub fn tls_of(value: &Value) -> bool {
+    let top = value.get("result").unwrap_or(value);
+    top.get("tls").and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// The `snodes` of a 421 answer (a `get_swarm` body), as nodes (none if it does not parse).
+pub fn swarm_from_421(body: &Value) -> Vec<Node> {
+    match crate::formats::nodelist::parse_get_swarm_reply(body) {
+        Ok(reply) => reply.nodes.iter().map(Node::from_info).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_421_body_gives_the_new_swarm() {
+        let entry = json!({"pubkey_ed25519": "aa".repeat(32), "pubkey_x25519": "bb".repeat(32), "ip": "127.0.0.1",
+            "port_https": 5000, "port": "5000"});
+        let body = json!({"snodes": [entry.clone(), entry], "swarm": "0000000000000001", "t": 1});
+        let nodes = swarm_from_421(&body);
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[0].url, "http://127.0.0.1:5000");
+        assert!(swarm_from_421(&json!("Wrong swarm")).is_empty());
+    }
+
+    #[test]
+    fn test_difficulty_is_read_from_either_form() {
+        assert_eq!(pow_difficulty_of(&json!({"service_node_states": [], "pow_difficulty": 7})), 7);
+        assert_eq!(
+            pow_difficulty_of(&json!({"result": {"service_node_states": [], "pow_difficulty": 3}})),
+            3
+        );
+        assert_eq!(pow_difficulty_of(&json!([])), 0);
+    }
+
+    #[test]
+    fn test_string_bodies_holding_json_are_parsed() {
+        assert_eq!(normalize_body(json!("{\"a\":1}")), json!({"a": 1}));
+        assert_eq!(normalize_body(json!("plain")), json!("plain"));
+    }
+}

@@ -1,0 +1,284 @@
+//! The storage RPC methods (storage-rpc.md §3) on this node: parse and validate with
+//! `snkit::rpc`, check the swarm (421) and the proof of work (432), run on the store, replicate
+//! client stores and deletes to the swarm, and answer with the live network's JSON.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::peers::PeerOutcome;
+use super::protocol::{self, WireMessage};
+use super::view::SwarmView;
+use super::{Node, now_ms};
+use crate::formats::nodelist::NodeInfo;
+use crate::formats::rpc::{self, ReplyBody, Request, RpcError, StoreMemberFailure, SwarmMember};
+
+/// Who sent the request: a client (replicate to the swarm) or a swarm peer (run here only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Client,
+    Peer,
+}
+
+/// `POST /storage_rpc/v1`.
+pub async fn storage_rpc(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bytes) -> Response {
+    if headers.contains_key("x-loki-long-poll") {
+        return (StatusCode::GONE, "long polling is no longer supported").into_response();
+    }
+    let (status, reply) = run_rpc(&node, &body, Origin::Client).await;
+    respond(status, reply)
+}
+
+/// `POST /json_rpc`: the one oxend JSON-RPC call a client makes of a seed node,
+/// `get_n_service_nodes` (the live apps bootstrap from `https://seedN.getsession.org/json_rpc`),
+/// so that any snode can stand in for a seed. The whole node list is returned (`limit` is not
+/// applied: a client needs every node to compute swarms); other methods get JSON-RPC's
+/// "method not found".
+pub async fn json_rpc(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return respond(400, ReplyBody::Text(format!("invalid JSON-RPC request: {e}"))),
+    };
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let reply = match request.get("method").and_then(Value::as_str) {
+        Some("get_n_service_nodes") => {
+            let mut list = node.view.current().node_list_json();
+            if node.config.tls {
+                list["tls"] = Value::Bool(true);
+            }
+            json!({"jsonrpc": "2.0", "id": id, "result": list})
+        }
+        _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "Method not found"}}),
+    };
+    respond(200, ReplyBody::Json(reply))
+}
+
+/// An HTTP response of a status and a reply body (JSON or text).
+pub fn respond(status: u16, body: ReplyBody) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match body {
+        ReplyBody::Json(v) => {
+            (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+        }
+        ReplyBody::Text(t) => {
+            (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response()
+        }
+    }
+}
+
+fn error(e: RpcError) -> (u16, ReplyBody) {
+    (e.status, e.body())
+}
+
+fn ok(v: Value) -> (u16, ReplyBody) {
+    (rpc::status::OK, ReplyBody::Json(v))
+}
+
+/// A node as `get_swarm` describes it.
+pub fn member(n: &NodeInfo) -> SwarmMember {
+    SwarmMember {
+        pubkey_ed25519: n.pubkey_ed25519,
+        pubkey_x25519: n.pubkey_x25519,
+        ip: n.public_ip.clone(),
+        port: n.storage_port,
+    }
+}
+
+fn members(view: &SwarmView, swarm: u64) -> Vec<SwarmMember> {
+    view.members(swarm).iter().map(member).collect()
+}
+
+/// Runs one storage RPC request body; returns the status and reply body.
+pub async fn run_rpc(node: &Arc<Node>, body: &[u8], origin: Origin) -> (u16, ReplyBody) {
+    let now = now_ms();
+    let req = match rpc::parse_request(body) {
+        Ok(r) => r,
+        Err(e) => return error(e),
+    };
+    let view = node.view.current();
+    if let Some(pk) = req.swarm_pubkey() {
+        match view.swarm_for(pk) {
+            None => return error(RpcError::unavailable("Snode not ready: no swarms in the network yet")),
+            Some(s) if Some(s) != view.my_swarm => {
+                return error(rpc::wrong_swarm(s, &members(&view, s), now));
+            }
+            Some(_) => {}
+        }
+    }
+    match req {
+        Request::Store(p) => store(node, &view, p, body, origin, now).await,
+        Request::Retrieve(p) => {
+            let q = match p.validate(now) {
+                Ok(q) => q,
+                Err(e) => return error(e),
+            };
+            let store = node.store.clone();
+            let found = tokio::task::spawn_blocking(move || {
+                store.retrieve(&q.pubkey, q.namespace, q.last_hash.as_deref(), q.max_count, q.max_size)
+            })
+            .await;
+            match found {
+                Ok(Ok((msgs, more))) => ok(rpc::retrieve_reply(&msgs, more, now)),
+                Ok(Err(e)) => error(e.into()),
+                Err(e) => error(RpcError::internal(e.to_string())),
+            }
+        }
+        Request::Delete(p) => delete(node, &view, p, body, origin, now).await,
+        Request::GetSwarm(p) => match view.swarm_for(&p.pubkey) {
+            Some(s) => ok(rpc::get_swarm_reply(s, &members(&view, s), now)),
+            None => ok(rpc::get_swarm_reply(crate::formats::swarm::INVALID_SWARM_ID, &[], now)),
+        },
+        Request::Info => ok(rpc::info_reply(now)),
+        Request::OxendRequest(p) => match p.endpoint.as_str() {
+            "get_service_nodes" | "get_n_service_nodes" | "get_all_service_nodes" => {
+                ok(rpc::oxend_reply(view.node_list_json(), now))
+            }
+            other => error(RpcError::invalid_request(format!(
+                "oxend_request endpoint '{}' is not supported (get_service_nodes)",
+                other.chars().take(64).collect::<String>()
+            ))),
+        },
+    }
+}
+
+/// The proof-of-work check of a client store (pow.md) at the network's difficulty. The payload
+/// is built from the pubkey and data *as the client sent them* (pow.md §4): re-encoding the
+/// decoded values would refuse a valid nonce over, say, unpadded base64.
+fn check_pow(p: &rpc::StoreParams, difficulty: u64) -> Result<(), RpcError> {
+    if difficulty == 0 {
+        return Ok(());
+    }
+    crate::formats::pow::verify(&p.to_envelope(), difficulty).map_err(|_| RpcError::invalid_pow(difficulty))
+}
+
+async fn store(
+    node: &Arc<Node>,
+    view: &SwarmView,
+    p: rpc::StoreParams,
+    _body: &[u8],
+    origin: Origin,
+    now: u64,
+) -> (u16, ReplyBody) {
+    let msg = match p.validate(now) {
+        Ok(m) => m,
+        Err(e) => return error(e),
+    };
+    if origin == Origin::Client
+        && let Err(e) = check_pow(&p, view.pow_difficulty)
+    {
+        return error(e);
+    }
+    let me = node.ed25519();
+    let hash = msg.hash.clone();
+    let peers = if origin == Origin::Client { view.peers(&me) } else { Vec::new() };
+    let wire = WireMessage::from_stored(&msg);
+    let t0 = std::time::Instant::now();
+    let local = async {
+        let r = node.store.insert_async(msg.clone()).await;
+        (r, t0.elapsed())
+    };
+    let remote = node.peers.replicate(&peers, &wire);
+    let ((local, local_time), remote) = tokio::join!(local, remote);
+    tracing::debug!(
+        local_ms = local_time.as_millis() as u64,
+        total_ms = t0.elapsed().as_millis() as u64,
+        "store"
+    );
+
+    let mut results = Vec::with_capacity(remote.len() + 1);
+    match local {
+        Ok(ins) => results.push((
+            hex::encode(me),
+            rpc::store_member_ok(|m| node.keys.sign(m), &hash, ins.expiry_ms(&msg), !ins.is_new()),
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "local store failed");
+            let why = match e {
+                crate::snode::store::StoreError::Busy => {
+                    StoreMemberFailure::Code { code: 503, reason: e.to_string() }
+                }
+                _ => StoreMemberFailure::QueryFailure,
+            };
+            results.push((hex::encode(me), rpc::store_member_failed(&why)));
+        }
+    }
+    for (ed, outcome) in remote {
+        let entry = match outcome {
+            PeerOutcome::Stored(s) => {
+                let mut v = json!({"hash": s.hash, "signature": s.signature, "expiry": s.expiry});
+                if s.already {
+                    v["already"] = json!(true);
+                }
+                v
+            }
+            PeerOutcome::Timeout => rpc::store_member_failed(&StoreMemberFailure::Timeout),
+            PeerOutcome::Code(code, reason) => {
+                rpc::store_member_failed(&StoreMemberFailure::Code { code, reason })
+            }
+            PeerOutcome::BadPeerResponse => rpc::store_member_failed(&StoreMemberFailure::BadPeerResponse),
+            PeerOutcome::QueryFailure => rpc::store_member_failed(&StoreMemberFailure::QueryFailure),
+        };
+        results.push((hex::encode(ed), entry));
+    }
+    let (status, body) = rpc::swarm_reply(results, Some(&hash), now);
+    (status, ReplyBody::Json(body))
+}
+
+async fn delete(
+    node: &Arc<Node>,
+    view: &SwarmView,
+    p: rpc::DeleteParams,
+    body: &[u8],
+    origin: Origin,
+    now: u64,
+) -> (u16, ReplyBody) {
+    if let Err(e) = p.validate() {
+        return error(e);
+    }
+    let me = node.ed25519();
+    let peers = if origin == Origin::Client { view.peers(&me) } else { Vec::new() };
+    let forwards = peers.iter().map(|peer| {
+        let peers_client = node.peers.clone();
+        let url = node.peers.url_of(peer);
+        let ed = peer.pubkey_ed25519;
+        let body = body.to_vec();
+        let timeout = node.config.replication_timeout;
+        async move {
+            let r = peers_client.post_signed(&url, protocol::PATH_STORAGE_CC, body, timeout).await;
+            let entry = match r {
+                Err(e) if e.is_timeout() => rpc::store_member_failed(&StoreMemberFailure::Timeout),
+                Err(_) => rpc::store_member_failed(&StoreMemberFailure::QueryFailure),
+                Ok(resp) => match resp.bytes().await.map(|b| serde_json::from_slice::<Value>(&b)) {
+                    Ok(Ok(v)) if v["code"] == json!(200) => v["body"].clone(),
+                    Ok(Ok(v)) => rpc::store_member_failed(&StoreMemberFailure::Code {
+                        code: v["code"].as_u64().unwrap_or(500) as u16,
+                        reason: v["body"].as_str().unwrap_or_default().to_string(),
+                    }),
+                    _ => rpc::store_member_failed(&StoreMemberFailure::BadPeerResponse),
+                },
+            };
+            (hex::encode(ed), entry)
+        }
+    });
+    let local = node.store.delete_async(&p.pubkey, &p.messages);
+    let (local, remote) = tokio::join!(local, futures_util::future::join_all(forwards));
+    let deleted: Vec<String> = match local {
+        Ok(d) => d,
+        Err(e) => return error(e.into()),
+    };
+    if let Err(e) = p.check_deleted(&deleted) {
+        return error(e);
+    }
+    let mine = rpc::delete_member_ok(|m| node.keys.sign(m), &p.pubkey, &p.messages, &deleted);
+    if origin == Origin::Peer {
+        return ok(mine);
+    }
+    let mut results = vec![(hex::encode(me), mine)];
+    results.extend(remote);
+    let (status, body) = rpc::swarm_reply(results, None, now);
+    (status, ReplyBody::Json(body))
+}

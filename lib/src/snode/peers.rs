@@ -1,0 +1,423 @@
+//! Talking to other nodes: replication of client stores (batched per peer, several batches in
+//! flight), bulk pushes for handoff, sync requests and forwarded requests. Every request is signed
+//! with the node key (see `auth`).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::auth;
+use super::keys::NodeKeys;
+use super::now_ms;
+use super::protocol::{self, Batch, PushReply, ReplicateReply, Stored, WireMessage};
+use crate::formats::limits::{
+    NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_DELIVERY_TIMEOUT_MS,
+    NODE_REPLICATION_INFLIGHT_PER_PEER, NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
+};
+use crate::formats::nodelist::NodeInfo;
+use crate::snode::store::Store;
+
+/// How a peer answered one replicated message (the per-member entry of a store reply).
+#[derive(Debug, Clone)]
+pub enum PeerOutcome {
+    Stored(Stored),
+    /// No answer within the timeout.
+    Timeout,
+    /// The peer answered with an error status.
+    Code(u16, String),
+    /// The peer answered 200 with a body we could not use.
+    BadPeerResponse,
+    /// The request could not be sent (connection refused, reset, ...).
+    QueryFailure,
+}
+
+/// Why the client to the peers could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PeersError {
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Tls(#[from] crate::net::tls::TlsError),
+}
+
+/// Why a bulk push to a node failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("cannot reach {0}: {1}")]
+    Unreachable(String, String),
+    #[error("{0} answered {1}: {2}")]
+    Refused(String, u16, String),
+    #[error("{0} gave an unreadable answer")]
+    BadResponse(String),
+}
+
+struct Job {
+    msg: WireMessage,
+    reply: oneshot::Sender<PeerOutcome>,
+}
+
+#[derive(Clone)]
+struct PeerQueue {
+    url: String,
+    tx: mpsc::Sender<Job>,
+}
+
+/// Hashes of the messages one peer has not taken yet. Every [`NODE_REPLICATION_RETRY_MS`] they
+/// are read again from our store and pushed: a message deleted or expired meanwhile is not
+/// brought back, and the queue costs a hash per message, not its data.
+type Redelivery = Arc<Mutex<VecDeque<String>>>;
+
+impl PeerOutcome {
+    /// Whether the peer may take the message later: no answer, or a server-side failure. A 4xx
+    /// (wrong swarm, refused) is final.
+    fn worth_retrying(&self) -> bool {
+        match self {
+            PeerOutcome::Stored(_) => false,
+            PeerOutcome::Code(status, _) => *status >= 500,
+            PeerOutcome::Timeout | PeerOutcome::BadPeerResponse | PeerOutcome::QueryFailure => true,
+        }
+    }
+}
+
+/// Locks `m`, also after a panic elsewhere (the queues stay usable: each update is whole).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The node's HTTP client to its peers.
+#[derive(Clone)]
+pub struct Peers {
+    http: reqwest::Client,
+    store: Store,
+    /// Whether every node of this network speaks HTTPS.
+    tls: bool,
+    keys: Arc<NodeKeys>,
+    timeout: Duration,
+    queues: Arc<Mutex<HashMap<[u8; 32], PeerQueue>>>,
+}
+
+impl std::fmt::Debug for Peers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peers").finish_non_exhaustive()
+    }
+}
+
+impl Peers {
+    pub fn new(keys: Arc<NodeKeys>, store: Store, timeout: Duration, tls: bool) -> Result<Self, PeersError> {
+        let builder = reqwest::Client::builder()
+            .pool_max_idle_per_host(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)
+            .tcp_nodelay(true)
+            // onion.md: a relay follows no redirects (a node must not be steered elsewhere).
+            .redirect(reqwest::redirect::Policy::none())
+            // Peers present self-signed certificates; their keys in the registry are what counts.
+            .use_preconfigured_tls(crate::net::tls::client_config()?);
+        let http = builder.build()?;
+        Ok(Self { http, store, tls, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
+    }
+
+    /// A peer's base URL in this network's scheme.
+    pub fn url_of(&self, peer: &NodeInfo) -> String {
+        peer.url_with(self.tls)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// POSTs a signed request to `url` + `path`.
+    pub async fn post_signed(
+        &self,
+        base_url: &str,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut req = self.http.post(format!("{base_url}{path}")).timeout(timeout);
+        for (name, value) in auth::sign_headers(&self.keys, path, now_ms(), &body) {
+            req = req.header(name, value);
+        }
+        req.header("content-type", "application/json").body(body).send().await
+    }
+
+    /// Replicates one message to each of `peers` concurrently; returns each peer's outcome
+    /// within the replication timeout.
+    pub async fn replicate(&self, peers: &[NodeInfo], msg: &WireMessage) -> Vec<([u8; 32], PeerOutcome)> {
+        let waits = peers.iter().map(|peer| {
+            let queue = self.queue_for(peer);
+            let job_msg = msg.clone();
+            let ed = peer.pubkey_ed25519;
+            let timeout = self.timeout;
+            async move {
+                let (tx, rx) = oneshot::channel();
+                let run = async {
+                    if queue.tx.send(Job { msg: job_msg, reply: tx }).await.is_err() {
+                        return PeerOutcome::QueryFailure;
+                    }
+                    rx.await.unwrap_or(PeerOutcome::QueryFailure)
+                };
+                let outcome = tokio::time::timeout(timeout, run).await.unwrap_or(PeerOutcome::Timeout);
+                (ed, outcome)
+            }
+        });
+        futures_util::future::join_all(waits).await
+    }
+
+    /// Forgets the replication queues of nodes that are no longer our swarm peers: their workers
+    /// end, and what they had not taken is not pushed to them any more (a node that rejoins
+    /// catches up by its own sync).
+    pub fn retain_peers(&self, peers: &[NodeInfo]) {
+        let keep: std::collections::HashSet<[u8; 32]> = peers.iter().map(|p| p.pubkey_ed25519).collect();
+        lock(&self.queues).retain(|ed, _| keep.contains(ed));
+    }
+
+    fn queue_for(&self, peer: &NodeInfo) -> PeerQueue {
+        let url = self.url_of(peer);
+        let mut queues = lock(&self.queues);
+        if let Some(q) = queues.get(&peer.pubkey_ed25519)
+            && q.url == url
+            && !q.tx.is_closed()
+        {
+            return q.clone();
+        }
+        let (tx, rx) = mpsc::channel::<Job>(NODE_PUSH_BATCH_MAX_MESSAGES * 16);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let redelivery: Redelivery = Arc::default();
+        for _ in 0..NODE_REPLICATION_INFLIGHT_PER_PEER {
+            tokio::spawn(replication_worker(self.clone(), url.clone(), rx.clone(), redelivery.clone()));
+        }
+        tokio::spawn(redelivery_worker(self.clone(), url.clone(), tx.downgrade(), redelivery));
+        let q = PeerQueue { url, tx };
+        queues.insert(peer.pubkey_ed25519, q.clone());
+        q
+    }
+
+    /// Pushes `messages` to `node` in batches (each batch all-or-nothing on the receiver).
+    pub async fn push(&self, node: &NodeInfo, messages: &[WireMessage]) -> Result<usize, PushError> {
+        self.push_to(&self.url_of(node), messages).await
+    }
+
+    async fn push_to(&self, url: &str, messages: &[WireMessage]) -> Result<usize, PushError> {
+        let url = url.to_string();
+        let mut stored = 0;
+        for batch in batches(messages) {
+            let body = serde_json::to_vec(&Batch { messages: batch.to_vec() })
+                .map_err(|_| PushError::BadResponse(url.clone()))?;
+            let resp = self
+                .post_signed(&url, protocol::PATH_PUSH, body, self.timeout * 2)
+                .await
+                .map_err(|e| PushError::Unreachable(url.clone(), e.to_string()))?;
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await.map_err(|e| PushError::Unreachable(url.clone(), e.to_string()))?;
+            if status != 200 {
+                return Err(PushError::Refused(url.clone(), status, String::from_utf8_lossy(&bytes).into()));
+            }
+            let reply: PushReply =
+                serde_json::from_slice(&bytes).map_err(|_| PushError::BadResponse(url.clone()))?;
+            stored += reply.stored + reply.already;
+        }
+        Ok(stored)
+    }
+
+    /// Asks `node` to push us every record of our swarm.
+    pub async fn request_sync(&self, node: &NodeInfo) -> Result<(), PushError> {
+        let url = self.url_of(node);
+        let resp = self
+            .post_signed(&url, protocol::PATH_SYNC, b"{}".to_vec(), self.timeout)
+            .await
+            .map_err(|e| PushError::Unreachable(url.clone(), e.to_string()))?;
+        let status = resp.status().as_u16();
+        if status / 100 != 2 {
+            return Err(PushError::Refused(url, status, String::new()));
+        }
+        Ok(())
+    }
+}
+
+/// Splits messages into batches bounded in count and bytes.
+pub fn batches(messages: &[WireMessage]) -> Vec<&[WireMessage]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, m) in messages.iter().enumerate() {
+        let size = m.data.len() + 200;
+        if i > start
+            && (i - start >= NODE_PUSH_BATCH_MAX_MESSAGES || bytes + size > NODE_PUSH_BATCH_MAX_BYTES)
+        {
+            out.push(&messages[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < messages.len() {
+        out.push(&messages[start..]);
+    }
+    out
+}
+
+async fn replication_worker(
+    peers: Peers,
+    url: String,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    redelivery: Redelivery,
+) {
+    loop {
+        let mut jobs = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            match rx.recv().await {
+                Some(job) => jobs.push(job),
+                None => return,
+            }
+            let mut bytes = jobs[0].msg.data.len();
+            while jobs.len() < NODE_PUSH_BATCH_MAX_MESSAGES && bytes < NODE_PUSH_BATCH_MAX_BYTES {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        bytes += job.msg.data.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        // Jobs whose caller already gave up waiting are still sent: the message must reach the
+        // peer even when the client's reply went out without it.
+        let t0 = std::time::Instant::now();
+        let outcomes = send_batch(&peers, &url, &jobs).await;
+        tracing::debug!(peer = %url, messages = jobs.len(), ms = t0.elapsed().as_millis() as u64, "replication batch");
+        let retry: Vec<String> = jobs
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.worth_retrying())
+            .map(|(j, _)| j.msg.hash.clone())
+            .collect();
+        if !retry.is_empty() {
+            keep_for_redelivery(&redelivery, &url, retry);
+        }
+        for (job, outcome) in jobs.into_iter().zip(outcomes) {
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+fn keep_for_redelivery(redelivery: &Redelivery, url: &str, hashes: Vec<String>) {
+    let mut queue = lock(redelivery);
+    queue.extend(hashes);
+    let excess = queue.len().saturating_sub(NODE_REPLICATION_RETRY_MAX_MESSAGES);
+    if excess > 0 {
+        queue.drain(..excess);
+        tracing::warn!(peer = %url, dropped = excess, "redelivery queue full: oldest messages dropped");
+    }
+}
+
+/// Pushes what a peer missed, again and again, until it takes it. Ends as soon as the peer's
+/// queue is gone ([`Peers::retain_peers`]: it left our swarm, or changed address).
+async fn redelivery_worker(peers: Peers, url: String, alive: mpsc::WeakSender<Job>, redelivery: Redelivery) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(NODE_REPLICATION_RETRY_MS)).await;
+        if alive.upgrade().is_none() {
+            return;
+        }
+        let pending: Vec<String> = lock(&redelivery).drain(..).collect();
+        if pending.is_empty() {
+            continue;
+        }
+        let store = peers.store.clone();
+        let wanted = pending.clone();
+        let messages = match tokio::task::spawn_blocking(move || store.messages_by_hash(&wanted)).await {
+            Ok(Ok(found)) => found.iter().map(WireMessage::from_stored).collect::<Vec<_>>(),
+            _ => {
+                // Our own store cannot be read now: try again next round.
+                requeue(&redelivery, &url, pending);
+                continue;
+            }
+        };
+        if messages.is_empty() {
+            continue; // all deleted or expired meanwhile
+        }
+        match peers.push_to(&url, &messages).await {
+            Ok(_) => tracing::info!(peer = %url, messages = messages.len(), "redelivered missed replicas"),
+            Err(PushError::Refused(_, status, reason)) if status < 500 => {
+                // Final: the peer (or we) left the network; it will not take these later either.
+                tracing::warn!(peer = %url, status, %reason, messages = messages.len(), "redelivery refused");
+            }
+            Err(e) => {
+                tracing::debug!(peer = %url, error = %e, messages = messages.len(), "redelivery failed");
+                requeue(&redelivery, &url, messages.into_iter().map(|m| m.hash).collect());
+            }
+        }
+    }
+}
+
+/// Puts `hashes` back in front of what arrived meanwhile (oldest first, bound kept).
+fn requeue(redelivery: &Redelivery, url: &str, hashes: Vec<String>) {
+    let newer: Vec<String> = lock(redelivery).drain(..).collect();
+    keep_for_redelivery(redelivery, url, hashes.into_iter().chain(newer).collect());
+}
+
+async fn send_batch(peers: &Peers, url: &str, jobs: &[Job]) -> Vec<PeerOutcome> {
+    let all = |o: PeerOutcome| vec![o; jobs.len()];
+    let batch = Batch { messages: jobs.iter().map(|j| j.msg.clone()).collect() };
+    let Ok(body) = serde_json::to_vec(&batch) else {
+        return all(PeerOutcome::QueryFailure);
+    };
+    let delivery = Duration::from_millis(NODE_REPLICATION_DELIVERY_TIMEOUT_MS);
+    let resp = match peers.post_signed(url, protocol::PATH_REPLICATE, body, delivery).await {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => return all(PeerOutcome::Timeout),
+        Err(_) => return all(PeerOutcome::QueryFailure),
+    };
+    let status = resp.status().as_u16();
+    let Ok(bytes) = resp.bytes().await else {
+        return all(PeerOutcome::QueryFailure);
+    };
+    if status != 200 {
+        let reason: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+        return all(PeerOutcome::Code(status, reason));
+    }
+    match serde_json::from_slice::<ReplicateReply>(&bytes) {
+        Ok(reply) if reply.results.len() == jobs.len() => {
+            reply.results.into_iter().map(PeerOutcome::Stored).collect()
+        }
+        _ => all(PeerOutcome::BadPeerResponse),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_only_transient_failures_are_redelivered() {
+        assert!(PeerOutcome::Timeout.worth_retrying());
+        assert!(PeerOutcome::QueryFailure.worth_retrying());
+        assert!(PeerOutcome::BadPeerResponse.worth_retrying());
+        assert!(PeerOutcome::Code(503, "busy".into()).worth_retrying());
+        assert!(!PeerOutcome::Code(421, "wrong swarm".into()).worth_retrying());
+        assert!(!PeerOutcome::Code(401, "unknown sender".into()).worth_retrying());
+        let stored = Stored { hash: "h".into(), expiry: 1, already: false, signature: String::new() };
+        assert!(!PeerOutcome::Stored(stored).worth_retrying());
+    }
+
+    #[test]
+    fn test_redelivery_queue_is_bounded_and_drops_the_oldest() {
+        let queue: Redelivery = Arc::default();
+        let hashes = |r: std::ops::Range<usize>| r.map(|i| format!("h{i}")).collect::<Vec<_>>();
+        keep_for_redelivery(&queue, "peer", hashes(0..10));
+        let extra = NODE_REPLICATION_RETRY_MAX_MESSAGES;
+        keep_for_redelivery(&queue, "peer", hashes(10..10 + extra));
+        {
+            let q = lock(&queue);
+            assert_eq!(q.len(), NODE_REPLICATION_RETRY_MAX_MESSAGES);
+            assert_eq!(q.front().map(String::as_str), Some("h10"), "the 10 oldest were dropped");
+            assert_eq!(q.back(), Some(&format!("h{}", 9 + extra)));
+        }
+        // A failed push goes back in front of what arrived meanwhile.
+        let queue: Redelivery = Arc::default();
+        keep_for_redelivery(&queue, "peer", hashes(5..7));
+        requeue(&queue, "peer", hashes(0..2));
+        assert_eq!(lock(&queue).iter().cloned().collect::<Vec<_>>(), ["h0", "h1", "h5", "h6"]);
+    }
+}

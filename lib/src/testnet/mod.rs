@@ -1,0 +1,525 @@
+//! `testnet`: a registry and N service nodes on loopback, run in the background, for demos,
+//! tests and fault experiments (docs/testnet.md).
+//!
+//! Layout of a testnet directory:
+//! - `testnet.json`: what runs (registry URL and pid, each node's index, keys, port, pid, state);
+//! - `registry.json`: the registry (served over HTTP by `testnet registry-serve`);
+//! - `nodes.json`: the node list clients bootstrap from (`{"service_node_states": [...]}`);
+//! - `nodes/<i>/`: each node's data (key file, database); `logs/`: every process's output.
+
+mod procs;
+mod reg;
+pub mod serve;
+mod state;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub use state::{NodeEntry, NodeState, TestnetState};
+
+use crate::formats::limits::{TESTNET_MAX_NODES, TESTNET_READY_TIMEOUT_MS, TESTNET_STOP_TIMEOUT_MS};
+use crate::snode::keys::{KEY_FILE, NodeKeys};
+use crate::snode::protocol::{Health, PATH_HEALTH};
+
+/// Default testnet directory.
+pub const DEFAULT_DIR: &str = ".testnet";
+/// Loopback address every testnet process binds.
+pub const LOOPBACK: &str = "127.0.0.1";
+
+/// Why a testnet command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TestnetError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Io(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl TestnetError {
+    pub(crate) fn io(what: impl std::fmt::Display, e: impl std::fmt::Display) -> Self {
+        Self::Io(format!("{what}: {e}"))
+    }
+}
+
+/// The executables a testnet starts.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    pub snode: PathBuf,
+    /// The `testnet` executable itself (runs `registry-serve`).
+    pub testnet: PathBuf,
+}
+
+/// Options of `testnet up`.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    pub nodes: usize,
+    pub pow_difficulty: u64,
+    pub log_level: String,
+    /// Nodes serve HTTPS (self-signed), as live service nodes do.
+    pub tls: bool,
+}
+
+fn state_path(dir: &Path) -> PathBuf {
+    dir.join("testnet.json")
+}
+
+fn registry_path(dir: &Path) -> PathBuf {
+    dir.join("registry.json")
+}
+
+/// Path of the node list a testnet writes.
+pub fn nodes_json_path(dir: &Path) -> PathBuf {
+    dir.join("nodes.json")
+}
+
+/// Starts a registry and `opts.nodes` nodes in `dir`; returns once all are healthy and agree on
+/// the swarm map. Everything keeps running in the background.
+pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, TestnetError> {
+    if opts.nodes == 0 || opts.nodes > TESTNET_MAX_NODES {
+        return Err(TestnetError::Usage(format!("--nodes must be 1 to {TESTNET_MAX_NODES}")));
+    }
+    if let Ok(old) = TestnetState::load(&state_path(dir)) {
+        if old.anything_running() {
+            return Err(TestnetError::Usage(format!(
+                "a testnet is already running in {} (run 'testnet down --dir {}' first)",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        // An old, stopped testnet: start afresh.
+        for sub in ["nodes", "logs"] {
+            let _ = std::fs::remove_dir_all(dir.join(sub));
+        }
+        for f in ["registry.json", "registry.addr", "nodes.json", "testnet.json"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+    }
+    for sub in ["", "nodes", "logs"] {
+        crate::net::fs::create_private_dir(&dir.join(sub))
+            .map_err(|e| TestnetError::io(dir.join(sub).display(), e))?;
+    }
+    let dir = std::fs::canonicalize(dir).map_err(|e| TestnetError::io(dir.display(), e))?;
+    let registry = reg::new(opts.pow_difficulty);
+    reg::save(&registry, &registry_path(&dir))?;
+
+    let started = start_rest(&dir, bins, opts);
+    if started.is_err() {
+        // Leave nothing running behind a failed start.
+        let _ = down(&dir);
+    }
+    started
+}
+
+fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, TestnetError> {
+    let dir = dir.to_path_buf();
+    let (registry_pid, registry_url) = start_registry_server(&dir, bins)?;
+    let mut state = TestnetState {
+        dir: dir.display().to_string(),
+        registry_url,
+        registry_pid: Some(registry_pid),
+        pow_difficulty: opts.pow_difficulty,
+        log_level: opts.log_level.clone(),
+        tls: opts.tls,
+        nodes: Vec::new(),
+    };
+    state.save(&state_path(&dir))?;
+    let added = spawn_new_nodes(&dir, bins, &mut state, opts.nodes);
+    state.save(&state_path(&dir))?;
+    added?;
+    wait_ready(&dir, &state)?;
+    write_nodes_json(&dir, state.tls)?;
+    Ok(summary(&dir, &state))
+}
+
+/// Adds `count` nodes to a running testnet.
+pub fn add(dir: &Path, bins: &Binaries, count: usize) -> Result<Value, TestnetError> {
+    if count == 0 || count > TESTNET_MAX_NODES {
+        return Err(TestnetError::Usage(format!("--count must be 1 to {TESTNET_MAX_NODES}")));
+    }
+    let mut state = load_running(dir)?;
+    let dir = PathBuf::from(&state.dir);
+    let added = spawn_new_nodes(&dir, bins, &mut state, count);
+    state.save(&state_path(&dir))?;
+    let added = added?;
+    wait_ready(&dir, &state)?;
+    write_nodes_json(&dir, state.tls)?;
+    let mut out = summary(&dir, &state);
+    out["added"] = json!(added);
+    Ok(out)
+}
+
+/// Deregisters a node, lets it hand its records on, then stops it with SIGTERM.
+pub fn stop(dir: &Path, node: &str) -> Result<Value, TestnetError> {
+    let mut state = load_running(dir)?;
+    let dir = PathBuf::from(&state.dir);
+    let i = state.resolve(node)?;
+    let entry = state.nodes[i].clone();
+    if entry.state == NodeState::Stopped {
+        return Err(TestnetError::Usage(format!("node {i} is already stopped")));
+    }
+    let mut registry = reg::load(&registry_path(&dir))?;
+    reg::remove(&mut registry, &entry.ed25519()?)?;
+    reg::save(&registry, &registry_path(&dir))?;
+    if entry.state == NodeState::Running && procs::is_alive(entry.pid, &entry.data_dir) {
+        // Give the node the time to see it left and hand its records on.
+        let deadline = Instant::now() + Duration::from_millis(TESTNET_STOP_TIMEOUT_MS);
+        while Instant::now() < deadline {
+            match health(&entry.url) {
+                Some(h)
+                    if h.swarm_id.is_none()
+                        && h.pending_handoff == 0
+                        && !h.view_digest.is_empty()
+                        && h.handoff_view_digest == h.view_digest =>
+                {
+                    break;
+                }
+                None => break,
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+        procs::terminate(entry.pid, &entry.data_dir, Duration::from_millis(TESTNET_STOP_TIMEOUT_MS));
+    }
+    state.nodes[i].state = NodeState::Stopped;
+    state.save(&state_path(&dir))?;
+    wait_ready(&dir, &state)?;
+    write_nodes_json(&dir, state.tls)?;
+    Ok(json!({"node": i, "pubkey_ed25519": entry.pubkey_ed25519, "state": "stopped"}))
+}
+
+/// Kills a node with SIGKILL; it stays registered (a crash, for fault tests).
+pub fn kill(dir: &Path, node: &str) -> Result<Value, TestnetError> {
+    let mut state = load_running(dir)?;
+    let dir = PathBuf::from(&state.dir);
+    let i = state.resolve(node)?;
+    let entry = state.nodes[i].clone();
+    if entry.state != NodeState::Running {
+        return Err(TestnetError::Usage(format!("node {i} is not running")));
+    }
+    procs::kill_now(entry.pid, &entry.data_dir);
+    state.nodes[i].state = NodeState::Killed;
+    state.save(&state_path(&dir))?;
+    Ok(json!({"node": i, "pubkey_ed25519": entry.pubkey_ed25519, "state": "killed"}))
+}
+
+/// Restarts a stopped or killed node with its data (a stopped node registers again).
+pub fn start(dir: &Path, bins: &Binaries, node: &str) -> Result<Value, TestnetError> {
+    let mut state = load_running(dir)?;
+    let dir = PathBuf::from(&state.dir);
+    let i = state.resolve(node)?;
+    let entry = state.nodes[i].clone();
+    if entry.state == NodeState::Running && procs::is_alive(entry.pid, &entry.data_dir) {
+        return Err(TestnetError::Usage(format!("node {i} is already running")));
+    }
+    let data_dir = PathBuf::from(&entry.data_dir);
+    let _ = std::fs::remove_file(data_dir.join(crate::snode::config::LISTEN_FILE));
+    let pid = spawn_node(&dir, bins, &state, i, &data_dir, entry.port)?;
+    state.nodes[i].pid = pid;
+    let port = wait_listen(&data_dir, pid)?;
+    if port != entry.port {
+        return Err(TestnetError::Failed(format!("node {i} came back on port {port}, not {}", entry.port)));
+    }
+    if entry.state == NodeState::Stopped {
+        let mut registry = reg::load(&registry_path(&dir))?;
+        reg::add(&mut registry, &entry.ed25519()?, &entry.x25519()?, LOOPBACK, entry.port)?;
+        reg::save(&registry, &registry_path(&dir))?;
+    }
+    state.nodes[i].state = NodeState::Running;
+    state.save(&state_path(&dir))?;
+    wait_ready(&dir, &state)?;
+    write_nodes_json(&dir, state.tls)?;
+    Ok(json!({"node": i, "pubkey_ed25519": entry.pubkey_ed25519, "state": "running", "pid": pid}))
+}
+
+/// Stops everything the testnet started (SIGTERM, then SIGKILL after a grace period).
+pub fn down(dir: &Path) -> Result<Value, TestnetError> {
+    let mut state = TestnetState::load(&state_path(dir))?;
+    let grace = Duration::from_millis(TESTNET_STOP_TIMEOUT_MS);
+    let mut targets: Vec<(u32, String)> = state
+        .nodes
+        .iter()
+        .filter(|n| n.state == NodeState::Running)
+        .map(|n| (n.pid, n.data_dir.clone()))
+        .collect();
+    if let Some(pid) = state.registry_pid {
+        targets.push((pid, state.dir.clone()));
+    }
+    for (pid, marker) in &targets {
+        procs::signal_term(*pid, marker);
+    }
+    let deadline = Instant::now() + grace;
+    for (pid, marker) in &targets {
+        while procs::is_alive(*pid, marker) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if procs::is_alive(*pid, marker) {
+            procs::kill_now(*pid, marker);
+        }
+    }
+    let stopped = targets.len();
+    state.registry_pid = None;
+    for n in &mut state.nodes {
+        n.state = NodeState::Down;
+    }
+    state.save(&state_path(dir))?;
+    Ok(json!({"dir": state.dir, "stopped_processes": stopped}))
+}
+
+/// What runs: registry, swarms, each node's health and message count.
+pub fn status(dir: &Path) -> Result<Value, TestnetError> {
+    let state = TestnetState::load(&state_path(dir))?;
+    let mut nodes = Vec::new();
+    let mut swarms: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+    for n in &state.nodes {
+        let alive = n.state == NodeState::Running && procs::is_alive(n.pid, &n.data_dir);
+        let h = if alive { health(&n.url) } else { None };
+        if let Some(sw) = h.as_ref().and_then(|h| h.swarm_id.clone()) {
+            swarms.entry(sw).or_default().push(n.index);
+        }
+        nodes.push(json!({
+            "index": n.index,
+            "pubkey_ed25519": n.pubkey_ed25519,
+            "url": n.url,
+            "pid": n.pid,
+            "state": if n.state == NodeState::Running && !alive { "dead" } else { n.state.as_str() },
+            "healthy": h.is_some(),
+            "swarm_id": h.as_ref().and_then(|h| h.swarm_id.clone()),
+            "messages": h.as_ref().map(|h| h.messages),
+            "pending_handoff": h.as_ref().map(|h| h.pending_handoff),
+        }));
+    }
+    let registry_alive = state.registry_pid.is_some_and(|p| procs::is_alive(p, &state.dir));
+    Ok(json!({
+        "dir": state.dir,
+        "registry_url": state.registry_url,
+        "registry_running": registry_alive,
+        "pow_difficulty": state.pow_difficulty,
+        "swarms": swarms.into_iter().map(|(id, members)| json!({"swarm_id": id, "nodes": members})).collect::<Vec<_>>(),
+        "nodes": nodes,
+    }))
+}
+
+/// A human table of `status` output.
+pub fn status_table(status: &Value) -> String {
+    let mut out = format!(
+        "registry {} ({})  pow difficulty {}\n",
+        status["registry_url"].as_str().unwrap_or("?"),
+        if status["registry_running"].as_bool().unwrap_or(false) { "running" } else { "down" },
+        status["pow_difficulty"]
+    );
+    out.push_str(&format!(
+        "{:>5}  {:<16}  {:<22}  {:<8}  {:<16}  {:>8}\n",
+        "node", "ed25519", "url", "state", "swarm", "messages"
+    ));
+    for n in status["nodes"].as_array().into_iter().flatten() {
+        let ed = n["pubkey_ed25519"].as_str().unwrap_or("");
+        out.push_str(&format!(
+            "{:>5}  {:<16}  {:<22}  {:<8}  {:<16}  {:>8}\n",
+            // A JSON value ignores the width: format the number itself so the column lines up.
+            n["index"].as_u64().map(|i| i.to_string()).unwrap_or_default(),
+            &ed[..ed.len().min(16)],
+            n["url"].as_str().unwrap_or(""),
+            n["state"].as_str().unwrap_or(""),
+            n["swarm_id"].as_str().unwrap_or("-"),
+            n["messages"].as_u64().map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+        ));
+    }
+    out
+}
+
+fn load_running(dir: &Path) -> Result<TestnetState, TestnetError> {
+    let state = TestnetState::load(&state_path(dir))?;
+    if !state.registry_pid.is_some_and(|p| procs::is_alive(p, &state.dir)) {
+        return Err(TestnetError::Failed(format!(
+            "the testnet in {} is not running (start one with 'testnet up --dir {}')",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    Ok(state)
+}
+
+fn summary(dir: &Path, state: &TestnetState) -> Value {
+    let running = state.nodes.iter().filter(|n| n.state == NodeState::Running).count();
+    let swarms = reg::load(&registry_path(dir))
+        .map(|r| crate::snode::view::SwarmView::from_registry(&r, &[0; 32]).swarm_ids.len())
+        .unwrap_or(0);
+    json!({
+        "dir": state.dir,
+        "registry_url": state.registry_url,
+        "nodes_json": nodes_json_path(dir).display().to_string(),
+        "nodes": running,
+        "swarms": swarms,
+        "pow_difficulty": state.pow_difficulty,
+    })
+}
+
+fn start_registry_server(dir: &Path, bins: &Binaries) -> Result<(u32, String), TestnetError> {
+    let addr_file = dir.join(serve::ADDR_FILE);
+    let _ = std::fs::remove_file(&addr_file);
+    let log = dir.join("logs").join("registry.log");
+    let mut cmd = std::process::Command::new(&bins.testnet);
+    cmd.arg("registry-serve").arg("--dir").arg(dir).arg("--listen").arg(format!("{LOOPBACK}:0"));
+    let pid = procs::spawn_detached(cmd, &log)?;
+    match wait_file(&addr_file, pid, dir) {
+        Ok(addr) => Ok((pid, format!("http://{addr}/registry.json"))),
+        Err(e) => {
+            procs::kill_now(pid, "");
+            Err(e)
+        }
+    }
+}
+
+/// Creates keys and data dirs for `count` new nodes, starts them, waits until they listen, and
+/// registers them (in index order, one registry write). Returns the new indices.
+fn spawn_new_nodes(
+    dir: &Path,
+    bins: &Binaries,
+    state: &mut TestnetState,
+    count: usize,
+) -> Result<Vec<usize>, TestnetError> {
+    let first = state.nodes.len();
+    for i in first..first + count {
+        let data_dir = dir.join("nodes").join(i.to_string());
+        crate::net::fs::create_private_dir(&data_dir).map_err(|e| TestnetError::io(data_dir.display(), e))?;
+        let keys = NodeKeys::load_or_create(&data_dir.join(KEY_FILE))
+            .map_err(|e| TestnetError::Failed(e.to_string()))?;
+        let pid = spawn_node(dir, bins, state, i, &data_dir, 0)?;
+        state.nodes.push(NodeEntry {
+            index: i,
+            pubkey_ed25519: hex::encode(keys.ed25519_public()),
+            pubkey_x25519: hex::encode(keys.x25519_public()),
+            port: 0,
+            url: String::new(),
+            pid,
+            data_dir: data_dir.display().to_string(),
+            state: NodeState::Running,
+        });
+    }
+    for i in first..first + count {
+        let port = wait_listen(Path::new(&state.nodes[i].data_dir), state.nodes[i].pid)?;
+        state.nodes[i].port = port;
+        state.nodes[i].url = format!("{}://{LOOPBACK}:{port}", if state.tls { "https" } else { "http" });
+    }
+    let mut registry = reg::load(&registry_path(dir))?;
+    for n in &state.nodes[first..] {
+        reg::add(&mut registry, &n.ed25519()?, &n.x25519()?, LOOPBACK, n.port)?;
+    }
+    reg::save(&registry, &registry_path(dir))?;
+    Ok((first..first + count).collect())
+}
+
+fn spawn_node(
+    dir: &Path,
+    bins: &Binaries,
+    state: &TestnetState,
+    i: usize,
+    data_dir: &Path,
+    port: u16,
+) -> Result<u32, TestnetError> {
+    let mut cmd = std::process::Command::new(&bins.snode);
+    cmd.arg("--data")
+        .arg(data_dir)
+        .arg("--listen")
+        .arg(format!("{LOOPBACK}:{port}"))
+        .arg("--registry")
+        .arg(&state.registry_url)
+        .arg("--log")
+        .arg(&state.log_level);
+    if state.tls {
+        cmd.arg("--tls");
+    }
+    procs::spawn_detached(cmd, &dir.join("logs").join(format!("node-{i}.log")))
+}
+
+fn wait_listen(data_dir: &Path, pid: u32) -> Result<u16, TestnetError> {
+    let addr = wait_file(&data_dir.join(crate::snode::config::LISTEN_FILE), pid, data_dir)?;
+    addr.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| TestnetError::Failed(format!("{}: bad listen address {addr}", data_dir.display())))
+}
+
+/// Waits for a process to write its address file; fails early if the process died.
+fn wait_file(path: &Path, pid: u32, marker: &Path) -> Result<String, TestnetError> {
+    let deadline = Instant::now() + Duration::from_millis(TESTNET_READY_TIMEOUT_MS);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let t = text.trim();
+            if !t.is_empty() {
+                return Ok(t.to_string());
+            }
+        }
+        // Our own child, not yet reaped: its pid cannot be reused, so no command-line check
+        // (which would race with exec filling in the new command line).
+        if !procs::is_alive(pid, "") {
+            return Err(TestnetError::Failed(format!(
+                "process {pid} exited before writing {} (see the logs under {})",
+                path.display(),
+                marker.display()
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(TestnetError::Failed(format!("timed out waiting for {}", path.display())));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// GET a node's health (short timeout).
+pub fn health(url: &str) -> Option<Health> {
+    let agent = crate::net::tls::node_agent_builder().timeout(Duration::from_millis(2000)).build();
+    let resp = agent.get(&format!("{url}{PATH_HEALTH}")).call().ok()?;
+    serde_json::from_reader(resp.into_reader()).ok()
+}
+
+/// Waits until every running node is healthy and sees the registry as it is on disk.
+fn wait_ready(dir: &Path, state: &TestnetState) -> Result<(), TestnetError> {
+    let registry = reg::load(&registry_path(dir))?;
+    let expected = crate::snode::view::SwarmView::from_registry(&registry, &[0; 32]).digest;
+    let deadline = Instant::now() + Duration::from_millis(TESTNET_READY_TIMEOUT_MS);
+    let running: Vec<&NodeEntry> = state.nodes.iter().filter(|n| n.state == NodeState::Running).collect();
+    let mut waiting: Vec<&NodeEntry> = running.clone();
+    while !waiting.is_empty() {
+        waiting.retain(|n| !matches!(health(&n.url), Some(h) if h.view_digest == expected));
+        if waiting.is_empty() {
+            break;
+        }
+        for n in &waiting {
+            if !procs::is_alive(n.pid, &n.data_dir) {
+                return Err(TestnetError::Failed(format!(
+                    "node {} exited (see {}/logs/node-{}.log)",
+                    n.index,
+                    dir.display(),
+                    n.index
+                )));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(TestnetError::Failed(format!(
+                "{} node(s) did not become ready in time (first: node {})",
+                waiting.len(),
+                waiting[0].index
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// Writes `nodes.json` from the registry (with `pow_difficulty` beside the node states, and
+/// `"tls": true` for a testnet of HTTPS nodes).
+fn write_nodes_json(dir: &Path, tls: bool) -> Result<(), TestnetError> {
+    let registry = reg::load(&registry_path(dir))?;
+    let mut list = reg::node_list_json(&registry);
+    // Clients must know to speak HTTPS to a --tls testnet (an addition to the node-list format).
+    if tls {
+        list["tls"] = Value::Bool(true);
+    }
+    let text = serde_json::to_string_pretty(&list).map_err(|e| TestnetError::io("nodes.json", e))?;
+    crate::net::fs::write_atomic(&nodes_json_path(dir), text.as_bytes())
+        .map_err(|e| TestnetError::io("nodes.json", e))
+}
