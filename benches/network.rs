@@ -12,6 +12,7 @@
 //!
 //! Lines: `name: value unit (target: ...)`.
 
+use snkit::time::now_ms;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -133,13 +134,6 @@ fn run_with(nodes: usize) {
         );
     }
     drop(net);
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn post(agent: &ureq::Agent, url: &str, body: &Value) -> bool {

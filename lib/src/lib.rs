@@ -29,6 +29,6 @@ mod layers;
 
 pub use formats::{
     blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet, registry, rpc,
-    session_protocol, swarm,
+    session_protocol, swarm, time,
 };
 pub use net::{fs, http, network, tls};

@@ -74,7 +74,7 @@ fn session_message(sender: &Identity, to: &SessionId, input: &[u8]) -> Result<Ve
     if text.is_empty() {
         return Err(CliError::usage("--format session: stdin is empty; nothing to send"));
     }
-    session_protocol::build_text_message(sender, to, text, client::now_ms(), PaddingStyle::Libsession)
+    session_protocol::build_text_message(sender, to, text, snkit::time::now_ms(), PaddingStyle::Libsession)
         .map_err(|e| CliError::usage(format!("--format session: {e}")))
 }
 

@@ -69,14 +69,6 @@ impl ClientError {
     }
 }
 
-/// Milliseconds since the Unix epoch (the network's clock unit).
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// A short one-line summary of failures: `"3 nodes: a1b2c3d4: timeout; ..."`.
 pub(crate) fn summarize(failed: &[Failure]) -> String {
     if failed.is_empty() {

@@ -12,11 +12,12 @@ use serde_json::Value;
 
 use super::send::Failure;
 use super::state::RetrieveState;
-use super::{ClientError, now_ms, summarize};
+use super::{ClientError, summarize};
 use crate::formats::identity::Identity;
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::{CLIENT_MAX_REDIRECTS, CLIENT_RETRIEVE_MAX_PAGES, CLIENT_RETRIEVE_NODES};
 use crate::formats::rpc;
+use crate::formats::time::now_ms;
 use crate::net::network::{Network, Node, swarm_from_421};
 
 /// One retrieved message, as `retrieve` prints it (one NDJSON line each).

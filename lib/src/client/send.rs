@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{ClientError, now_ms, summarize};
+use super::{ClientError, summarize};
 use crate::formats::envelope::{Envelope, encode_nonce};
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::{
@@ -20,6 +20,7 @@ use crate::formats::limits::{POW_MAX_THREADS, POW_SEND_MAX_EXPECTED_TRIALS};
 use crate::formats::pow;
 use crate::formats::rpc;
 use crate::formats::rpc::client::MemberStore;
+use crate::formats::time::now_ms;
 use crate::net::network::{Network, Node, RpcReply, swarm_from_421};
 
 /// How to send.

@@ -1,6 +1,11 @@
-//! The pubkey that addresses a swarm and a mailbox: a type byte and 32 key bytes
-//! (spec swarms.md §1, storage-rpc.md). `05` is an account (X25519 key), `03` a group
-//! (Ed25519 key); other type bytes are carried as they are.
+//! Typed public keys and their one hex codec.
+//!
+//! - [`Pubkey`]: what addresses a swarm and a mailbox, a type byte and 32 key bytes (spec
+//!   swarms.md §1, storage-rpc.md). `05` is an account (X25519 key), `03` a group (Ed25519
+//!   key); other type bytes are carried as they are.
+//! - [`Ed25519Pk`], [`X25519Pk`]: bare 32-byte keys (a node's identity and onion keys, a
+//!   signer), written as 64 hex characters everywhere the network prints them.
+//! - [`decode_hex32`]: the one 64-hex → 32-byte decoder every format uses.
 
 use std::fmt;
 
@@ -122,6 +127,107 @@ impl<'de> Deserialize<'de> for Pubkey {
     }
 }
 
+/// Hex length of a bare 32-byte key.
+pub const KEY_HEX_LEN: usize = 64;
+
+/// Why 64 hex characters were refused as a 32-byte key.
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
+pub enum KeyHexError {
+    #[error("a key must be {KEY_HEX_LEN} hex characters, got {0}")]
+    Length(usize),
+    #[error("a key must be hex digits (0-9, a-f)")]
+    NotHex,
+}
+
+/// Decodes exactly 64 hex characters (either case) into 32 bytes.
+pub fn decode_hex32(s: &str) -> Result<[u8; 32], KeyHexError> {
+    if s.len() != KEY_HEX_LEN {
+        return Err(KeyHexError::Length(s.len()));
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).map_err(|_| KeyHexError::NotHex)?;
+    Ok(out)
+}
+
+/// One newtype per kind of bare 32-byte public key, so that an Ed25519 key is never passed
+/// where an X25519 key is expected; each prints and parses as 64 lowercase hex.
+macro_rules! bare_key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name([u8; 32]);
+
+        impl $name {
+            /// Wraps 32 key bytes.
+            pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+                Self(bytes)
+            }
+
+            /// Parses 64 hex characters.
+            pub fn from_hex(s: &str) -> Result<Self, KeyHexError> {
+                decode_hex32(s).map(Self)
+            }
+
+            /// The 32 key bytes.
+            pub const fn as_bytes(&self) -> &[u8; 32] {
+                &self.0
+            }
+
+            /// 64 lowercase hex characters.
+            pub fn to_hex(&self) -> String {
+                hex::encode(self.0)
+            }
+        }
+
+        impl From<[u8; 32]> for $name {
+            fn from(bytes: [u8; 32]) -> Self {
+                Self(bytes)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_hex())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.to_hex())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = KeyHexError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::from_hex(s)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.to_hex())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::from_hex(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+bare_key!(
+    /// An Ed25519 public key: a node's identity, a signer, a group's key.
+    Ed25519Pk
+);
+bare_key!(
+    /// An X25519 public key: a node's onion key, an account's Session ID key.
+    X25519Pk
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +247,17 @@ mod tests {
         );
         assert_eq!(Pubkey::parse("05ab"), Err(PubkeyError::Length(4)));
         assert_eq!(Pubkey::parse(&"zz".repeat(33)), Err(PubkeyError::NotHex));
+    }
+
+    #[test]
+    fn bare_keys_have_one_hex_codec() {
+        let hex = "3506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8";
+        let ed = Ed25519Pk::from_hex(hex).unwrap();
+        assert_eq!(ed.to_hex(), hex);
+        assert_eq!(X25519Pk::from_hex(&hex.to_uppercase()).unwrap().as_bytes(), ed.as_bytes());
+        assert_eq!(serde_json::to_string(&ed).unwrap(), format!("\"{hex}\""));
+        assert_eq!(decode_hex32("ab"), Err(KeyHexError::Length(2)));
+        assert_eq!(decode_hex32(&"zz".repeat(32)), Err(KeyHexError::NotHex));
+        assert_eq!(format!("{ed:?}"), format!("Ed25519Pk({hex})"));
     }
 }

@@ -26,21 +26,16 @@ pub mod tasks;
 pub mod view;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
 
+pub use crate::formats::time::now_ms;
 pub use config::NodeConfig;
 pub use keys::NodeKeys;
 
 use crate::snode::store::Store;
 use peers::Peers;
 use view::ViewHandle;
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
 
 /// Why a node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -28,6 +28,7 @@ use crate::formats::limits::{
     STORE_READ_POOL, STORE_WAL_AUTOCHECKPOINT_PAGES, STORE_WRITE_QUEUE,
 };
 pub use crate::formats::rpc::message::{StoredMessage, is_public_outbox};
+use crate::formats::time::now_ms;
 
 /// The schema version this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 1;
@@ -220,11 +221,6 @@ fn commit_failure(msg: &str) -> rusqlite::Error {
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
         Some(format!("transaction not committed: {msg}")),
     )
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 fn to_i64(field: &'static str, value: u64) -> Res<i64> {
