@@ -271,6 +271,22 @@ mod tests {
     }
 
     #[test]
+    fn test_expiry_is_read_from_the_store_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = std::sync::Arc::new(crate::formats::time::ManualClock::at(1_800_000_000_000));
+        let options = super::super::StoreOptions { clock: clock.clone(), ..Default::default() };
+        let s = Store::open_with(dir.path().join("m.db"), options).unwrap();
+        s.insert(msg(pk(1), 0, 1, 1_800_000_000_010)).unwrap();
+        assert_eq!(s.retrieve(&pk(1), 0, None, 10, u64::MAX).unwrap().0.len(), 1);
+        assert_eq!(s.count_for(&pk(1)).unwrap(), 1);
+        clock.set(1_800_000_000_010);
+        assert!(s.retrieve(&pk(1), 0, None, 10, u64::MAX).unwrap().0.is_empty());
+        assert_eq!(s.count_for(&pk(1)).unwrap(), 0);
+        assert!(s.scan(None, 10).unwrap().0.is_empty());
+        assert!(s.messages_for(&pk(1)).unwrap().is_empty());
+    }
+
+    #[test]
     fn test_pubkeys_scan_and_removal() {
         let (_d, s) = open_tmp();
         for p in 1..=3u8 {
