@@ -3,8 +3,9 @@
 //!
 //! One writer thread owns the only read-write connection. Every change (insert, delete, expiry
 //! sweep, pubkey removal) is a job sent to it over a bounded channel; the writer takes every job
-//! waiting (up to [`STORE_GROUP_COMMIT_MAX`]), runs each inside its own savepoint of one
-//! transaction, commits once (one fsync for the whole batch), and only then answers each caller.
+//! waiting (up to [`STORE_GROUP_COMMIT_MAX`](crate::limits::STORE_GROUP_COMMIT_MAX)), runs each
+//! inside its own savepoint of one transaction, commits once (one fsync for the whole batch), and
+//! only then answers each caller.
 //! So `insert` returns only when the message is on disk, and 64 concurrent callers cost one
 //! fsync, not 64. Reads use a small pool of read-only connections and never wait for the writer
 //! (WAL readers see the last committed state).
@@ -30,8 +31,6 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 
 use crate::formats::keys::Pubkey;
-#[cfg(doc)]
-use crate::formats::limits::STORE_GROUP_COMMIT_MAX;
 use crate::formats::limits::{
     MAX_MESSAGE_BYTES, STORE_EXPIRE_CHUNK, STORE_HASH_MAX_CHARS, STORE_INSERT_MANY_MAX,
     STORE_WAL_AUTOCHECKPOINT_PAGES, STORE_WRITE_QUEUE,
