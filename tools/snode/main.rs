@@ -56,6 +56,11 @@ fn run(args: Args) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
-    let config = NodeConfig { tls: args.tls, ..NodeConfig::new(args.data, args.listen, args.registry) };
+    let mut config = NodeConfig { tls: args.tls, ..NodeConfig::new(args.data, args.listen, args.registry) };
+    // SNKIT_NO_CKPT (set when measuring the store): SQLite's default auto-checkpoint on the
+    // writer instead of the large backstop, i.e. checkpoints back on the commit path.
+    if std::env::var_os("SNKIT_NO_CKPT").is_some() {
+        config.store.wal_autocheckpoint_pages = snkit::limits::SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES;
+    }
     runtime.block_on(snode::run(config, snkit::server::shutdown_signal())).map_err(CliError::failed)
 }

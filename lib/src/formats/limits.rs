@@ -94,12 +94,13 @@ pub const STORE_CHECKPOINT_INTERVAL_MS: u64 = 200;
 /// WAL pages after which the writer checkpoints itself (backstop if the checkpoint thread lags;
 /// 10,000 pages of 4 KiB = 40 MiB).
 pub const STORE_WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
+/// SQLite's own default auto-checkpoint (pages): what `snode` uses under `SNKIT_NO_CKPT`, to
+/// measure the store with the checkpoints back on the commit path.
+pub const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES: i64 = 1_000;
 /// Read-only SQLite connections kept for retrieves.
 pub const STORE_READ_POOL: usize = 4;
 /// Rows deleted per writer job when expiring, so inserts interleave with a large sweep.
 pub const STORE_EXPIRE_CHUNK: usize = 5_000;
-/// Default batch size of `Store::scan` (swarm handoff and bulk pushes).
-pub const STORE_SCAN_BATCH: usize = 1_000;
 /// How long a connection waits on a SQLite lock before failing, in ms.
 pub const STORE_BUSY_TIMEOUT_MS: u64 = 10_000;
 

@@ -1,5 +1,15 @@
-//! Layer 4, shared part: what every daemon needs (graceful shutdown, the TLS accept loop, one
-//! HTTP error type). The daemons (`snode`, and the servers to come) are siblings on top of it.
+//! Layer 4, shared part: what every daemon needs (graceful shutdown, serving a router over HTTP
+//! or TLS, one HTTP error type). The daemons (`snode`, and the servers to come) are siblings on
+//! top of it.
+//!
+//! - [`listen`]: [`serve`] an axum router on a listener, plain or TLS, until shutdown.
+//! - [`error`]: [`HttpError`], a status and a plain-text body.
+
+pub mod error;
+pub mod listen;
+
+pub use error::HttpError;
+pub use listen::serve;
 
 /// Resolves on SIGTERM or SIGINT (clean shutdown of a daemon).
 pub async fn shutdown_signal() {

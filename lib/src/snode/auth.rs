@@ -13,14 +13,14 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use super::keys::NodeKeys;
 use crate::formats::limits::NODE_AUTH_CLOCK_WINDOW_MS;
 
-pub const HDR_PUBKEY: &str = "x-snode-ed25519";
-pub const HDR_TIMESTAMP: &str = "x-snode-timestamp";
-pub const HDR_SIGNATURE: &str = "x-snode-signature";
+pub(crate) const HDR_PUBKEY: &str = "x-snode-ed25519";
+pub(crate) const HDR_TIMESTAMP: &str = "x-snode-timestamp";
+pub(crate) const HDR_SIGNATURE: &str = "x-snode-signature";
 const DOMAIN: &[u8] = b"snode-v1";
 
 /// Why a node-to-node request was refused (answered 401).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AuthError {
+pub(crate) enum AuthError {
     #[error("missing header {0}")]
     Missing(&'static str),
     #[error("header {0} is malformed")]
@@ -44,7 +44,7 @@ fn signed_bytes(path: &str, timestamp_ms: u64, body: &[u8]) -> Vec<u8> {
 }
 
 /// The three header values (name, value) that authenticate `body` POSTed to `path`.
-pub fn sign_headers(
+pub(crate) fn sign_headers(
     keys: &NodeKeys,
     path: &str,
     timestamp_ms: u64,
@@ -60,7 +60,7 @@ pub fn sign_headers(
 
 /// Checks the headers of a request to `path` and returns the sender's Ed25519 key. The caller
 /// then checks that the key is registered.
-pub fn verify_headers(
+pub(crate) fn verify_headers(
     pubkey: Option<&str>,
     timestamp: Option<&str>,
     signature: Option<&str>,

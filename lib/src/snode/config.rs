@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::store::StoreOptions;
 use crate::formats::limits::{NODE_REGISTRY_POLL_MS, NODE_REPLICATION_TIMEOUT_MS, NODE_SWEEP_INTERVAL_MS};
 
 /// Name of the SQLite database inside the data directory.
@@ -29,6 +30,8 @@ pub struct NodeConfig {
     /// Serve HTTPS (a self-signed certificate) instead of HTTP, and talk HTTPS to the peers, as
     /// the live service nodes do. A network is all one or all the other.
     pub tls: bool,
+    /// How the message store is opened.
+    pub store: StoreOptions,
 }
 
 impl NodeConfig {
@@ -41,6 +44,7 @@ impl NodeConfig {
             sweep_interval: Duration::from_millis(NODE_SWEEP_INTERVAL_MS),
             replication_timeout: Duration::from_millis(NODE_REPLICATION_TIMEOUT_MS),
             tls: false,
+            store: StoreOptions::default(),
         }
     }
 

@@ -11,26 +11,36 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::peers::PeerOutcome;
-use super::protocol::{self, WireMessage};
+use super::protocol::{self, PeerMessage};
 use super::view::SwarmView;
-use super::{Node, now_ms};
+use super::{NodeContext, now_ms};
 use crate::formats::nodelist::NodeInfo;
 use crate::formats::rpc::{self, ReplyBody, Request, RpcError, StoreMemberFailure, SwarmMember};
+use crate::server::HttpError;
 
 /// Who sent the request: a client (replicate to the swarm) or a swarm peer (run here only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub(super) enum Origin {
     Client,
     Peer,
 }
 
 /// `POST /storage_rpc/v1`.
-pub async fn storage_rpc(State(node): State<Arc<Node>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn storage_rpc(
+    State(node): State<Arc<NodeContext>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if headers.contains_key("x-loki-long-poll") {
-        return (StatusCode::GONE, "long polling is no longer supported").into_response();
+        return HttpError::new(StatusCode::GONE, "long polling is no longer supported").into_response();
     }
     let (status, reply) = run_rpc(&node, &body, Origin::Client).await;
     respond(status, reply)
+}
+
+/// `GET` or `POST /ping_test/v1`: the live nodes' reachability probe.
+pub(super) async fn ping() -> impl IntoResponse {
+    (StatusCode::OK, axum::Json(json!({"status": "OK"})))
 }
 
 /// `POST /json_rpc`: the one oxend JSON-RPC call a client makes of a seed node,
@@ -38,7 +48,7 @@ pub async fn storage_rpc(State(node): State<Arc<Node>>, headers: HeaderMap, body
 /// so that any snode can stand in for a seed. The whole node list is returned (`limit` is not
 /// applied: a client needs every node to compute swarms); other methods get JSON-RPC's
 /// "method not found".
-pub async fn json_rpc(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+pub(super) async fn json_rpc(State(node): State<Arc<NodeContext>>, body: Bytes) -> Response {
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return respond(400, ReplyBody::Text(format!("invalid JSON-RPC request: {e}"))),
@@ -58,7 +68,7 @@ pub async fn json_rpc(State(node): State<Arc<Node>>, body: Bytes) -> Response {
 }
 
 /// An HTTP response of a status and a reply body (JSON or text).
-pub fn respond(status: u16, body: ReplyBody) -> Response {
+fn respond(status: u16, body: ReplyBody) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match body {
         ReplyBody::Json(v) => {
@@ -79,7 +89,7 @@ fn ok(v: Value) -> (u16, ReplyBody) {
 }
 
 /// A node as `get_swarm` describes it.
-pub fn member(n: &NodeInfo) -> SwarmMember {
+fn member(n: &NodeInfo) -> SwarmMember {
     SwarmMember {
         pubkey_ed25519: n.pubkey_ed25519,
         pubkey_x25519: n.pubkey_x25519,
@@ -93,7 +103,7 @@ fn members(view: &SwarmView, swarm: u64) -> Vec<SwarmMember> {
 }
 
 /// Runs one storage RPC request body; returns the status and reply body.
-pub async fn run_rpc(node: &Arc<Node>, body: &[u8], origin: Origin) -> (u16, ReplyBody) {
+pub(super) async fn run_rpc(node: &Arc<NodeContext>, body: &[u8], origin: Origin) -> (u16, ReplyBody) {
     let now = now_ms();
     let req = match rpc::parse_request(body) {
         Ok(r) => r,
@@ -156,7 +166,7 @@ fn check_pow(p: &rpc::StoreParams, difficulty: u64) -> Result<(), RpcError> {
 }
 
 async fn store(
-    node: &Arc<Node>,
+    node: &Arc<NodeContext>,
     view: &SwarmView,
     p: rpc::StoreParams,
     _body: &[u8],
@@ -175,7 +185,7 @@ async fn store(
     let me = node.ed25519();
     let hash = msg.hash.clone();
     let peers = if origin == Origin::Client { view.peers(&me) } else { Vec::new() };
-    let wire = WireMessage::from_stored(&msg);
+    let wire = PeerMessage::from_stored(&msg);
     let t0 = std::time::Instant::now();
     let local = async {
         let r = node.store.insert_async(msg.clone()).await;
@@ -229,7 +239,7 @@ async fn store(
 }
 
 async fn delete(
-    node: &Arc<Node>,
+    node: &Arc<NodeContext>,
     view: &SwarmView,
     p: rpc::DeleteParams,
     body: &[u8],

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::protocol::WireMessage;
+use super::protocol::PeerMessage;
 use super::view::SwarmView;
-use super::{HandoffState, Node};
+use super::{HandoffState, NodeContext};
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::{
     NODE_HANDOFF_ROUND_BYTES, NODE_HANDOFF_ROUND_PUBKEYS, NODE_PUSH_BATCH_MAX_MESSAGES,
@@ -27,7 +27,7 @@ use crate::snode::store::StoredMessage;
 const UNREADABLE_PENDING: usize = 1;
 
 /// The handoff task: runs at start, on every view change, when strays arrive, and on retry.
-pub async fn run(node: Arc<Node>) {
+pub(crate) async fn run(node: Arc<NodeContext>) {
     let me = node.ed25519();
     let mut rx = node.view.subscribe();
     let mut prev: Option<Arc<SwarmView>> = None;
@@ -87,7 +87,7 @@ pub async fn run(node: Arc<Node>) {
 
 /// Pushes every record this node holds for `swarm` to `target` (a new member, or a node that
 /// asked to sync). Records are read in insertion order, in batches.
-pub async fn push_swarm_records(node: Arc<Node>, target: NodeInfo, swarm: Option<u64>) {
+pub(crate) async fn push_swarm_records(node: Arc<NodeContext>, target: NodeInfo, swarm: Option<u64>) {
     let Some(swarm) = swarm else { return };
     let mut cursor = None;
     let mut total = 0usize;
@@ -104,10 +104,10 @@ pub async fn push_swarm_records(node: Arc<Node>, target: NodeInfo, swarm: Option
             Err(_) => return,
         };
         let view = node.view.current();
-        let wires: Vec<WireMessage> = msgs
+        let wires: Vec<PeerMessage> = msgs
             .iter()
             .filter(|m| view.swarm_for(&m.pubkey) == Some(swarm))
-            .map(WireMessage::from_stored)
+            .map(PeerMessage::from_stored)
             .collect();
         if !wires.is_empty() {
             match node.peers.push(&target, &wires).await {
@@ -131,7 +131,7 @@ pub async fn push_swarm_records(node: Arc<Node>, target: NodeInfo, swarm: Option
 /// Hands on every record whose pubkey is not this node's swarm's; returns how many records
 /// are still waiting (their new owners did not all acknowledge). A store that cannot be read
 /// counts as [`UNREADABLE_PENDING`], so the round is retried and nobody takes it for done.
-pub async fn reconcile(node: &Arc<Node>, view: &Arc<SwarmView>) -> usize {
+pub(crate) async fn reconcile(node: &Arc<NodeContext>, view: &Arc<SwarmView>) -> usize {
     if view.swarm_ids.is_empty() {
         return 0;
     }
@@ -169,7 +169,7 @@ pub async fn reconcile(node: &Arc<Node>, view: &Arc<SwarmView>) -> usize {
 /// deletes them here once all acknowledged. One round reads pubkeys until it holds
 /// [`NODE_HANDOFF_ROUND_BYTES`] of data or [`NODE_HANDOFF_ROUND_PUBKEYS`] pubkeys, so memory stays
 /// bounded however large the store. Returns (records still here, pubkeys this round covered).
-async fn hand_off(node: &Arc<Node>, view: &SwarmView, owner: u64, pks: &[Pubkey]) -> (usize, usize) {
+async fn hand_off(node: &Arc<NodeContext>, view: &SwarmView, owner: u64, pks: &[Pubkey]) -> (usize, usize) {
     let store = node.store.clone();
     let list: Vec<Pubkey> = pks.iter().take(NODE_HANDOFF_ROUND_PUBKEYS).copied().collect();
     let read = tokio::task::spawn_blocking(move || {
@@ -195,7 +195,7 @@ async fn hand_off(node: &Arc<Node>, view: &SwarmView, owner: u64, pks: &[Pubkey]
         return (0, used);
     }
     let members: Vec<NodeInfo> = view.members(owner).to_vec();
-    let wires: Arc<Vec<WireMessage>> = Arc::new(msgs.iter().map(WireMessage::from_stored).collect());
+    let wires: Arc<Vec<PeerMessage>> = Arc::new(msgs.iter().map(PeerMessage::from_stored).collect());
     let pushes = members.iter().map(|m| {
         let peers = node.peers.clone();
         let member = m.clone();

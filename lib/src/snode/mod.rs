@@ -1,40 +1,40 @@
 //! The service node (`snode`): the storage RPC over HTTP, durable storage, replication within
-//! the swarm, handoff when swarms change, expiry, and the onion endpoint; plus `testnet`, which
-//! runs a registry and many nodes on loopback.
+//! the swarm, handoff when swarms change, expiry, and the onion endpoint. [`run`] starts one.
 //!
 //! - [`config`]: what a node is told at start.
 //! - [`keys`]: the node key file (Ed25519 seed, X25519 derived).
-//! - [`auth`]: signatures on node-to-node requests.
-//! - [`view`]: the node's view of the registry: swarms, its own swarm, parameters.
-//! - [`peers`]: the client side of node-to-node requests (replication, pushes).
-//! - [`protocol`]: wire types and paths of node-to-node endpoints.
-//! - [`server`]: the HTTP server and its routes; [`handlers`]: the storage RPC methods.
-//! - [`handoff`]: reaction to swarm changes; [`tasks`]: registry poller and expiry sweeper.
-//! - [`testnet`]: the `testnet` command's logic.
+//! - `auth`: signatures on node-to-node requests.
+//! - `view`: the node's view of the registry: swarms, its own swarm, parameters.
+//! - `peers`: the client side of node-to-node requests (replication, pushes).
+//! - `protocol`: wire types and paths of node-to-node endpoints; `peer_api`: their handlers.
+//! - `server`: the routes; `handlers`: the storage RPC methods; `onion_relay`: the onion endpoint.
+//! - `handoff`: reaction to swarm changes; `tasks`: registry poller and expiry sweeper.
+//! - [`store`]: the durable message store.
 
-pub mod auth;
+mod auth;
 pub mod config;
-pub mod handlers;
-pub mod handoff;
+mod handlers;
+mod handoff;
 pub mod keys;
-pub mod onion_relay;
-pub mod peers;
+mod onion_relay;
+mod peer_api;
+mod peers;
 pub mod protocol;
-pub mod server;
+mod server;
 pub mod store;
-pub mod tasks;
-pub mod view;
+mod tasks;
+pub(crate) mod view;
 
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-pub use crate::formats::time::now_ms;
+use crate::formats::time::now_ms;
 pub use config::NodeConfig;
 pub use keys::NodeKeys;
 
-use crate::snode::store::Store;
 use peers::Peers;
+use store::Store;
 use view::ViewHandle;
 
 /// Why a node could not start or stopped with an error.
@@ -58,55 +58,48 @@ pub enum NodeError {
 
 /// Everything a running node shares between its request handlers and background tasks.
 #[derive(Debug)]
-pub struct Node {
-    pub keys: Arc<NodeKeys>,
-    pub store: Store,
-    pub view: ViewHandle,
-    pub peers: Peers,
-    pub config: NodeConfig,
+pub(crate) struct NodeContext {
+    pub(crate) keys: Arc<NodeKeys>,
+    pub(crate) store: Store,
+    pub(crate) view: ViewHandle,
+    pub(crate) peers: Peers,
+    pub(crate) config: NodeConfig,
     /// Wakes the registry poller for an immediate refresh (unknown sender, say).
-    pub refresh: Notify,
+    pub(crate) refresh: Notify,
     /// Wakes the handoff task (records that are not ours arrived).
-    pub handoff_kick: Notify,
+    pub(crate) handoff_kick: Notify,
     /// What the last handoff round left (for `health`), read and written together so that a
     /// reader never pairs one round's count with another round's view.
-    pub handoff: std::sync::Mutex<HandoffState>,
+    handoff: std::sync::Mutex<HandoffState>,
     /// Replay guard of onion requests.
-    pub onion_guard: onion_relay::Guard,
+    pub(crate) onion_guard: onion_relay::Guard,
     /// Asks the node to shut down (its data directory vanished).
-    pub stop: Notify,
+    pub(crate) stop: Notify,
 }
 
-impl Node {
+impl NodeContext {
     /// This node's Ed25519 key.
-    pub fn ed25519(&self) -> [u8; 32] {
+    pub(crate) fn ed25519(&self) -> [u8; 32] {
         self.keys.ed25519_public()
     }
 
-    /// The TLS side of `--tls`: a fresh self-signed certificate (crate::net::tls).
-    fn tls_acceptor(&self) -> Result<tokio_rustls::TlsAcceptor, NodeError> {
-        let config =
-            crate::net::tls::self_signed_server_config().map_err(|e| NodeError::Http(e.to_string()))?;
-        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
-    }
-
-    /// See [`Node::handoff`].
-    pub fn handoff_state(&self) -> HandoffState {
+    /// See [`NodeContext::handoff`].
+    pub(crate) fn handoff_state(&self) -> HandoffState {
         self.handoff.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    pub fn set_handoff_state(&self, state: HandoffState) {
+    pub(crate) fn set_handoff_state(&self, state: HandoffState) {
         *self.handoff.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
     }
 }
 
 /// The outcome of the last handoff round.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HandoffState {
+pub(crate) struct HandoffState {
     /// Digest of the view the round acted on (`testnet stop` waits until it is the current one).
-    pub view_digest: String,
+    pub(crate) view_digest: String,
     /// Records still to hand on (a round that could not read the store counts as pending).
-    pub pending: usize,
+    pub(crate) pending: usize,
 }
 
 /// Runs a node until `shutdown` resolves: binds, serves, and on shutdown stops accepting, lets
@@ -119,8 +112,8 @@ pub async fn run(
         .map_err(|e| NodeError::DataDir(config.data_dir.display().to_string(), e))?;
     let keys = Arc::new(NodeKeys::load_or_create(&config.key_path())?);
     let store = {
-        let path = config.db_path();
-        tokio::task::spawn_blocking(move || Store::open(path))
+        let (path, options) = (config.db_path(), config.store.clone());
+        tokio::task::spawn_blocking(move || Store::open_with(path, options))
             .await
             .map_err(|e| NodeError::Serve(std::io::Error::other(e.to_string())))??
     };
@@ -128,7 +121,7 @@ pub async fn run(
     let initial = tasks::fetch_view(&config.registry, &me).await.unwrap_or_default();
     let peers = Peers::new(keys.clone(), store.clone(), config.replication_timeout, config.tls)
         .map_err(|e| NodeError::Http(e.to_string()))?;
-    let node = Arc::new(Node {
+    let node = Arc::new(NodeContext {
         keys,
         store,
         view: ViewHandle::new(initial),
@@ -163,13 +156,13 @@ pub async fn run(
             _ = stopper.stop.notified() => {}
         }
     };
-    let served = if node.config.tls {
-        server::serve_tls(listener, app, node.tls_acceptor()?, shutdown).await
+    // The TLS side of `--tls`: a fresh self-signed certificate at every start.
+    let tls = if node.config.tls {
+        Some(crate::net::tls::self_signed_server_config().map_err(|e| NodeError::Http(e.to_string()))?)
     } else {
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        None
     };
+    let served = crate::server::serve(listener, app, tls, shutdown).await;
     tracing::info!("snode stopping: server closed, stopping background tasks");
     for task in &background {
         task.abort();

@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::Node;
+use super::NodeContext;
 use super::handlers::{self, Origin};
 use crate::formats::limits::{
     NODE_ONION_HOST_TIMEOUT_MS, NODE_ONION_RELAY_TIMEOUT_MS, ONION_MAX_RELAYED_REPLY,
@@ -29,7 +29,7 @@ fn plain(status: u16, text: impl Into<String>) -> Response {
 }
 
 /// `POST /onion_req/v2`.
-pub async fn onion_req(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+pub async fn onion_req(State(node): State<Arc<NodeContext>>, body: Bytes) -> Response {
     let keys = node.keys.clone();
     let layer =
         match onion::peel_guarded(&node.onion_guard, keys.x25519_secret(), &keys.x25519_public(), &body) {

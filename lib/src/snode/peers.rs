@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::auth;
 use super::keys::NodeKeys;
 use super::now_ms;
-use super::protocol::{self, Batch, PushReply, ReplicateReply, Stored, WireMessage};
+use super::protocol::{self, Batch, PeerMessage, PushReply, ReplicateReply, Stored};
 use crate::formats::limits::{
     NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_DELIVERY_TIMEOUT_MS,
     NODE_REPLICATION_INFLIGHT_PER_PEER, NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
@@ -54,7 +54,7 @@ pub enum PushError {
 }
 
 struct Job {
-    msg: WireMessage,
+    msg: PeerMessage,
     reply: oneshot::Sender<PeerOutcome>,
 }
 
@@ -143,7 +143,7 @@ impl Peers {
 
     /// Replicates one message to each of `peers` concurrently; returns each peer's outcome
     /// within the replication timeout.
-    pub async fn replicate(&self, peers: &[NodeInfo], msg: &WireMessage) -> Vec<([u8; 32], PeerOutcome)> {
+    pub async fn replicate(&self, peers: &[NodeInfo], msg: &PeerMessage) -> Vec<([u8; 32], PeerOutcome)> {
         let waits = peers.iter().map(|peer| {
             let queue = self.queue_for(peer);
             let job_msg = msg.clone();
@@ -194,11 +194,11 @@ impl Peers {
     }
 
     /// Pushes `messages` to `node` in batches (each batch all-or-nothing on the receiver).
-    pub async fn push(&self, node: &NodeInfo, messages: &[WireMessage]) -> Result<usize, PushError> {
+    pub async fn push(&self, node: &NodeInfo, messages: &[PeerMessage]) -> Result<usize, PushError> {
         self.push_to(&self.url_of(node), messages).await
     }
 
-    async fn push_to(&self, url: &str, messages: &[WireMessage]) -> Result<usize, PushError> {
+    async fn push_to(&self, url: &str, messages: &[PeerMessage]) -> Result<usize, PushError> {
         let url = url.to_string();
         let mut stored = 0;
         for batch in batches(messages) {
@@ -236,7 +236,7 @@ impl Peers {
 }
 
 /// Splits messages into batches bounded in count and bytes.
-pub fn batches(messages: &[WireMessage]) -> Vec<&[WireMessage]> {
+pub fn batches(messages: &[PeerMessage]) -> Vec<&[PeerMessage]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
@@ -327,7 +327,7 @@ async fn redelivery_worker(peers: Peers, url: String, alive: mpsc::WeakSender<Jo
         let store = peers.store.clone();
         let wanted = pending.clone();
         let messages = match tokio::task::spawn_blocking(move || store.messages_by_hash(&wanted)).await {
-            Ok(Ok(found)) => found.iter().map(WireMessage::from_stored).collect::<Vec<_>>(),
+            Ok(Ok(found)) => found.iter().map(PeerMessage::from_stored).collect::<Vec<_>>(),
             _ => {
                 // Our own store cannot be read now: try again next round.
                 requeue(&redelivery, &url, pending);

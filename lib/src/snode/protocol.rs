@@ -8,19 +8,19 @@ use crate::formats::keys::Pubkey;
 use crate::snode::store::StoredMessage;
 
 /// Path of replication of client stores to swarm peers (reply has per-message signatures).
-pub const PATH_REPLICATE: &str = "/snode/v1/replicate";
+pub(crate) const PATH_REPLICATE: &str = "/snode/v1/replicate";
 /// Path of bulk pushes (handoff to new members and new owners).
-pub const PATH_PUSH: &str = "/snode/v1/push";
+pub(crate) const PATH_PUSH: &str = "/snode/v1/push";
 /// Path of a sync request: "push me every record of my swarm".
-pub const PATH_SYNC: &str = "/snode/v1/sync";
+pub(crate) const PATH_SYNC: &str = "/snode/v1/sync";
 /// Path of a forwarded client request (delete), run by the peer without forwarding again.
-pub const PATH_STORAGE_CC: &str = "/snode/v1/storage_cc";
+pub(crate) const PATH_STORAGE_CC: &str = "/snode/v1/storage_cc";
 /// Path of the health/status probe (`testnet status`).
-pub const PATH_HEALTH: &str = "/snode/v1/health";
+pub(crate) const PATH_HEALTH: &str = "/snode/v1/health";
 
 /// One message as it travels between nodes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WireMessage {
+pub(crate) struct PeerMessage {
     /// 66 hex characters.
     pub pubkey: String,
     pub namespace: i16,
@@ -31,8 +31,8 @@ pub struct WireMessage {
     pub data: String,
 }
 
-impl WireMessage {
-    pub fn from_stored(m: &StoredMessage) -> Self {
+impl PeerMessage {
+    pub(crate) fn from_stored(m: &StoredMessage) -> Self {
         Self {
             pubkey: m.pubkey.to_hex(),
             namespace: m.namespace,
@@ -45,7 +45,7 @@ impl WireMessage {
 
     /// Decodes and re-checks the message: the pubkey parses, the data is base64 within the size
     /// limit, and the hash is the hash of (pubkey, namespace, data).
-    pub fn to_stored(&self) -> Result<StoredMessage, String> {
+    pub(crate) fn to_stored(&self) -> Result<StoredMessage, String> {
         let pubkey = Pubkey::parse(&self.pubkey).map_err(|e| format!("pubkey: {e}"))?;
         if self.data.len() > crate::formats::limits::RPC_MAX_BODY_BYTES {
             return Err("data too large".into());
@@ -68,13 +68,13 @@ impl WireMessage {
 
 /// Body of `/snode/v1/replicate` and `/snode/v1/push`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Batch {
-    pub messages: Vec<WireMessage>,
+pub(crate) struct Batch {
+    pub messages: Vec<PeerMessage>,
 }
 
 /// One stored message in a replicate reply (same order as the request).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Stored {
+pub(crate) struct Stored {
     pub hash: String,
     pub expiry: u64,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -85,13 +85,13 @@ pub struct Stored {
 
 /// Reply of `/snode/v1/replicate`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ReplicateReply {
+pub(crate) struct ReplicateReply {
     pub results: Vec<Stored>,
 }
 
 /// Reply of `/snode/v1/push`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PushReply {
+pub(crate) struct PushReply {
     pub stored: usize,
     pub already: usize,
 }

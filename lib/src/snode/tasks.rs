@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::view::SwarmView;
-use super::{Node, now_ms};
+use super::{NodeContext, now_ms};
 use crate::formats::registry::Registry;
 
 /// Fetches the registry from `source` (URL or file) and builds `me`'s view of it.
@@ -18,7 +18,7 @@ pub async fn fetch_view(source: &str, me: &[u8; 32]) -> Result<SwarmView, String
 }
 
 /// Polls the registry every `poll_interval` (or at once when woken) and publishes changes.
-pub async fn poll_registry(node: Arc<Node>) {
+pub async fn poll_registry(node: Arc<NodeContext>) {
     let me = node.ed25519();
     let mut failures: u32 = 0;
     loop {
@@ -56,7 +56,7 @@ pub async fn poll_registry(node: Arc<Node>) {
 
 /// Deletes expired messages every `sweep_interval`. Also stops the node if its data directory
 /// disappeared (a removed test directory must not leave a node running).
-pub async fn sweep(node: Arc<Node>) {
+pub async fn sweep(node: Arc<NodeContext>) {
     loop {
         tokio::time::sleep(node.config.sweep_interval).await;
         if !node.config.data_dir.exists() {
