@@ -433,10 +433,11 @@ fn tools() -> Vec<String> {
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
             in_bin = line == "[[bin]]";
-        } else if in_bin && let Some(value) = line.strip_prefix("name").map(str::trim_start) {
-            if let Some(value) = value.strip_prefix('=') {
-                names.push(value.trim().trim_matches('"').to_string());
-            }
+        } else if in_bin
+            && let Some(value) = line.strip_prefix("name").map(str::trim_start)
+            && let Some(value) = value.strip_prefix('=')
+        {
+            names.push(value.trim().trim_matches('"').to_string());
         }
     }
     assert!(names.len() >= 10, "too few [[bin]] entries found in {}: {names:?}", manifest.display());

@@ -130,7 +130,7 @@ pub async fn push_swarm_records(node: Arc<Node>, target: NodeInfo, swarm: Option
 
 /// Hands on every record whose pubkey is not this node's swarm's; returns how many records
 /// are still waiting (their new owners did not all acknowledge). A store that cannot be read
-/// counts as [`UNREADABLE_PENDING`], so the round is retried and nobody takes it for done.
+/// counts as `UNREADABLE_PENDING`, so the round is retried and nobody takes it for done.
 pub async fn reconcile(node: &Arc<Node>, view: &Arc<SwarmView>) -> usize {
     if view.swarm_ids.is_empty() {
         return 0;

@@ -10,7 +10,7 @@
 //! - [`protocol`]: wire types and paths of node-to-node endpoints.
 //! - [`server`]: the HTTP server and its routes; [`handlers`]: the storage RPC methods.
 //! - [`handoff`]: reaction to swarm changes; [`tasks`]: registry poller and expiry sweeper.
-//! - [`testnet`]: the `testnet` command's logic.
+//! - [`crate::testnet`]: the `testnet` command's logic.
 
 pub mod auth;
 pub mod config;
