@@ -25,7 +25,9 @@ cleanup() {
   # Belt and braces: anything still running from this demo's directory is killed by its pid.
   local p cmd
   for p in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    # 2>/dev/null first: redirections apply left to right, so it must be in place before the
+    # shell opens the cmdline of a process that may have ended since the glob listed it.
+    cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
     if [[ $cmd == *"$WORK"* ]]; then kill -9 "${p#/proc/}" 2>/dev/null || true; fi
   done
   rm -rf "$WORK" 2>/dev/null || { sleep 0.2; rm -rf "$WORK" 2>/dev/null || true; }

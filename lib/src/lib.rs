@@ -5,7 +5,7 @@
 //! top-level module that imports only the layers above it in this list (docs/architecture.md;
 //! `layers::tests` fails on an upward or cyclic import):
 //!
-//! 1. [`formats`]: pure formats and rules, no I/O.
+//! 1. `formats`: pure formats and rules, no I/O.
 //! 2. `net`: the one HTTP client stack, TLS, the node-list loader, onion sending, local files.
 //! 3. [`client`]: what a user's command does against the network.
 //! 4. `server`: what every daemon shares; then the daemons, siblings of each other: [`snode`].

@@ -135,7 +135,7 @@ fn test_send_and_retrieve_over_a_20_node_testnet() {
             s.spawn(move || {
                 for (r, data) in chunk {
                     let to = Pubkey::from(recipients[*r].session_id());
-                    let report = client::send(net, &to, data, &bulk_opts).unwrap();
+                    let report = client::send(net, &to, data, bulk_opts).unwrap();
                     assert!(!report.stored.is_empty());
                 }
             });

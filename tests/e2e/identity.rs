@@ -1,5 +1,5 @@
 //! End-to-end tests: identity — `keygen` and `mnemonic` as built binaries, their pipelines, bad
-//! input for each, and the committed shell completions of every command.
+//! input for each, and the committed shell completions and man pages of every command.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -421,48 +421,48 @@ fn every_help_has_a_worked_example() {
     }
 }
 
-// ---- completions: the committed files are what the commands generate ----
+// ---- completions and man pages: the committed files are what the commands generate ----
 
-const TOOLS: [&str; 10] = [
-    "keygen",
-    "mnemonic",
-    "swarm-of",
-    "pow",
-    "onion-wrap",
-    "send",
-    "retrieve",
-    "ratchet",
-    "snode",
-    "testnet",
-];
-
-fn tool(name: &str) -> Command {
-    match name {
-        "keygen" => cargo_bin_cmd!("keygen"),
-        "mnemonic" => cargo_bin_cmd!("mnemonic"),
-        "swarm-of" => cargo_bin_cmd!("swarm-of"),
-        "pow" => cargo_bin_cmd!("pow"),
-        "onion-wrap" => cargo_bin_cmd!("onion-wrap"),
-        "send" => cargo_bin_cmd!("send"),
-        "retrieve" => cargo_bin_cmd!("retrieve"),
-        "ratchet" => cargo_bin_cmd!("ratchet"),
-        "snode" => cargo_bin_cmd!("snode"),
-        "testnet" => cargo_bin_cmd!("testnet"),
-        other => panic!("unknown tool {other}"),
+/// The commands, as the one list of them names them: the root Cargo.toml's `[[bin]]` entries
+/// (the Makefile derives its TOOLS from the same list).
+fn tools() -> Vec<String> {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin
+            && let Some(value) = line.strip_prefix("name").map(str::trim_start)
+            && let Some(value) = value.strip_prefix('=')
+        {
+            names.push(value.trim().trim_matches('"').to_string());
+        }
     }
+    assert!(names.len() >= 10, "too few [[bin]] entries found in {}: {names:?}", manifest.display());
+    names
+}
+
+/// Runs a command by name: every `[[bin]]` of this package is built next to `keygen`.
+fn tool(name: &str) -> Command {
+    let keygen = std::path::Path::new(assert_cmd::cargo::cargo_bin!("keygen"));
+    let bin = keygen.with_file_name(name);
+    assert!(bin.exists(), "{name}: no binary at {}", bin.display());
+    Command::new(bin)
 }
 
 #[test]
 fn committed_completions_match_the_commands() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
     let mut stale = Vec::new();
-    for name in TOOLS {
+    for name in tools() {
         for (shell, file) in [
             ("bash", format!("bash/{name}")),
             ("zsh", format!("zsh/_{name}")),
             ("fish", format!("fish/{name}.fish")),
         ] {
-            let out = tool(name).env("SNKIT_GENERATE_COMPLETIONS", shell).output().unwrap();
+            let out = tool(&name).env("SNKIT_GENERATE_COMPLETIONS", shell).output().unwrap();
             assert!(out.status.success(), "{name} {shell}: {}", String::from_utf8_lossy(&out.stderr));
             assert!(!out.stdout.is_empty(), "{name} {shell}: empty completion script");
             let committed = std::fs::read(root.join(&file)).unwrap_or_default();
@@ -472,4 +472,30 @@ fn committed_completions_match_the_commands() {
         }
     }
     assert!(stale.is_empty(), "stale completions (run `make completions` and commit): {stale:?}");
+}
+
+#[test]
+fn committed_man_pages_match_the_commands() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let mut stale = Vec::new();
+    for name in tools() {
+        let out = tool(&name).env("SNKIT_GENERATE_MAN", "1").output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let page = String::from_utf8_lossy(&out.stdout);
+        assert!(page.contains(&format!(".TH {name} 1")), "{name}: page is not titled {name}(1)");
+        let file = format!("{name}.1");
+        if std::fs::read(root.join(&file)).unwrap_or_default() != out.stdout {
+            stale.push(file);
+        }
+    }
+    assert!(stale.is_empty(), "stale man pages (run `make man` and commit): {stale:?}");
+}
+
+#[test]
+fn every_command_has_a_row_in_the_readme() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let missing: Vec<String> =
+        tools().into_iter().filter(|name| !readme.contains(&format!("| `{name}` |"))).collect();
+    assert!(missing.is_empty(), "README.md's command table lacks: {missing:?}");
 }

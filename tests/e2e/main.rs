@@ -1,6 +1,11 @@
 //! End-to-end tests: the built commands (assert_cmd), against real `snode` processes on free
 //! loopback ports. One module per area; `common` holds the shared process helpers.
 
+// Test code may unwrap, expect and panic: a failure is the test failing, with its message. The
+// workspace lints deny these for the library and the commands; clippy's allow-*-in-tests covers
+// only `#[test]` functions, not the shared helpers of this test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 mod client;

@@ -1,5 +1,6 @@
 //! `ratchet`: X3DH + Double Ratchet end-to-end encryption between Session IDs: prekey bundles,
 //! friend requests, encrypt, decrypt. All logic is in `snkit::ratchet`.
+#![allow(rustdoc::invalid_html_tags)] // the flags' docs are clap help text: `<x>` there is a placeholder, not HTML
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

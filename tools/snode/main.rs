@@ -1,4 +1,5 @@
 //! `snode`: the service node daemon.
+#![allow(rustdoc::invalid_html_tags)] // the flags' docs are clap help text: `<x>` there is a placeholder, not HTML
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -23,6 +23,9 @@ use serde::Serialize;
 /// (used by `make completions`; kept out of `--help` on purpose).
 pub const COMPLETIONS_ENV: &str = "SNKIT_GENERATE_COMPLETIONS";
 
+/// Environment variable that makes any command print its man page (roff) and exit (`make man`).
+pub const MAN_ENV: &str = "SNKIT_GENERATE_MAN";
+
 /// Upper bound on what a command reads from one input; larger input is refused, not truncated.
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -106,6 +109,10 @@ where
 
     if let Ok(shell) = std::env::var(COMPLETIONS_ENV) {
         return print_completions(&mut cmd, name, &shell);
+    }
+    if std::env::var_os(MAN_ENV).is_some() {
+        let rendered = clap_mangen::Man::new(cmd).render(&mut io::stdout());
+        return rendered.map_or_else(|e| report(&CliError::from_output(e)), |()| ExitCode::SUCCESS);
     }
 
     let args = match C::try_parse() {

@@ -2,11 +2,11 @@
 //! `retrieve` reads an identity's new messages back, every request travelling through a fresh
 //! 3-hop onion path.
 //!
-//! - [`transport`]: blocking HTTP with connect/read/write timeouts on every call.
-//! - [`path`]: picking onion paths (3 distinct random nodes, never the target when avoidable).
-//! - [`network`]: the node list, the PoW difficulty, the swarm cache (421 updates), and one
+//! - `net::http`: blocking HTTP with connect/read/write timeouts on every call.
+//! - `net::path`: picking onion paths (3 distinct random nodes, never the target when avoidable).
+//! - [`Network`]: the node list, the PoW difficulty, the swarm cache (421 updates), and one
 //!   onion RPC call with path retries.
-//! - [`send`]: envelope, PoW, storing on 3 distinct swarm members.
+//! - [`send`](mod@send): envelope, PoW, storing on 3 distinct swarm members.
 //! - [`retrieve`]: polling 3 swarm members, merging, dedupe, ordering.
 //! - [`state`]: what `retrieve` remembers between runs (last hash per node, seen hashes).
 //!

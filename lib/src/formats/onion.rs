@@ -3,9 +3,9 @@
 //! - [`frame`]: `u32le N ‖ N bytes ‖ JSON`, the framing of the request body and of every layer;
 //! - [`channel`]: the per-layer key (X25519, then HMAC-SHA256 "LOKI" for aes-gcm or BLAKE2b-256 of
 //!   S ‖ A ‖ B for xchacha20) and the AEAD wire formats, both directions;
-//! - [`build`]: the client side: [`build()`] wraps a request for a path of hops with a fresh
+//! - [`build`](mod@build): the client side: [`build()`] wraps a request for a path of hops with a fresh
 //!   ephemeral key per layer; [`decrypt_reply`] reads the final node's answer;
-//! - [`peel`]: the node side: [`peel()`] removes one layer and says what to do next
+//! - [`peel`](mod@peel): the node side: [`peel()`] removes one layer and says what to do next
 //!   ([`Layer::Final`], [`Layer::Relay`], [`Layer::Host`]); [`encrypt_reply`] answers;
 //! - [`replay`]: [`ReplayGuard`], which a node uses to refuse a layer it has already seen.
 //!

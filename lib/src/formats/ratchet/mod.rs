@@ -8,8 +8,8 @@
 //! - [`prekeys`]: signed and one-time prekeys, the bundle JSON;
 //! - [`wire`]: the wire message JSON and the reading of `decrypt`'s input lines;
 //! - [`request`]: sealed, signed friend requests;
-//! - [`state`]: the state directory (atomic 0600 files, a lock);
-//! - [`account`]: what each `ratchet` subcommand does, over the state directory;
+//! - `client::ratchet::state`: the state directory (atomic 0600 files, a lock);
+//! - `client::ratchet::account`: what each `ratchet` subcommand does, over the state directory;
 //! - [`error`]: the one error enum.
 
 pub mod encoding;

@@ -4,7 +4,7 @@
 //! [`MAX_SKIPPED_KEYS`], oldest evicted) and a memory of what was forgotten so that late
 //! messages get a precise error.
 //!
-//! Decryption never mutates the session before the AEAD verifies: it computes a [`Plan`] (the
+//! Decryption never mutates the session before the AEAD verifies: it computes a `Plan` (the
 //! keys and the changes), opens the message with the planned key, and only then applies the plan.
 
 use std::collections::VecDeque;

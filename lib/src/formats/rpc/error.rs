@@ -93,7 +93,7 @@ impl RpcError {
         Self::new(status::INTERNAL_SERVER_ERROR, why)
     }
 
-    /// 502: e.g. "Next node not found: <ed25519>".
+    /// 502: e.g. "Next node not found: `<ed25519>`".
     pub fn bad_gateway(why: impl Into<String>) -> Self {
         Self::new(status::BAD_GATEWAY, why)
     }

@@ -8,7 +8,7 @@
 //!   decryption;
 //! - [`wrap`]: `Envelope` and `WebSocketMessage`, the swarm wrapping;
 //! - [`content`]: the text part of `Content`;
-//! - [`proto`]: the small protobuf wire codec they share;
+//! - `proto`: the small protobuf wire codec they share;
 //! - [`error`]: the error enums.
 //!
 //! [`build_text_message`] and [`read_message`] do all the steps at once.
