@@ -1,5 +1,6 @@
-//! Request signatures: the signed strings, base64 decoding and verification with the live
-//! network's key rules (storage-rpc.md "Signature format and verification").
+//! Request signatures, as every signed method shares them: the namespace part of a signed
+//! string, base64 decoding and verification with the live network's key rules (storage-rpc.md
+//! "Signature format and verification"). Each method's signed string is in its file.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -12,25 +13,6 @@ use crate::formats::keys::{ACCOUNT_TYPE, Pubkey};
 /// The namespace part of a signed string: empty for 0, else decimal.
 pub fn namespace_part(namespace: i16) -> String {
     if namespace == 0 { String::new() } else { namespace.to_string() }
-}
-
-/// `"store" ‖ dec(ns) ‖ dec(sig_timestamp)` (ns part empty for 0).
-pub fn store_sig_message(namespace: i16, sig_timestamp_ms: u64) -> Vec<u8> {
-    format!("store{}{}", namespace_part(namespace), sig_timestamp_ms).into_bytes()
-}
-
-/// `"retrieve" ‖ dec(ns) ‖ dec(timestamp)` (ns part empty for 0).
-pub fn retrieve_sig_message(namespace: i16, timestamp_ms: u64) -> Vec<u8> {
-    format!("retrieve{}{}", namespace_part(namespace), timestamp_ms).into_bytes()
-}
-
-/// `"delete" ‖ hash…` (no timestamp).
-pub fn delete_sig_message(hashes: &[String]) -> Vec<u8> {
-    let mut m = b"delete".to_vec();
-    for h in hashes {
-        m.extend_from_slice(h.as_bytes());
-    }
-    m
 }
 
 /// Decodes a JSON signature: base64 of 64 bytes, 86 characters or 88 ending in "==".
@@ -67,23 +49,4 @@ pub fn verify_signature(
     };
     let Ok(vk) = VerifyingKey::from_bytes(&key_bytes) else { return false };
     vk.verify_strict(msg, &Signature::from_bytes(sig)).is_ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The signed strings byte for byte (storage-rpc.md): a bug shared by our client and our
-    /// node would pass every round trip, so the literal bytes are pinned here.
-    #[test]
-    fn signed_strings_are_the_live_networks_bytes() {
-        assert_eq!(retrieve_sig_message(0, 1_700_000_000_123), b"retrieve1700000000123");
-        assert_eq!(retrieve_sig_message(-10, 1_700_000_000_123), b"retrieve-101700000000123");
-        assert_eq!(retrieve_sig_message(5, 42), b"retrieve542");
-        assert_eq!(store_sig_message(0, 1_700_000_000_123), b"store1700000000123");
-        assert_eq!(store_sig_message(11, 7), b"store117");
-        assert_eq!(store_sig_message(-32768, 1), b"store-327681");
-        assert_eq!(delete_sig_message(&["ab".into(), "cd".into()]), b"deleteabcd");
-        assert_eq!(delete_sig_message(&[]), b"delete");
-    }
 }
