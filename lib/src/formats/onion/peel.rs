@@ -112,7 +112,7 @@ impl HostTarget {
 
 /// One opened layer: the plaintext and what the outer JSON said (before interpretation).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Opened {
+pub struct PeeledLayer {
     pub plaintext: Vec<u8>,
     pub key: LayerKey,
     pub ephemeral_key: [u8; 32],
@@ -120,7 +120,11 @@ pub struct Opened {
 }
 
 /// Decodes the outer frame and decrypts it with the node's X25519 keys.
-pub fn open(node_secret: &StaticSecret, node_public: &[u8; 32], body: &[u8]) -> Result<Opened, OnionError> {
+pub fn open(
+    node_secret: &StaticSecret,
+    node_public: &[u8; 32],
+    body: &[u8],
+) -> Result<PeeledLayer, OnionError> {
     let frame = decode_frame(body)?;
     let (ephemeral_key, enc) = routing_keys(&frame.json)?;
     let hop_no = match frame.json.get("hop_no") {
@@ -135,12 +139,12 @@ pub fn open(node_secret: &StaticSecret, node_public: &[u8; 32], body: &[u8]) -> 
     }
     let key = LayerKey::for_node(enc, node_secret, node_public, &ephemeral_key);
     let plaintext = key.decrypt(frame.payload)?;
-    Ok(Opened { plaintext, key, ephemeral_key, hop_no })
+    Ok(PeeledLayer { plaintext, key, ephemeral_key, hop_no })
 }
 
 /// Peels one layer (see the module doc).
 pub fn peel(node_secret: &StaticSecret, node_public: &[u8; 32], body: &[u8]) -> Result<Layer, OnionError> {
-    let Opened { plaintext, key, ephemeral_key, hop_no } = open(node_secret, node_public, body)?;
+    let PeeledLayer { plaintext, key, ephemeral_key, hop_no } = open(node_secret, node_public, body)?;
     let inner = decode_frame(&plaintext)?;
     if inner.json.contains_key("headers") {
         return Ok(Layer::Final {
