@@ -179,6 +179,13 @@ macro_rules! bare_key {
             }
         }
 
+        /// The key bytes, so that byte-taking functions (`hex::encode`, hashers) take the key.
+        impl AsRef<[u8]> for $name {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
         impl From<[u8; 32]> for $name {
             fn from(bytes: [u8; 32]) -> Self {
                 Self(bytes)

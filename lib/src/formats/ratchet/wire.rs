@@ -9,12 +9,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::encoding::hex_array;
 use super::error::RatchetError;
 use super::keys::RemoteRatchetKey;
 use super::request::SealedRequest;
 use super::x3dh::X3dhHeader;
 use crate::formats::identity::SessionId;
+use crate::formats::keys::decode_hex32;
 use crate::formats::limits::MAX_WIRE_BYTES;
 
 /// The only wire version.
@@ -91,9 +91,8 @@ fn session_id(field: &str, s: &str) -> Result<SessionId, RatchetError> {
 }
 
 fn key_hex(field: &str, s: &str) -> Result<[u8; 32], RatchetError> {
-    hex_array(s).ok_or_else(|| {
-        RatchetError::malformed(format!("wire message: \"{field}\" must be 64 hex characters"))
-    })
+    decode_hex32(s)
+        .map_err(|_| RatchetError::malformed(format!("wire message: \"{field}\" must be 64 hex characters")))
 }
 
 impl WireMessage {

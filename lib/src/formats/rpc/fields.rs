@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::RpcError;
 use super::sig::decode_signature;
-use crate::formats::keys::{ACCOUNT_TYPE, KeyHexError, Pubkey, decode_hex32};
+use crate::formats::keys::{ACCOUNT_TYPE, Ed25519Pk, KeyHexError, Pubkey, decode_hex32};
 use crate::formats::limits::{MESSAGE_HASH_CHARS, MIN_TIMESTAMP_MS};
 
 pub(super) type Params = Map<String, Value>;
@@ -114,13 +114,13 @@ pub(super) fn pubkey_field_text(p: &Params, alias: bool) -> Result<(Pubkey, &str
     Ok((pk, s))
 }
 
-pub(super) fn opt_ed25519(p: &Params, pubkey: &Pubkey) -> Result<Option<[u8; 32]>, RpcError> {
+pub(super) fn opt_ed25519(p: &Params, pubkey: &Pubkey) -> Result<Option<Ed25519Pk>, RpcError> {
     let Some(s) = opt_str(p, "pubkey_ed25519")? else { return Ok(None) };
     if pubkey.type_byte() != ACCOUNT_TYPE {
         return Err(RpcError::invalid_request("pubkey_ed25519 is only permitted for 05[...] pubkeys"));
     }
     match decode_hex32(s) {
-        Ok(key) => Ok(Some(key)),
+        Ok(key) => Ok(Some(Ed25519Pk::from_bytes(key))),
         Err(KeyHexError::Length(_)) => {
             Err(RpcError::invalid_request("Invalid pubkey_ed25519: expected 64 hex char or 32 byte pubkey"))
         }

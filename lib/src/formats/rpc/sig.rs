@@ -8,7 +8,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::RpcError;
 use crate::formats::identity::ed25519_pk_to_x25519;
-use crate::formats::keys::{ACCOUNT_TYPE, Pubkey};
+use crate::formats::keys::{ACCOUNT_TYPE, Ed25519Pk, Pubkey};
 
 /// The namespace part of a signed string: empty for 0, else decimal.
 pub fn namespace_part(namespace: i16) -> String {
@@ -34,16 +34,16 @@ pub fn decode_signature(s: &str) -> Result<[u8; 64], RpcError> {
 /// are used as the Ed25519 key.
 pub fn verify_signature(
     pubkey: &Pubkey,
-    pubkey_ed25519: Option<&[u8; 32]>,
+    pubkey_ed25519: Option<&Ed25519Pk>,
     sig: &[u8; 64],
     msg: &[u8],
 ) -> bool {
     let key_bytes = match pubkey_ed25519 {
         Some(ed) if pubkey.type_byte() == ACCOUNT_TYPE => {
-            if ed25519_pk_to_x25519(ed).as_ref() != Some(pubkey.key()) {
+            if ed25519_pk_to_x25519(ed.as_bytes()).as_ref() != Some(pubkey.key()) {
                 return false;
             }
-            *ed
+            *ed.as_bytes()
         }
         _ => *pubkey.key(),
     };

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::formats::identity::Identity;
-use crate::formats::keys::Pubkey;
+use crate::formats::keys::{Ed25519Pk, Pubkey};
 use crate::formats::limits::DELETE_MAX_HASHES;
 use crate::formats::rpc::RpcError;
 use crate::formats::rpc::fields::{
@@ -23,7 +23,7 @@ pub struct DeleteParams {
     pub pubkey: Pubkey,
     pub messages: Vec<String>,
     pub signature: Option<[u8; 64]>,
-    pub pubkey_ed25519: Option<[u8; 32]>,
+    pub pubkey_ed25519: Option<Ed25519Pk>,
     /// `required: true` → 404 when nothing was deleted.
     pub required: bool,
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::formats::identity::Identity;
-use crate::formats::keys::Pubkey;
+use crate::formats::keys::{Ed25519Pk, Pubkey};
 use crate::formats::limits::{
     RETRIEVE_DEFAULT_SIZE_DIVISOR, RETRIEVE_MAX_COUNT, RETRIEVE_MAX_SIZE, SIGNATURE_CLOCK_TOLERANCE_MS,
 };
@@ -34,7 +34,7 @@ pub struct RetrieveParams {
     pub max_size: Option<i64>,
     pub timestamp_ms: Option<u64>,
     pub signature: Option<[u8; 64]>,
-    pub pubkey_ed25519: Option<[u8; 32]>,
+    pub pubkey_ed25519: Option<Ed25519Pk>,
 }
 
 /// A validated retrieve, with the live limits resolved: what to ask the store.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::formats::envelope::Envelope;
 use crate::formats::identity::Identity;
-use crate::formats::keys::Pubkey;
+use crate::formats::keys::{Ed25519Pk, Pubkey, decode_hex32};
 use crate::formats::limits::{
     MAX_MESSAGE_BASE64_CHARS, MAX_MESSAGE_BYTES, MAX_NONCE_CHARS, SIGNATURE_CLOCK_TOLERANCE_MS,
     STORE_CLOCK_TOLERANCE_MS, TTL_MAX_PRIVATE_MS, TTL_MAX_PUBLIC_MS, TTL_MIN_MS,
@@ -44,7 +44,7 @@ pub struct StoreParams {
     pub signature: Option<[u8; 64]>,
     /// `sig_timestamp`, defaulting to `timestamp`.
     pub sig_timestamp_ms: u64,
-    pub pubkey_ed25519: Option<[u8; 32]>,
+    pub pubkey_ed25519: Option<Ed25519Pk>,
     /// snkit's proof-of-work nonce (base64), checked by the node with `snkit::pow`.
     pub nonce: Option<String>,
 }
@@ -251,7 +251,7 @@ impl MemberStore {
     /// Checks a stored member's signature over the hash with its Ed25519 key (hex).
     pub fn verify(&self, member_ed25519_hex: &str) -> bool {
         let MemberStore::Stored { hash, signature, .. } = self else { return false };
-        let Ok(Ok(key)) = hex::decode(member_ed25519_hex).map(<[u8; 32]>::try_from) else { return false };
+        let Ok(key) = decode_hex32(member_ed25519_hex) else { return false };
         let Ok(vk) = VerifyingKey::from_bytes(&key) else { return false };
         let Ok(Ok(sig)) = STANDARD.decode(signature).map(<[u8; 64]>::try_from) else { return false };
         vk.verify_strict(hash.as_bytes(), &Signature::from_bytes(&sig)).is_ok()
