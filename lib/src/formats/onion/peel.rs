@@ -21,11 +21,11 @@ use crate::formats::keys::decode_hex32;
 use crate::formats::limits::ONION_MAX_HOP_NO;
 
 /// Default port of an HTTP relay target (onion.md: 443).
-pub const HOST_DEFAULT_PORT: u16 = 443;
+const HOST_DEFAULT_PORT: u16 = 443;
 /// Default protocol of an HTTP relay target (onion.md: https).
-pub const HOST_DEFAULT_PROTOCOL: &str = "https";
+const HOST_DEFAULT_PROTOCOL: &str = "https";
 /// Default method of an HTTP relay target.
-pub const HOST_DEFAULT_METHOD: &str = "POST";
+const HOST_DEFAULT_METHOD: &str = "POST";
 
 /// What a node does with a peeled layer.
 #[derive(Debug, Clone, PartialEq)]

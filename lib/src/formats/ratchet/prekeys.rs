@@ -17,10 +17,10 @@ use crate::formats::keys::decode_hex32;
 use crate::formats::limits::{MAX_OLD_SPKS, MAX_OPKS_PER_BUNDLE, MAX_STORED_OPKS, SPK_ROTATION_SECS};
 
 /// Version of the prekey file format.
-pub const PREKEYS_FORMAT: u32 = 1;
+const PREKEYS_FORMAT: u32 = 1;
 
 /// The bytes a signed prekey's signature covers: `Encode(spk_pub) = 0x05 || spk_pub`.
-pub fn spk_signed_bytes(spk_pub: &[u8; 32]) -> [u8; 33] {
+fn spk_signed_bytes(spk_pub: &[u8; 32]) -> [u8; 33] {
     encode_pk(spk_pub)
 }
 

@@ -33,11 +33,11 @@ use crate::formats::keys::decode_hex32;
 use crate::formats::limits::{MAX_REQUEST_NAME_BYTES, MAX_REQUEST_TEXT_BYTES, MAX_WIRE_BYTES};
 
 /// The `type` of a friend request line.
-pub const REQUEST_TYPE: &str = "friend_request";
+const REQUEST_TYPE: &str = "friend_request";
 /// The only friend request version.
-pub const REQUEST_VERSION: u64 = 1;
+const REQUEST_VERSION: u64 = 1;
 /// Domain separation of the inner signature.
-pub const REQUEST_SIG_CONTEXT: &[u8] = b"snkit friend request v1\0";
+const REQUEST_SIG_CONTEXT: &[u8] = b"snkit friend request v1\0";
 
 /// A sealed friend request, as sent (only the recipient is visible).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -18,9 +18,9 @@ use crate::formats::keys::decode_hex32;
 use crate::formats::limits::MAX_WIRE_BYTES;
 
 /// The only wire version.
-pub const WIRE_VERSION: u64 = 1;
+const WIRE_VERSION: u64 = 1;
 /// Header length: ratchet public key (32) ‖ pn (u32 BE) ‖ n (u32 BE).
-pub const HEADER_LEN: usize = 40;
+const HEADER_LEN: usize = 40;
 
 /// The Double Ratchet header of one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,12 +4,12 @@
 //! methods share lives beside this folder (`fields`, `sig`, `reply`, `message`, `hash`, `error`);
 //! the name → method dispatch is `request::parse_request_value`.
 
-pub mod delete;
-pub mod get_swarm;
-pub mod info;
-pub mod oxend_request;
-pub mod retrieve;
-pub mod store;
+pub(crate) mod delete;
+pub(crate) mod get_swarm;
+pub(crate) mod info;
+pub(crate) mod oxend_request;
+pub(crate) mod retrieve;
+pub(crate) mod store;
 
 pub use delete::DeleteParams;
 pub use get_swarm::GetSwarmParams;
