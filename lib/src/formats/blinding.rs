@@ -28,6 +28,7 @@ use sha2::Sha512;
 use zeroize::Zeroizing;
 
 use crate::formats::identity::{Identity, SessionId};
+use crate::formats::keys::decode_hex32;
 
 /// ID type byte of a blinded15 key.
 pub const BLINDED15_PREFIX: u8 = 0x15;
@@ -158,9 +159,7 @@ pub fn parse_server_pubkey(s: &str) -> Result<[u8; 32], BlindingError> {
     if s.len() != 64 {
         return Err(BlindingError::ServerKeyLength(s.len()));
     }
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(s, &mut key).map_err(|_| BlindingError::ServerKeyNotHex)?;
-    Ok(key)
+    decode_hex32(s).map_err(|_| BlindingError::ServerKeyNotHex)
 }
 
 /// The two blinded15 IDs a Session ID can stand for on one server.

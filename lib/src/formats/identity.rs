@@ -15,9 +15,9 @@ pub const SEED16_LEN: usize = 16;
 /// Length of a full Ed25519 seed (the 25-word phrase).
 pub const SEED32_LEN: usize = 32;
 /// The Session ID type byte of an account (X25519 key follows).
-pub const SESSION_ID_PREFIX: u8 = 0x05;
+const SESSION_ID_PREFIX: u8 = 0x05;
 /// Hex length of a Session ID: prefix byte + 32-byte key.
-pub const SESSION_ID_HEX_LEN: usize = 66;
+const SESSION_ID_HEX_LEN: usize = 66;
 
 /// Why an identity or a Session ID was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -245,7 +245,7 @@ impl Drop for IdentityFile {
 }
 
 /// libsodium `crypto_sign_ed25519_sk_to_curve25519`: clamped first half of SHA-512(seed).
-pub fn ed25519_seed_to_x25519_secret(seed32: &[u8; 32]) -> [u8; 32] {
+fn ed25519_seed_to_x25519_secret(seed32: &[u8; 32]) -> [u8; 32] {
     let mut h = Zeroizing::new([0u8; 64]);
     h.copy_from_slice(&Sha512::digest(seed32));
     let mut out = [0u8; 32];

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Hex length of a pubkey with its type byte.
 pub const PUBKEY_HEX_LEN: usize = 66;
 /// Hex length of a bare key without a type byte (accepted on testnets, type 05 assumed).
-pub const BARE_KEY_HEX_LEN: usize = 64;
+const BARE_KEY_HEX_LEN: usize = 64;
 /// Type byte of an account pubkey (Session ID).
 pub const ACCOUNT_TYPE: u8 = 0x05;
 /// Type byte of a group pubkey (Ed25519).
@@ -128,7 +128,7 @@ impl<'de> Deserialize<'de> for Pubkey {
 }
 
 /// Hex length of a bare 32-byte key.
-pub const KEY_HEX_LEN: usize = 64;
+const KEY_HEX_LEN: usize = 64;
 
 /// Why 64 hex characters were refused as a 32-byte key.
 #[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
@@ -176,6 +176,13 @@ macro_rules! bare_key {
             /// 64 lowercase hex characters.
             pub fn to_hex(&self) -> String {
                 hex::encode(self.0)
+            }
+        }
+
+        /// The key bytes, so that byte-taking functions (`hex::encode`, hashers) take the key.
+        impl AsRef<[u8]> for $name {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
             }
         }
 

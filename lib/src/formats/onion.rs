@@ -30,7 +30,9 @@ pub use build::{
 pub use channel::{LayerKey, ReplyKey};
 pub use frame::{Frame, decode_frame, encode_frame};
 pub use path::{PathError, PathNode, body_from_input, node_secret_from_key_json, parse_path};
-pub use peel::{HostTarget, Layer, Opened, encrypt_reply, encrypt_reply_with_rng, open, peel, peel_guarded};
+pub use peel::{
+    HostTarget, Layer, PeeledLayer, encrypt_reply, encrypt_reply_with_rng, open, peel, peel_guarded,
+};
 pub use replay::ReplayGuard;
 
 pub use crate::formats::limits::{ONION_MAX_BODY, ONION_MAX_HOP_NO, ONION_MAX_JSON};
@@ -156,16 +158,6 @@ impl OnionError {
             other => other.to_string(),
         }
     }
-}
-
-/// Parses 64 hex characters into 32 bytes.
-pub(crate) fn parse_hex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out).ok()?;
-    Some(out)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha512};
 
-use crate::formats::envelope::{Envelope, EnvelopeError, encode_nonce};
+use crate::formats::envelope::{Envelope, EnvelopeError};
 use crate::formats::limits::{POW_MAX_EXPECTED_TRIALS, POW_MAX_THREADS, POW_NONCE_LEN, POW_TRIALS_PER_BATCH};
 
 /// Why a proof of work was refused, or could not be made.
@@ -188,17 +188,6 @@ pub fn solve_with_cancel(
     Ok(nonce.to_be_bytes())
 }
 
-/// Returns the envelope with its nonce solved (see [`solve`]).
-pub fn solve_envelope(
-    env: &Envelope,
-    difficulty: u64,
-    threads: usize,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<Envelope, PowError> {
-    let nonce = solve(env, difficulty, threads, progress)?;
-    Ok(Envelope { nonce: Some(encode_nonce(&nonce)), ..env.clone() })
-}
-
 /// The search over nonces for one payload: the prepared block and the target.
 #[derive(Debug, Clone)]
 pub struct Solver {
@@ -299,6 +288,7 @@ fn first8(h: &[u8; 64]) -> [u8; 8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::envelope::encode_nonce;
 
     #[test]
     fn expected_trials_is_two_to_the_64_over_the_target() {

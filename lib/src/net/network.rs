@@ -217,7 +217,7 @@ impl Network {
             let hops: Vec<HopKeys> = path
                 .iter()
                 .chain(std::iter::once(target))
-                .map(|n| HopKeys { ed25519: n.ed25519, x25519: n.x25519 })
+                .map(|n| HopKeys { ed25519: n.ed25519.into(), x25519: n.x25519.into() })
                 .collect();
             let (request, reply_key) =
                 onion::build(&hops, payload.as_bytes(), self.enc).map_err(|e| format!("onion: {e}"))?;

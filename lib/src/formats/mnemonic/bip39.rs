@@ -13,12 +13,12 @@ use crate::formats::identity::{SEED16_LEN, SEED32_LEN};
 const LANGUAGE: Language = Language::English;
 
 /// The 2048 words of the BIP-39 English list.
-pub fn word_list() -> &'static [&'static str] {
+pub(crate) fn word_list() -> &'static [&'static str] {
     LANGUAGE.word_list()
 }
 
 /// Whether `word` is a BIP-39 English word (any case).
-pub fn is_word(word: &str) -> bool {
+pub(crate) fn is_word(word: &str) -> bool {
     LANGUAGE.find_word(&normalize(word)).is_some()
 }
 
@@ -45,7 +45,7 @@ pub fn decode(phrase: &str) -> Result<Decoded, MnemonicError> {
 }
 
 /// Decodes 12 or 24 BIP-39 words (checksum verified).
-pub fn decode_words(words: &[&str]) -> Result<Decoded, MnemonicError> {
+pub(crate) fn decode_words(words: &[&str]) -> Result<Decoded, MnemonicError> {
     match words.len() {
         12 | 24 => {}
         0 => return Err(MnemonicError::Empty),

@@ -17,9 +17,9 @@ use super::{Decoded, Format, MnemonicError, normalize_word, suggestions};
 use crate::formats::identity::{SEED16_LEN, SEED32_LEN};
 
 /// Number of words in the list (N).
-pub const WORD_COUNT: usize = 1626;
+const WORD_COUNT: usize = 1626;
 /// Letters of a word that identify it.
-pub const PREFIX_LEN: usize = 3;
+const PREFIX_LEN: usize = 3;
 /// Words per 4 bytes of seed.
 const WORDS_PER_CHUNK: usize = 3;
 /// Bytes per word triple.
@@ -31,7 +31,7 @@ const N: u64 = WORD_COUNT as u64;
 const WORD_LIST_TEXT: &str = include_str!("../../../data/session-mnemonic-english.txt");
 
 /// The 1626 words, in list order.
-pub fn word_list() -> &'static [&'static str] {
+pub(crate) fn word_list() -> &'static [&'static str] {
     static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
     WORDS.get_or_init(|| WORD_LIST_TEXT.lines().map(str::trim).filter(|w| !w.is_empty()).collect())
 }
@@ -43,7 +43,7 @@ fn prefix_of(word: &str) -> &str {
 
 /// The index of a typed word: its first 3 letters (after NFC and lower-casing) must be the prefix
 /// of a list word. Shorter words are unknown.
-pub fn word_index(word: &str) -> Option<usize> {
+fn word_index(word: &str) -> Option<usize> {
     let normalized = normalize_word(word);
     let prefix: String = normalized.chars().take(PREFIX_LEN).collect();
     if prefix.chars().count() < PREFIX_LEN {
@@ -54,7 +54,7 @@ pub fn word_index(word: &str) -> Option<usize> {
 }
 
 /// Whether `word` is spelled exactly as a list word (any case).
-pub fn is_exact_word(word: &str) -> bool {
+pub(crate) fn is_exact_word(word: &str) -> bool {
     let normalized = normalize_word(word);
     word_list().binary_search(&normalized.as_str()).is_ok()
 }
@@ -107,7 +107,7 @@ pub fn decode(phrase: &str) -> Result<Decoded, MnemonicError> {
 }
 
 /// Decodes 12 or 24 words (no checksum), or 13 or 25 words (checksum verified).
-pub fn decode_words(words: &[&str]) -> Result<Decoded, MnemonicError> {
+pub(crate) fn decode_words(words: &[&str]) -> Result<Decoded, MnemonicError> {
     let (seed_words, checksum) = match words.len() {
         12 | 24 => (words.len(), false),
         13 | 25 => (words.len() - 1, true),
@@ -118,8 +118,10 @@ pub fn decode_words(words: &[&str]) -> Result<Decoded, MnemonicError> {
     Ok(Decoded { seed, format: Format::Session, checksum_verified: checksum })
 }
 
-/// Decodes `seed_words` words (a multiple of 3) plus an optional checksum word into bytes.
-pub fn decode_raw(words: &[&str], checksum: bool) -> Result<Zeroizing<Vec<u8>>, MnemonicError> {
+/// Decodes `seed_words` words (a multiple of 3) plus an optional checksum word into bytes. Only
+/// the tests decode raw word runs; phrases go through [`decode_words`].
+#[cfg(test)]
+fn decode_raw(words: &[&str], checksum: bool) -> Result<Zeroizing<Vec<u8>>, MnemonicError> {
     let seed_words = words.len().saturating_sub(usize::from(checksum));
     if seed_words == 0 || !seed_words.is_multiple_of(WORDS_PER_CHUNK) {
         return Err(MnemonicError::SessionWordCount(words.len()));

@@ -19,14 +19,15 @@ use x25519_dalek::{PublicKey, StaticSecret};
 use super::channel::LayerKey;
 use super::frame::encode_frame;
 use super::{EncType, OnionError, ReplyKey};
+use crate::formats::keys::{Ed25519Pk, X25519Pk};
 use crate::formats::limits::{ONION_MAX_BODY, ONION_MAX_PATH_LEN, ONION_MAX_REPLY};
 
 /// The public keys of one hop: its Ed25519 key names it (the `destination` of the layer before),
 /// its X25519 key encrypts its layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HopKeys {
-    pub ed25519: [u8; 32],
-    pub x25519: [u8; 32],
+    pub ed25519: Ed25519Pk,
+    pub x25519: X25519Pk,
 }
 
 /// A built onion request.
@@ -89,14 +90,14 @@ pub fn build_with_rng<R: RngCore + CryptoRng>(
         let eph = StaticSecret::random_from_rng(&mut *rng);
         let eph_pk = PublicKey::from(&eph).to_bytes();
         ephemeral_keys[i] = eph_pk;
-        let key = LayerKey::for_client(enc, &eph, &hops[i].x25519);
+        let key = LayerKey::for_client(enc, &eph, hops[i].x25519.as_bytes());
         let ct = key.encrypt(rng, &plaintext);
         if reply.is_none() {
             reply = Some(key);
         }
         let routing = if i > 0 {
             json!({
-                "destination": hex::encode(hops[i].ed25519),
+                "destination": hops[i].ed25519.to_hex(),
                 "ephemeral_key": hex::encode(eph_pk),
                 "enc_type": enc.as_str(),
             })
@@ -149,6 +150,6 @@ pub fn decrypt_reply(key: &ReplyKey, reply: &[u8]) -> Result<(u16, Value), Onion
 
 impl From<&crate::formats::nodelist::NodeInfo> for HopKeys {
     fn from(n: &crate::formats::nodelist::NodeInfo) -> Self {
-        Self { ed25519: n.pubkey_ed25519, x25519: n.pubkey_x25519 }
+        Self { ed25519: n.pubkey_ed25519.into(), x25519: n.pubkey_x25519.into() }
     }
 }

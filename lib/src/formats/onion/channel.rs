@@ -24,11 +24,11 @@ use super::{EncType, OnionError};
 /// The HMAC key of the aes-gcm key derivation.
 const AES_GCM_HMAC_KEY: &[u8] = b"LOKI";
 /// AES-GCM iv length.
-pub const GCM_IV_LEN: usize = 12;
+const GCM_IV_LEN: usize = 12;
 /// XChaCha20-Poly1305 nonce length.
-pub const XCHACHA_NONCE_LEN: usize = 24;
+const XCHACHA_NONCE_LEN: usize = 24;
 /// AEAD tag length (both).
-pub const TAG_LEN: usize = 16;
+const TAG_LEN: usize = 16;
 
 /// A layer's symmetric key and cipher. The client keeps the final layer's key to read the reply
 /// ([`ReplyKey`]); the final node derives the same key and answers with it. Zeroized on drop;

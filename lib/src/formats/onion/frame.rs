@@ -7,7 +7,7 @@ use super::OnionError;
 use crate::formats::limits::{ONION_MAX_BODY, ONION_MAX_JSON};
 
 /// Length of the N prefix.
-pub const FRAME_LEN_PREFIX: usize = 4;
+const FRAME_LEN_PREFIX: usize = 4;
 
 /// A decoded frame: the N bytes and the JSON object after them.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,8 +12,9 @@
 use serde_json::Value;
 use x25519_dalek::StaticSecret;
 
-use super::{HopKeys, OnionError, parse_hex32};
+use super::{HopKeys, OnionError};
 use crate::formats::identity::Identity;
+use crate::formats::keys::decode_hex32;
 use crate::formats::limits::ONION_MAX_PATH_LEN;
 
 /// One node of a path: its keys and its base URL (`http://ip:port`).
@@ -67,9 +68,9 @@ fn parse_node(index: usize, node: &Value) -> Result<PathNode, PathError> {
     let key = |field: &str| -> Result<[u8; 32], PathError> {
         let s =
             node.get(field).and_then(Value::as_str).ok_or_else(|| err(format!("no \"{field}\" string")))?;
-        parse_hex32(s).ok_or_else(|| err(format!("\"{field}\" must be 64 hex characters")))
+        decode_hex32(s).map_err(|_| err(format!("\"{field}\" must be 64 hex characters")))
     };
-    let keys = HopKeys { ed25519: key("pubkey_ed25519")?, x25519: key("pubkey_x25519")? };
+    let keys = HopKeys { ed25519: key("pubkey_ed25519")?.into(), x25519: key("pubkey_x25519")?.into() };
     let ip = node
         .get("public_ip")
         .or_else(|| node.get("ip"))
@@ -134,7 +135,7 @@ mod tests {
         let p = parse_path(&json!([node(1), node(2), node(3)])).unwrap();
         assert_eq!(p.len(), 3);
         assert_eq!(p[2].url, "http://127.0.0.1:3");
-        assert_eq!(p[0].keys.ed25519, [0x11; 32]);
+        assert_eq!(p[0].keys.ed25519.as_bytes(), &[0x11; 32]);
         assert_eq!(parse_path(&json!({"service_node_states": [node(5)]})).unwrap().len(), 1);
         assert_eq!(parse_path(&json!({"path": [node(5)]})).unwrap().len(), 1);
     }

@@ -16,15 +16,16 @@ use x25519_dalek::StaticSecret;
 
 use super::channel::LayerKey;
 use super::frame::{decode_frame, encode_frame};
-use super::{EncType, OnionError, ReplayGuard, ReplyKey, parse_hex32};
+use super::{EncType, OnionError, ReplayGuard, ReplyKey};
+use crate::formats::keys::decode_hex32;
 use crate::formats::limits::ONION_MAX_HOP_NO;
 
 /// Default port of an HTTP relay target (onion.md: 443).
-pub const HOST_DEFAULT_PORT: u16 = 443;
+const HOST_DEFAULT_PORT: u16 = 443;
 /// Default protocol of an HTTP relay target (onion.md: https).
-pub const HOST_DEFAULT_PROTOCOL: &str = "https";
+const HOST_DEFAULT_PROTOCOL: &str = "https";
 /// Default method of an HTTP relay target.
-pub const HOST_DEFAULT_METHOD: &str = "POST";
+const HOST_DEFAULT_METHOD: &str = "POST";
 
 /// What a node does with a peeled layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +113,7 @@ impl HostTarget {
 
 /// One opened layer: the plaintext and what the outer JSON said (before interpretation).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Opened {
+pub struct PeeledLayer {
     pub plaintext: Vec<u8>,
     pub key: LayerKey,
     pub ephemeral_key: [u8; 32],
@@ -120,7 +121,11 @@ pub struct Opened {
 }
 
 /// Decodes the outer frame and decrypts it with the node's X25519 keys.
-pub fn open(node_secret: &StaticSecret, node_public: &[u8; 32], body: &[u8]) -> Result<Opened, OnionError> {
+pub fn open(
+    node_secret: &StaticSecret,
+    node_public: &[u8; 32],
+    body: &[u8],
+) -> Result<PeeledLayer, OnionError> {
     let frame = decode_frame(body)?;
     let (ephemeral_key, enc) = routing_keys(&frame.json)?;
     let hop_no = match frame.json.get("hop_no") {
@@ -135,12 +140,12 @@ pub fn open(node_secret: &StaticSecret, node_public: &[u8; 32], body: &[u8]) -> 
     }
     let key = LayerKey::for_node(enc, node_secret, node_public, &ephemeral_key);
     let plaintext = key.decrypt(frame.payload)?;
-    Ok(Opened { plaintext, key, ephemeral_key, hop_no })
+    Ok(PeeledLayer { plaintext, key, ephemeral_key, hop_no })
 }
 
 /// Peels one layer (see the module doc).
 pub fn peel(node_secret: &StaticSecret, node_public: &[u8; 32], body: &[u8]) -> Result<Layer, OnionError> {
-    let Opened { plaintext, key, ephemeral_key, hop_no } = open(node_secret, node_public, body)?;
+    let PeeledLayer { plaintext, key, ephemeral_key, hop_no } = open(node_secret, node_public, body)?;
     let inner = decode_frame(&plaintext)?;
     if inner.json.contains_key("headers") {
         return Ok(Layer::Final {
@@ -157,7 +162,7 @@ pub fn peel(node_secret: &StaticSecret, node_public: &[u8; 32], body: &[u8]) -> 
     }
     let destination =
         str_field(&inner.json, "destination")?.ok_or(OnionError::MissingField("destination"))?;
-    let destination_ed25519 = parse_hex32(destination).ok_or(OnionError::BadDestination)?;
+    let destination_ed25519 = decode_hex32(destination).map_err(|_| OnionError::BadDestination)?;
     let (next_eph, next_enc) = routing_keys(&inner.json)?;
     let next_hop = hop_no + 1;
     if next_hop > ONION_MAX_HOP_NO {
@@ -206,7 +211,7 @@ pub fn encrypt_reply_with_rng<R: RngCore + CryptoRng>(
 /// `ephemeral_key` (required, 64 hex) and `enc_type` (optional, aes-gcm by default) of a JSON.
 fn routing_keys(json: &Map<String, Value>) -> Result<([u8; 32], EncType), OnionError> {
     let eph = str_field(json, "ephemeral_key")?.ok_or(OnionError::MissingField("ephemeral_key"))?;
-    let eph = parse_hex32(eph).ok_or(OnionError::BadEphemeralKey)?;
+    let eph = decode_hex32(eph).map_err(|_| OnionError::BadEphemeralKey)?;
     let enc = match str_field(json, "enc_type")? {
         None => EncType::WIRE_DEFAULT,
         Some(s) => EncType::parse(s)?,
@@ -300,7 +305,7 @@ mod tests {
                 let sk = StaticSecret::random_from_rng(&mut *rng);
                 let mut ed = [0u8; 32];
                 rng.fill_bytes(&mut ed);
-                let keys = HopKeys { ed25519: ed, x25519: PublicKey::from(&sk).to_bytes() };
+                let keys = HopKeys { ed25519: ed.into(), x25519: PublicKey::from(&sk).to_bytes().into() };
                 (sk, keys)
             })
             .collect()
@@ -309,9 +314,9 @@ mod tests {
     /// Peels through every hop; returns the final layer's rpc body, control and reply key.
     fn walk(path: &[(StaticSecret, HopKeys)], mut body: Vec<u8>) -> (Vec<u8>, Value, ReplyKey) {
         for (i, (sk, keys)) in path.iter().enumerate() {
-            match peel(sk, &keys.x25519, &body).unwrap() {
+            match peel(sk, keys.x25519.as_bytes(), &body).unwrap() {
                 Layer::Relay { destination_ed25519, next_body, hop_no, .. } => {
-                    assert_eq!(destination_ed25519, path[i + 1].1.ed25519);
+                    assert_eq!(destination_ed25519, *path[i + 1].1.ed25519.as_bytes());
                     assert_eq!(hop_no, i as u64 + 1);
                     body = next_body;
                 }
@@ -352,17 +357,18 @@ mod tests {
         let secret = b"the final request, only hop 3 sees this";
         let (req, _) = build(&keys, secret, EncType::XChaCha20).unwrap();
         // No hop but the last can read the request; a hop's key cannot open another's layer.
-        let opened1 = open(&path[0].0, &keys[0].x25519, &req.guard_body).unwrap();
+        let opened1 = open(&path[0].0, keys[0].x25519.as_bytes(), &req.guard_body).unwrap();
         assert!(!opened1.plaintext.windows(secret.len()).any(|w| w == secret));
-        assert!(open(&path[1].0, &keys[1].x25519, &req.guard_body).is_err());
-        let Layer::Relay { next_body, .. } = peel(&path[0].0, &keys[0].x25519, &req.guard_body).unwrap()
+        assert!(open(&path[1].0, keys[1].x25519.as_bytes(), &req.guard_body).is_err());
+        let Layer::Relay { next_body, .. } =
+            peel(&path[0].0, keys[0].x25519.as_bytes(), &req.guard_body).unwrap()
         else {
             panic!("hop 1 must relay")
         };
         let text = String::from_utf8_lossy(&opened1.plaintext);
-        assert!(text.contains(&hex::encode(keys[1].ed25519)));
-        assert!(!text.contains(&hex::encode(keys[2].ed25519)));
-        assert!(open(&path[2].0, &keys[2].x25519, &next_body).is_err());
+        assert!(text.contains(&keys[1].ed25519.to_hex()));
+        assert!(!text.contains(&keys[2].ed25519.to_hex()));
+        assert!(open(&path[2].0, keys[2].x25519.as_bytes(), &next_body).is_err());
     }
 
     #[test]
@@ -372,13 +378,13 @@ mod tests {
         let keys: Vec<HopKeys> = path.iter().map(|p| p.1).collect();
         let (req, _) = build(&keys, b"{}", EncType::AesGcm).unwrap();
         let guard = ReplayGuard::new();
-        assert!(peel_guarded(&guard, &path[0].0, &keys[0].x25519, &req.guard_body).is_ok());
+        assert!(peel_guarded(&guard, &path[0].0, keys[0].x25519.as_bytes(), &req.guard_body).is_ok());
         assert!(matches!(
-            peel_guarded(&guard, &path[0].0, &keys[0].x25519, &req.guard_body),
+            peel_guarded(&guard, &path[0].0, keys[0].x25519.as_bytes(), &req.guard_body),
             Err(OnionError::Replayed(_))
         ));
         // Garbage is refused before it is remembered.
-        assert!(peel_guarded(&guard, &path[0].0, &keys[0].x25519, b"\x00\x00\x00\x00{}").is_err());
+        assert!(peel_guarded(&guard, &path[0].0, keys[0].x25519.as_bytes(), b"\x00\x00\x00\x00{}").is_err());
         assert_eq!(guard.len(), 1);
     }
 
@@ -392,13 +398,22 @@ mod tests {
         let mut j = Value::Object(frame.json.clone());
         j["hop_no"] = json!(ONION_MAX_HOP_NO + 1);
         let body = encode_frame(frame.payload, &j);
-        assert_eq!(peel(&path[0].0, &keys[0].x25519, &body), Err(OnionError::HopLimit(ONION_MAX_HOP_NO + 1)));
+        assert_eq!(
+            peel(&path[0].0, keys[0].x25519.as_bytes(), &body),
+            Err(OnionError::HopLimit(ONION_MAX_HOP_NO + 1))
+        );
         j["hop_no"] = json!(ONION_MAX_HOP_NO);
         let body = encode_frame(frame.payload, &j);
-        assert_eq!(peel(&path[0].0, &keys[0].x25519, &body), Err(OnionError::HopLimit(ONION_MAX_HOP_NO + 1)));
+        assert_eq!(
+            peel(&path[0].0, keys[0].x25519.as_bytes(), &body),
+            Err(OnionError::HopLimit(ONION_MAX_HOP_NO + 1))
+        );
         j["hop_no"] = json!(-1);
         let body = encode_frame(frame.payload, &j);
-        assert!(matches!(peel(&path[0].0, &keys[0].x25519, &body), Err(OnionError::BadField { .. })));
+        assert!(matches!(
+            peel(&path[0].0, keys[0].x25519.as_bytes(), &body),
+            Err(OnionError::BadField { .. })
+        ));
     }
 
     #[test]
@@ -435,7 +450,7 @@ mod tests {
         let control =
             json!({"host": "example.org", "target": "/oxen/v4/lsrpc", "port": 8080, "protocol": "http"});
         let (req, _) = build_with_rng(&mut rng, &keys[..1], b"payload", &control, EncType::AesGcm).unwrap();
-        match peel(&path[0].0, &keys[0].x25519, &req.guard_body).unwrap() {
+        match peel(&path[0].0, keys[0].x25519.as_bytes(), &req.guard_body).unwrap() {
             Layer::Host { target, plaintext, .. } => {
                 assert_eq!(target.url(), "http://example.org:8080/oxen/v4/lsrpc");
                 assert_eq!(decode_frame(&plaintext).unwrap().payload, b"payload");
@@ -445,7 +460,7 @@ mod tests {
         let bad = json!({"host": "example.org", "target": "/loki/v3/lsrpc?x"});
         let (req, _) = build_with_rng(&mut rng, &keys[..1], b"p", &bad, EncType::AesGcm).unwrap();
         assert!(matches!(
-            peel(&path[0].0, &keys[0].x25519, &req.guard_body),
+            peel(&path[0].0, keys[0].x25519.as_bytes(), &req.guard_body),
             Err(OnionError::BadHostTarget(_))
         ));
     }

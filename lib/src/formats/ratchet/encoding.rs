@@ -2,10 +2,10 @@
 //! helpers that write fixed-size keys as hex.
 
 /// The type byte `Encode(PK)` puts before an X25519 key (as libsignal's DJB type).
-pub const DJB_TYPE: u8 = 0x05;
+const DJB_TYPE: u8 = 0x05;
 
 /// `Encode(PK) = 0x05 || pk` (33 bytes), as in libsignal (spec ratchet.md, "Keys").
-pub fn encode_pk(pk: &[u8; 32]) -> [u8; 33] {
+pub(crate) fn encode_pk(pk: &[u8; 32]) -> [u8; 33] {
     let mut out = [0u8; 33];
     out[0] = DJB_TYPE;
     out[1..].copy_from_slice(pk);
@@ -13,14 +13,14 @@ pub fn encode_pk(pk: &[u8; 32]) -> [u8; 33] {
 }
 
 /// Parses exactly `N` bytes of hex.
-pub fn hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
+pub(crate) fn hex_array<const N: usize>(s: &str) -> Option<[u8; N]> {
     let mut out = [0u8; N];
     hex::decode_to_slice(s, &mut out).ok()?;
     Some(out)
 }
 
 /// serde: a `[u8; N]` as lowercase hex.
-pub mod hex_bytes {
+pub(crate) mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
     use zeroize::Zeroizing;
 

@@ -19,21 +19,22 @@ use super::encoding::hex_bytes;
 use super::error::RatchetError;
 
 /// KDF_RK info string (libsignal).
-pub const ROOT_KDF_INFO: &[u8] = b"WhisperRatchet";
+const ROOT_KDF_INFO: &[u8] = b"WhisperRatchet";
 /// KDF_CK: HMAC input that yields the message key seed.
-pub const MESSAGE_KEY_SEED: u8 = 0x01;
+const MESSAGE_KEY_SEED: u8 = 0x01;
 /// KDF_CK: HMAC input that yields the next chain key.
-pub const CHAIN_KEY_SEED: u8 = 0x02;
+const CHAIN_KEY_SEED: u8 = 0x02;
 /// Message key expansion info string (libsignal).
-pub const MESSAGE_KEYS_INFO: &[u8] = b"WhisperMessageKeys";
+const MESSAGE_KEYS_INFO: &[u8] = b"WhisperMessageKeys";
 /// Bytes of message key material: 32 key, 24 nonce, 24 unused (libsignal's 80).
-pub const MESSAGE_KEYS_LEN: usize = 80;
+const MESSAGE_KEYS_LEN: usize = 80;
 /// XChaCha20-Poly1305 key length.
-pub const AEAD_KEY_LEN: usize = 32;
+const AEAD_KEY_LEN: usize = 32;
 /// XChaCha20-Poly1305 nonce length.
-pub const AEAD_NONCE_LEN: usize = 24;
-/// Poly1305 tag length.
-pub const AEAD_TAG_LEN: usize = 16;
+const AEAD_NONCE_LEN: usize = 24;
+/// Poly1305 tag length (what a ciphertext adds to its plaintext; the tests check it).
+#[cfg(test)]
+const AEAD_TAG_LEN: usize = 16;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -13,13 +13,14 @@ use super::encoding::{encode_pk, hex_array, hex_bytes};
 use super::error::RatchetError;
 use super::keys::RatchetKeyPair;
 use crate::formats::identity::{Identity, SessionId, ed25519_pk_to_x25519};
+use crate::formats::keys::decode_hex32;
 use crate::formats::limits::{MAX_OLD_SPKS, MAX_OPKS_PER_BUNDLE, MAX_STORED_OPKS, SPK_ROTATION_SECS};
 
 /// Version of the prekey file format.
-pub const PREKEYS_FORMAT: u32 = 1;
+const PREKEYS_FORMAT: u32 = 1;
 
 /// The bytes a signed prekey's signature covers: `Encode(spk_pub) = 0x05 || spk_pub`.
-pub fn spk_signed_bytes(spk_pub: &[u8; 32]) -> [u8; 33] {
+fn spk_signed_bytes(spk_pub: &[u8; 32]) -> [u8; 33] {
     encode_pk(spk_pub)
 }
 
@@ -218,9 +219,8 @@ pub struct VerifiedBundle {
 }
 
 fn bundle_key(field: &str, s: &str) -> Result<[u8; 32], RatchetError> {
-    hex_array(s).ok_or_else(|| {
-        RatchetError::malformed(format!("prekey bundle: \"{field}\" must be 64 hex characters"))
-    })
+    decode_hex32(s)
+        .map_err(|_| RatchetError::malformed(format!("prekey bundle: \"{field}\" must be 64 hex characters")))
 }
 
 impl Bundle {

@@ -25,19 +25,19 @@ use serde_json::Value;
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
-use super::encoding::hex_array;
 use super::error::RatchetError;
 use super::keys::dh;
 use super::prekeys::{Bundle, VerifiedBundle};
 use crate::formats::identity::{Identity, SessionId, ed25519_pk_to_x25519};
+use crate::formats::keys::decode_hex32;
 use crate::formats::limits::{MAX_REQUEST_NAME_BYTES, MAX_REQUEST_TEXT_BYTES, MAX_WIRE_BYTES};
 
 /// The `type` of a friend request line.
-pub const REQUEST_TYPE: &str = "friend_request";
+const REQUEST_TYPE: &str = "friend_request";
 /// The only friend request version.
-pub const REQUEST_VERSION: u64 = 1;
+const REQUEST_VERSION: u64 = 1;
 /// Domain separation of the inner signature.
-pub const REQUEST_SIG_CONTEXT: &[u8] = b"snkit friend request v1\0";
+const REQUEST_SIG_CONTEXT: &[u8] = b"snkit friend request v1\0";
 
 /// A sealed friend request, as sent (only the recipient is visible).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -231,7 +231,7 @@ impl SealedRequest {
         if !body.to.eq_ignore_ascii_case(&us.to_string()) {
             return Err(RatchetError::WrongRecipient { to: body.to, us: us.to_string() });
         }
-        let ed: [u8; 32] = hex_array(&body.ed25519_pk).ok_or_else(|| {
+        let ed: [u8; 32] = decode_hex32(&body.ed25519_pk).map_err(|_| {
             RatchetError::malformed("friend request: \"ed25519_pk\" must be 64 hex characters")
         })?;
         if ed25519_pk_to_x25519(&ed) != Some(from.x25519()) {

@@ -25,7 +25,7 @@ use crate::formats::limits::{
 };
 
 /// Version of the session file format.
-pub const SESSION_FORMAT: u32 = 1;
+const SESSION_FORMAT: u32 = 1;
 
 /// Our sending chain: our ratchet key pair and the chain key it produced.
 #[derive(Serialize, Deserialize)]

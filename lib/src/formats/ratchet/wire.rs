@@ -9,18 +9,18 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::encoding::hex_array;
 use super::error::RatchetError;
 use super::keys::RemoteRatchetKey;
 use super::request::SealedRequest;
 use super::x3dh::X3dhHeader;
 use crate::formats::identity::SessionId;
+use crate::formats::keys::decode_hex32;
 use crate::formats::limits::MAX_WIRE_BYTES;
 
 /// The only wire version.
-pub const WIRE_VERSION: u64 = 1;
+const WIRE_VERSION: u64 = 1;
 /// Header length: ratchet public key (32) ‖ pn (u32 BE) ‖ n (u32 BE).
-pub const HEADER_LEN: usize = 40;
+const HEADER_LEN: usize = 40;
 
 /// The Double Ratchet header of one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,9 +91,8 @@ fn session_id(field: &str, s: &str) -> Result<SessionId, RatchetError> {
 }
 
 fn key_hex(field: &str, s: &str) -> Result<[u8; 32], RatchetError> {
-    hex_array(s).ok_or_else(|| {
-        RatchetError::malformed(format!("wire message: \"{field}\" must be 64 hex characters"))
-    })
+    decode_hex32(s)
+        .map_err(|_| RatchetError::malformed(format!("wire message: \"{field}\" must be 64 hex characters")))
 }
 
 impl WireMessage {

@@ -11,11 +11,11 @@ use super::error::RatchetError;
 use super::keys::{ChainKey, RootKey, dh, split_64};
 
 /// HKDF info string of the X3DH secret (libsignal).
-pub const X3DH_INFO: &[u8] = b"WhisperText";
+const X3DH_INFO: &[u8] = b"WhisperText";
 /// The 32 0xFF bytes put before the DH outputs (X3DH's F for X25519).
-pub const X3DH_PAD: [u8; 32] = [0xFF; 32];
+const X3DH_PAD: [u8; 32] = [0xFF; 32];
 /// Length of `AD = Encode(IK_A) || Encode(IK_B)`.
-pub const AD_LEN: usize = 66;
+pub(crate) const AD_LEN: usize = 66;
 
 /// What the initiator's messages carry until the responder first replies: IK_A, EK_A and the
 /// ids of the responder's prekeys it used (the `x3dh` object of the wire message).
@@ -88,7 +88,7 @@ pub fn responder_secret(
 }
 
 /// AD = Encode(IK_A) ‖ Encode(IK_B), initiator first.
-pub fn associated_data(ik_initiator: &[u8; 32], ik_responder: &[u8; 32]) -> [u8; AD_LEN] {
+pub(crate) fn associated_data(ik_initiator: &[u8; 32], ik_responder: &[u8; 32]) -> [u8; AD_LEN] {
     let mut ad = [0u8; AD_LEN];
     ad[..33].copy_from_slice(&encode_pk(ik_initiator));
     ad[33..].copy_from_slice(&encode_pk(ik_responder));

@@ -1,5 +1,5 @@
 //! One stored message as the storage RPC hands it to a node's store and gets it back, and the
-//! namespace rule that decides how many a namespace keeps.
+//! namespace rules: which namespaces anyone may write or read, and which keep one message.
 
 use crate::formats::keys::Pubkey;
 
@@ -31,4 +31,13 @@ impl std::fmt::Debug for StoredMessage {
 /// `-(20n+1)`: a public outbox, which holds one message.
 pub fn is_public_outbox(namespace: i16) -> bool {
     namespace < 0 && (-(namespace as i32)) % 20 == 1
+}
+/// Namespaces divisible by 10 are public inboxes: anyone may store without a signature.
+pub fn is_public_inbox(namespace: i16) -> bool {
+    namespace % 10 == 0
+}
+
+/// Namespaces readable without a signature: -10 (legacy closed groups) and public outboxes.
+pub fn is_noauth_retrieve_namespace(namespace: i16) -> bool {
+    namespace == -10 || is_public_outbox(namespace)
 }

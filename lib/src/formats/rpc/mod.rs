@@ -3,35 +3,42 @@
 //! message hashes, request signatures, reply builders for the node, and (in [`client`]) the
 //! request builders and reply parsers for clients.
 //!
+//! One file per method under `methods/` (params, signed string, request builder, replies); the
+//! dispatch of a method name is [`parse_request_value`]. Everything is re-exported here, so that
+//! callers name `rpc::X` (node side) and `rpc::client::X` (client side) whatever file it is in.
+//!
 //! This is a pure layer: no sockets, no HTTP, no database. The daemon reads a body, calls
 //! [`parse_request`], validates with the current time (`StoreParams::validate(now_ms)` …), runs
-//! the operation on its [`crate::snode::store::Store`], and answers with a reply builder's JSON (or an
-//! [`RpcError`]'s status and body).
+//! the operation on its store, and answers with a reply builder's JSON (or an [`RpcError`]'s
+//! status and body).
 
 pub mod client;
 mod error;
+mod fields;
 mod hash;
 pub mod message;
-mod params;
+mod methods;
 mod reply;
+mod request;
 mod sig;
 
 pub use error::{ReplyBody, RpcError, status};
 pub use hash::{legacy_message_hash_v22, message_hash};
-pub use params::{
-    DeleteParams, GetSwarmParams, OxendRequestParams, Request, RetrieveParams, RetrieveQuery, StoreParams,
-    is_noauth_retrieve_namespace, is_public_inbox, parse_request, parse_request_value,
-    resolve_retrieve_limits,
+pub use message::{is_noauth_retrieve_namespace, is_public_inbox};
+pub use methods::delete::{delete_member_ok, delete_sig_message, delete_signature_message};
+pub use methods::get_swarm::{SwarmMember, base32z, get_swarm_reply, wrong_swarm};
+pub use methods::info::info_reply;
+pub use methods::oxend_request::oxend_reply;
+pub use methods::retrieve::{resolve_retrieve_limits, retrieve_reply, retrieve_sig_message};
+pub use methods::store::{store_member_ok, store_sig_message};
+pub use methods::{
+    DeleteParams, GetSwarmParams, OxendRequestParams, RetrieveParams, RetrieveQuery, StoreParams,
 };
 pub use reply::{
-    HARDFORK, SERVER_VERSION, StoreMemberFailure, SwarmMember, base32z, delete_member_ok,
-    delete_signature_message, get_swarm_reply, info_reply, oxend_reply, retrieve_reply, signer,
-    store_member_failed, store_member_ok, swarm_reply, with_t_hf, wrong_swarm,
+    HARDFORK, SERVER_VERSION, StoreMemberFailure, signer, store_member_failed, swarm_reply, with_t_hf,
 };
-pub use sig::{
-    decode_signature, delete_sig_message, namespace_part, retrieve_sig_message, store_sig_message,
-    verify_signature,
-};
+pub use request::{Request, parse_request, parse_request_value};
+pub use sig::{decode_signature, namespace_part, verify_signature};
 
 #[cfg(test)]
 mod tests;

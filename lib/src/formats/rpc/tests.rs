@@ -603,3 +603,17 @@ fn test_swarm_member_from_node_info() {
     assert_eq!(parsed.nodes[0].pubkey_ed25519, n.pubkey_ed25519);
     assert_eq!(parsed.nodes[0].storage_port, n.storage_port);
 }
+
+/// The signed strings byte for byte (storage-rpc.md): a bug shared by our client and our
+/// node would pass every round trip, so the literal bytes are pinned here.
+#[test]
+fn signed_strings_are_the_live_networks_bytes() {
+    assert_eq!(retrieve_sig_message(0, 1_700_000_000_123), b"retrieve1700000000123");
+    assert_eq!(retrieve_sig_message(-10, 1_700_000_000_123), b"retrieve-101700000000123");
+    assert_eq!(retrieve_sig_message(5, 42), b"retrieve542");
+    assert_eq!(store_sig_message(0, 1_700_000_000_123), b"store1700000000123");
+    assert_eq!(store_sig_message(11, 7), b"store117");
+    assert_eq!(store_sig_message(-32768, 1), b"store-327681");
+    assert_eq!(delete_sig_message(&["ab".into(), "cd".into()]), b"deleteabcd");
+    assert_eq!(delete_sig_message(&[]), b"delete");
+}

@@ -1,26 +1,27 @@
 //! The part of `Content` (SessionProtos.proto) a text message needs: `dataMessage` (1) with its
 //! `body` (1) and `timestamp` (7), and `sigTimestamp` (15), the authenticated send time. Other
-//! fields are skipped when reading and not written back.
+//! fields are skipped when reading and not written back. Encoded and decoded by prost (derived
+//! here with the `.proto`'s field numbers); decoding is bounded by `proto::decode_bounded`.
 
 use super::error::ProtoError;
-use super::proto::{Name, Reader, put_bytes, put_uint};
-
-const CONTENT_DATA_MESSAGE: u32 = 1;
-const CONTENT_SIG_TIMESTAMP: u32 = 15;
-const DATA_BODY: u32 = 1;
-const DATA_TIMESTAMP: u32 = 7;
+use super::proto::decode_bounded;
 
 /// `DataMessage`, text part. The text is wiped when dropped and never shown by `Debug`.
-#[derive(Clone, PartialEq, Eq, Default, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, prost::Message, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+#[prost(skip_debug)]
 pub struct DataMessage {
+    #[prost(string, optional, tag = "1")]
     pub body: Option<String>,
+    #[prost(uint64, optional, tag = "7")]
     pub timestamp: Option<u64>,
 }
 
 /// `Content`, text part.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, prost::Message)]
 pub struct Content {
+    #[prost(message, optional, tag = "1")]
     pub data_message: Option<DataMessage>,
+    #[prost(uint64, optional, tag = "15")]
     pub sig_timestamp: Option<u64>,
 }
 
@@ -30,34 +31,6 @@ impl std::fmt::Debug for DataMessage {
             .field("body_len", &self.body.as_ref().map(String::len))
             .field("timestamp", &self.timestamp)
             .finish()
-    }
-}
-
-impl DataMessage {
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        if let Some(body) = &self.body {
-            put_bytes(&mut out, DATA_BODY, body.as_bytes());
-        }
-        if let Some(ts) = self.timestamp {
-            put_uint(&mut out, DATA_TIMESTAMP, ts);
-        }
-        out
-    }
-
-    /// Merges the fields of `bytes` into `self` (protobuf: a repeated embedded message merges).
-    fn merge(&mut self, bytes: &[u8]) -> Result<(), ProtoError> {
-        let mut r = Reader::new(bytes)?;
-        while let Some((number, value)) = r.field()? {
-            match number {
-                DATA_BODY => self.body = Some(value.string(Name { message: "DataMessage", field: "body" })?),
-                DATA_TIMESTAMP => {
-                    self.timestamp = Some(value.varint(Name { message: "DataMessage", field: "timestamp" })?)
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 }
 
@@ -78,39 +51,18 @@ impl Content {
 
     /// The protobuf bytes (fields in number order, as protobuf serializers write them).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        if let Some(dm) = &self.data_message {
-            put_bytes(&mut out, CONTENT_DATA_MESSAGE, &dm.encode());
-        }
-        if let Some(ts) = self.sig_timestamp {
-            put_uint(&mut out, CONTENT_SIG_TIMESTAMP, ts);
-        }
-        out
+        prost::Message::encode_to_vec(self)
     }
 
     /// Reads a `Content` (unpadded), keeping the fields above and skipping the rest.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut out = Self::default();
-        let mut r = Reader::new(bytes)?;
-        while let Some((number, value)) = r.field()? {
-            match number {
-                CONTENT_DATA_MESSAGE => {
-                    let raw = value.bytes(Name { message: "Content", field: "dataMessage" })?;
-                    out.data_message.get_or_insert_with(DataMessage::default).merge(raw)?;
-                }
-                CONTENT_SIG_TIMESTAMP => {
-                    out.sig_timestamp =
-                        Some(value.varint(Name { message: "Content", field: "sigTimestamp" })?)
-                }
-                _ => {}
-            }
-        }
-        Ok(out)
+        decode_bounded(bytes)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::proto::raw::{put_bytes, put_uint};
     use super::*;
     use proptest::prelude::*;
 
@@ -130,8 +82,12 @@ mod tests {
         put_bytes(&mut bytes, 5, &[0x08, 0x01]);
         put_uint(&mut bytes, 13, 3600);
         // dataMessage in two parts: body, then timestamp with an unknown flags (4) field.
-        put_bytes(&mut bytes, 1, &DataMessage { body: Some("a".into()), timestamp: None }.encode());
-        let mut second = DataMessage { body: None, timestamp: Some(9) }.encode();
+        put_bytes(
+            &mut bytes,
+            1,
+            &prost::Message::encode_to_vec(&DataMessage { body: Some("a".into()), timestamp: None }),
+        );
+        let mut second = prost::Message::encode_to_vec(&DataMessage { body: None, timestamp: Some(9) });
         put_uint(&mut second, 4, 2);
         put_bytes(&mut bytes, 1, &second);
         let c = Content::decode(&bytes).unwrap();
@@ -141,20 +97,21 @@ mod tests {
 
     #[test]
     fn field_rules() {
-        assert_eq!(
-            Content::decode(&[0x08, 0x01]),
-            Err(ProtoError::WrongWireType { message: "Content", field: "dataMessage" })
-        );
-        assert_eq!(
-            Content::decode(&[0x0a, 0x05, 0x0a, 0x00]),
-            Err(ProtoError::LengthOutOfBounds { len: 5, left: 2 })
-        );
-        assert_eq!(Content::decode(&[0x0a, 0x02, 0x0a, 0x00, 0x78]), Err(ProtoError::Truncated));
-        assert_eq!(
-            Content::decode(&[0x0a, 0x03, 0x0a, 0x01, 0xff]),
-            Err(ProtoError::NotUtf8 { message: "DataMessage", field: "body" })
-        );
+        // Wire-format errors are prost's (a varint where dataMessage wants bytes, a length past
+        // the end, a truncated key, a body that is not UTF-8).
+        for bad in [
+            &[0x08, 0x01][..],
+            &[0x0a, 0x05, 0x0a, 0x00],
+            &[0x0a, 0x02, 0x0a, 0x00, 0x78],
+            &[0x0a, 0x03, 0x0a, 0x01, 0xff],
+        ] {
+            assert!(matches!(Content::decode(bad), Err(ProtoError::Decode(_))), "{bad:?}");
+        }
         assert_eq!(Content::decode(&[]).unwrap(), Content::default());
+        assert_eq!(
+            Content::decode(&vec![0u8; crate::formats::limits::SESSION_MAX_MESSAGE_BYTES + 1]),
+            Err(ProtoError::TooLarge(76_801))
+        );
     }
 
     proptest! {

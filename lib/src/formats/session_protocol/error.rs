@@ -5,24 +5,15 @@ use crate::formats::limits::{
     SESSION_MAX_MESSAGE_BYTES, SESSION_MAX_PLAINTEXT_BYTES,
 };
 
-/// A protobuf wire-format rule broken by the bytes being decoded (or a proto2 field rule of the
-/// few messages decoded here). `message` and `field` name the field as the `.proto` does.
-#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
+/// A protobuf rule broken by the bytes being decoded: the size limit, prost's wire-format rules,
+/// or a proto2 field rule of the few messages decoded here. `message` and `field` name the field
+/// as the `.proto` does.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ProtoError {
     #[error("protobuf input is {0} bytes; the limit is {SESSION_MAX_MESSAGE_BYTES}")]
     TooLarge(usize),
-    #[error("protobuf input ends inside a field")]
-    Truncated,
-    #[error("protobuf varint is longer than 10 bytes or does not fit 64 bits")]
-    VarintOverflow,
-    #[error("protobuf field number {0} is out of range (1 to 536870911)")]
-    FieldNumber(u64),
-    #[error("protobuf wire type {0} is not supported (groups 3/4 and the undefined 6/7 are refused)")]
-    WireType(u8),
-    #[error("protobuf length {len} runs past the end of the input ({left} bytes left)")]
-    LengthOutOfBounds { len: u64, left: usize },
-    #[error("protobuf field {message}.{field} has the wrong wire type")]
-    WrongWireType { message: &'static str, field: &'static str },
+    #[error("protobuf input is malformed: {0}")]
+    Decode(prost::DecodeError),
     #[error("protobuf field {message}.{field} is out of range for its type")]
     ValueOutOfRange { message: &'static str, field: &'static str },
     #[error("protobuf string {message}.{field} is not UTF-8")]

@@ -1,14 +1,14 @@
 //! The live Session network's 1-1 message format (spec session-protocol.md §4), so that snkit
 //! can talk to the real apps: a `Content` protobuf, padded, signed for its recipient, sealed to
-//! the recipient's X25519 key and wrapped in `Envelope` + `WebSocketMessage` for the swarm.
+//! the recipient's X25519 key and wrapped in `Envelope` (here [`SessionEnvelope`]) + `WebSocketMessage` for the swarm.
 //!
 //! One module per job:
 //! - [`padding`]: Signal's transport padding (libsession's and desktop's lengths);
 //! - [`seal`]: encryption for a recipient (random or libsession's deterministic ephemeral) and
 //!   decryption;
-//! - [`wrap`]: `Envelope` and `WebSocketMessage`, the swarm wrapping;
+//! - [`wrap`]: `SessionEnvelope` and `WebSocketMessage`, the swarm wrapping;
 //! - [`content`]: the text part of `Content`;
-//! - `proto`: the small protobuf wire codec they share;
+//! - `proto`: the bounded entry to prost they share;
 //! - [`error`]: the error enums.
 //!
 //! [`build_text_message`] and [`read_message`] do all the steps at once.
@@ -23,8 +23,8 @@ pub mod wrap;
 pub use content::{Content, DataMessage};
 pub use error::{ProtoError, SessionProtocolError};
 pub use padding::{PaddingStyle, pad, padded_len, unpad};
-pub use seal::{Opened, decrypt_incoming, encrypt_for_recipient, encrypt_for_recipient_deterministic};
-pub use wrap::{Envelope, WebSocketMessage, WebSocketRequest, unwrap_from_swarm, wrap_for_swarm};
+pub use seal::{OpenedBox, decrypt_incoming, encrypt_for_recipient, encrypt_for_recipient_deterministic};
+pub use wrap::{SessionEnvelope, WebSocketMessage, WebSocketRequest, unwrap_from_swarm, wrap_for_swarm};
 
 use crate::formats::identity::{Identity, SessionId};
 

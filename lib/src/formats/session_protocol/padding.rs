@@ -6,9 +6,9 @@ use super::error::SessionProtocolError;
 use crate::formats::limits::SESSION_MAX_CONTENT_BYTES;
 
 /// The block the padded length is a multiple of (or one less than, for [`PaddingStyle::Desktop`]).
-pub const PADDING_BLOCK: usize = 160;
+const PADDING_BLOCK: usize = 160;
 /// The byte that ends the content and starts the padding.
-pub const PADDING_MARKER: u8 = 0x80;
+const PADDING_MARKER: u8 = 0x80;
 
 /// Which app's padded length to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

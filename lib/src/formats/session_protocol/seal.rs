@@ -33,7 +33,7 @@ const LOW_ORDER_PROBE: [u8; 32] = [0x42; 32];
 
 /// A decrypted 1-1 message: the plaintext as signed (still padded) and who signed it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Opened {
+pub struct OpenedBox {
     /// P: the padded `Content` (see [`super::unpad`]); wiped when dropped.
     pub plaintext: Zeroizing<Vec<u8>>,
     /// The sender's Session ID: 05 ‖ X25519 form of `sender_ed25519`.
@@ -42,9 +42,9 @@ pub struct Opened {
     pub sender_ed25519: [u8; 32],
 }
 
-impl fmt::Debug for Opened {
+impl fmt::Debug for OpenedBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Opened")
+        f.debug_struct("OpenedBox")
             .field("sender", &self.sender)
             .field("plaintext_len", &self.plaintext.len())
             .finish_non_exhaustive()
@@ -89,7 +89,7 @@ pub fn encrypt_for_recipient_deterministic(
 
 /// Opens a 1-1 message sealed to `recipient`, checks the sender's signature over P ‖ A ‖ own Y and
 /// returns P with the sender.
-pub fn decrypt_incoming(recipient: &Identity, ciphertext: &[u8]) -> Result<Opened, SessionProtocolError> {
+pub fn decrypt_incoming(recipient: &Identity, ciphertext: &[u8]) -> Result<OpenedBox, SessionProtocolError> {
     if ciphertext.len() < SESSION_CIPHERTEXT_OVERHEAD {
         return Err(SessionProtocolError::CiphertextTooShort(ciphertext.len()));
     }
@@ -111,7 +111,7 @@ pub fn decrypt_incoming(recipient: &Identity, ciphertext: &[u8]) -> Result<Opene
     let signed = signed_bytes(p, a, &recipient.x25519_public());
     vk.verify_strict(&signed, &Signature::from_bytes(sig)).map_err(|_| SessionProtocolError::BadSignature)?;
 
-    Ok(Opened {
+    Ok(OpenedBox {
         plaintext: Zeroizing::new(p.to_vec()),
         sender: SessionId::from_x25519(vk.to_montgomery().to_bytes()),
         sender_ed25519: *a,

@@ -1,9 +1,10 @@
 //! The wrapping of a 1-1 ciphertext for the swarm (spec session-protocol.md §4, "Wrapping for the
 //! swarm"): `Envelope{type=SESSION_MESSAGE, sourceDevice=1, timestamp, content}` as the body of a
 //! `WebSocketMessage{type=REQUEST, request}`. The bytes, base64-encoded, are the `data` of a store.
+//! The messages are prost derives with the `.proto`s' field numbers.
 
 use super::error::{ProtoError, SessionProtocolError};
-use super::proto::{Name, Reader, put_bytes, put_uint};
+use super::proto::decode_bounded;
 use crate::formats::limits::{SESSION_MAX_CIPHERTEXT_BYTES, SESSION_MAX_MESSAGE_BYTES};
 
 /// `Envelope.Type.SESSION_MESSAGE`: a 1-1 message.
@@ -21,33 +22,31 @@ pub const SWARM_REQUEST_PATH: &str = "/api/v1/message";
 /// The `sourceDevice` of every 1-1 message.
 pub const SOURCE_DEVICE: u32 = 1;
 
-mod field {
-    pub const ENV_TYPE: u32 = 1;
-    pub const ENV_SOURCE: u32 = 2;
-    pub const ENV_TIMESTAMP: u32 = 5;
-    pub const ENV_SOURCE_DEVICE: u32 = 7;
-    pub const ENV_CONTENT: u32 = 8;
-    pub const ENV_SERVER_TIMESTAMP: u32 = 10;
-    pub const ENV_PRO_SIG: u32 = 11;
-    pub const WS_TYPE: u32 = 1;
-    pub const WS_REQUEST: u32 = 2;
-    pub const REQ_VERB: u32 = 1;
-    pub const REQ_PATH: u32 = 2;
-    pub const REQ_BODY: u32 = 3;
-    pub const REQ_ID: u32 = 4;
-}
-
-const fn env(field: &'static str) -> Name {
-    Name { message: "Envelope", field }
-}
-
-const fn req(field: &'static str) -> Name {
-    Name { message: "WebSocketRequestMessage", field }
+/// `Envelope` (SessionProtos.proto) as it is on the wire: every field optional, so that a
+/// missing required field is seen, and the `uint32` fields read as `uint64` (the same varint on
+/// the wire), so that a value that does not fit 32 bits is refused rather than truncated.
+#[derive(Clone, PartialEq, prost::Message)]
+struct EnvelopeWire {
+    #[prost(uint64, optional, tag = "1")]
+    kind: Option<u64>,
+    /// A string in the `.proto`; read as bytes so that bad UTF-8 is named as this field's.
+    #[prost(bytes = "vec", optional, tag = "2")]
+    source: Option<Vec<u8>>,
+    #[prost(uint64, optional, tag = "5")]
+    timestamp: Option<u64>,
+    #[prost(uint64, optional, tag = "7")]
+    source_device: Option<u64>,
+    #[prost(bytes = "vec", optional, tag = "8")]
+    content: Option<Vec<u8>>,
+    #[prost(uint64, optional, tag = "10")]
+    server_timestamp: Option<u64>,
+    #[prost(bytes = "vec", optional, tag = "11")]
+    pro_sig: Option<Vec<u8>>,
 }
 
 /// `Envelope` (SessionProtos.proto). `type` and `timestamp` are required.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Envelope {
+pub struct SessionEnvelope {
     /// `type`: [`ENVELOPE_SESSION_MESSAGE`] for a 1-1 message.
     pub kind: u32,
     pub source: Option<String>,
@@ -60,136 +59,82 @@ pub struct Envelope {
     pub pro_sig: Option<Vec<u8>>,
 }
 
-impl Envelope {
+fn envelope_u32(v: u64, field: &'static str) -> Result<u32, ProtoError> {
+    u32::try_from(v).map_err(|_| ProtoError::ValueOutOfRange { message: "Envelope", field })
+}
+
+impl SessionEnvelope {
     /// The protobuf bytes, fields in number order.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        put_uint(&mut out, field::ENV_TYPE, u64::from(self.kind));
-        if let Some(s) = &self.source {
-            put_bytes(&mut out, field::ENV_SOURCE, s.as_bytes());
-        }
-        put_uint(&mut out, field::ENV_TIMESTAMP, self.timestamp);
-        if let Some(d) = self.source_device {
-            put_uint(&mut out, field::ENV_SOURCE_DEVICE, u64::from(d));
-        }
-        if let Some(c) = &self.content {
-            put_bytes(&mut out, field::ENV_CONTENT, c);
-        }
-        if let Some(t) = self.server_timestamp {
-            put_uint(&mut out, field::ENV_SERVER_TIMESTAMP, t);
-        }
-        if let Some(p) = &self.pro_sig {
-            put_bytes(&mut out, field::ENV_PRO_SIG, p);
-        }
-        out
+        prost::Message::encode_to_vec(&EnvelopeWire {
+            kind: Some(u64::from(self.kind)),
+            source: self.source.as_ref().map(|s| s.as_bytes().to_vec()),
+            timestamp: Some(self.timestamp),
+            source_device: self.source_device.map(u64::from),
+            content: self.content.clone(),
+            server_timestamp: self.server_timestamp,
+            pro_sig: self.pro_sig.clone(),
+        })
     }
 
     /// Reads an `Envelope`; unknown fields are skipped.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut out = Self::default();
-        let (mut kind, mut timestamp) = (None, None);
-        let mut r = Reader::new(bytes)?;
-        while let Some((number, value)) = r.field()? {
-            match number {
-                field::ENV_TYPE => kind = Some(value.uint32(env("type"))?),
-                field::ENV_SOURCE => out.source = Some(value.string(env("source"))?),
-                field::ENV_TIMESTAMP => timestamp = Some(value.varint(env("timestamp"))?),
-                field::ENV_SOURCE_DEVICE => out.source_device = Some(value.uint32(env("sourceDevice"))?),
-                field::ENV_CONTENT => out.content = Some(value.bytes(env("content"))?.to_vec()),
-                field::ENV_SERVER_TIMESTAMP => {
-                    out.server_timestamp = Some(value.varint(env("serverTimestamp"))?)
-                }
-                field::ENV_PRO_SIG => out.pro_sig = Some(value.bytes(env("proSig"))?.to_vec()),
-                _ => {}
-            }
-        }
-        out.kind = kind.ok_or(ProtoError::MissingField { message: "Envelope", field: "type" })?;
-        out.timestamp =
-            timestamp.ok_or(ProtoError::MissingField { message: "Envelope", field: "timestamp" })?;
-        Ok(out)
+        let w: EnvelopeWire = decode_bounded(bytes)?;
+        // Field rules in field order, then the required fields (as a proto2 reader reports them).
+        let kind = w.kind.map(|k| envelope_u32(k, "type")).transpose()?;
+        let source = w
+            .source
+            .map(String::from_utf8)
+            .transpose()
+            .map_err(|_| ProtoError::NotUtf8 { message: "Envelope", field: "source" })?;
+        let source_device = w.source_device.map(|d| envelope_u32(d, "sourceDevice")).transpose()?;
+        let kind = kind.ok_or(ProtoError::MissingField { message: "Envelope", field: "type" })?;
+        let timestamp =
+            w.timestamp.ok_or(ProtoError::MissingField { message: "Envelope", field: "timestamp" })?;
+        Ok(Self {
+            kind,
+            source,
+            timestamp,
+            source_device,
+            content: w.content,
+            server_timestamp: w.server_timestamp,
+            pro_sig: w.pro_sig,
+        })
     }
 }
 
 /// `WebSocketRequestMessage` (WebSocketResources.proto); `headers` (5) are skipped.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, prost::Message)]
 pub struct WebSocketRequest {
+    #[prost(string, optional, tag = "1")]
     pub verb: Option<String>,
+    #[prost(string, optional, tag = "2")]
     pub path: Option<String>,
+    #[prost(bytes = "vec", optional, tag = "3")]
     pub body: Option<Vec<u8>>,
+    #[prost(uint64, optional, tag = "4")]
     pub request_id: Option<u64>,
 }
 
-impl WebSocketRequest {
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        if let Some(v) = &self.verb {
-            put_bytes(&mut out, field::REQ_VERB, v.as_bytes());
-        }
-        if let Some(p) = &self.path {
-            put_bytes(&mut out, field::REQ_PATH, p.as_bytes());
-        }
-        if let Some(b) = &self.body {
-            put_bytes(&mut out, field::REQ_BODY, b);
-        }
-        if let Some(id) = self.request_id {
-            put_uint(&mut out, field::REQ_ID, id);
-        }
-        out
-    }
-
-    fn merge(&mut self, bytes: &[u8]) -> Result<(), ProtoError> {
-        let mut r = Reader::new(bytes)?;
-        while let Some((number, value)) = r.field()? {
-            match number {
-                field::REQ_VERB => self.verb = Some(value.string(req("verb"))?),
-                field::REQ_PATH => self.path = Some(value.string(req("path"))?),
-                field::REQ_BODY => self.body = Some(value.bytes(req("body"))?.to_vec()),
-                field::REQ_ID => self.request_id = Some(value.varint(req("requestId"))?),
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
 /// `WebSocketMessage` (WebSocketResources.proto); a `response` (3) is skipped.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, prost::Message)]
 pub struct WebSocketMessage {
     /// `type`: [`WEBSOCKET_REQUEST`] for a stored message.
+    #[prost(uint32, optional, tag = "1")]
     pub kind: Option<u32>,
+    #[prost(message, optional, tag = "2")]
     pub request: Option<WebSocketRequest>,
 }
 
 impl WebSocketMessage {
     /// The protobuf bytes, fields in number order.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        if let Some(k) = self.kind {
-            put_uint(&mut out, field::WS_TYPE, u64::from(k));
-        }
-        if let Some(r) = &self.request {
-            put_bytes(&mut out, field::WS_REQUEST, &r.encode());
-        }
-        out
+        prost::Message::encode_to_vec(self)
     }
 
     /// Reads a `WebSocketMessage`; unknown fields are skipped.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
-        let mut out = Self::default();
-        let mut r = Reader::new(bytes)?;
-        while let Some((number, value)) = r.field()? {
-            match number {
-                field::WS_TYPE => {
-                    out.kind = Some(value.uint32(Name { message: "WebSocketMessage", field: "type" })?)
-                }
-                field::WS_REQUEST => {
-                    let raw = value.bytes(Name { message: "WebSocketMessage", field: "request" })?;
-                    out.request.get_or_insert_with(WebSocketRequest::default).merge(raw)?;
-                }
-                _ => {}
-            }
-        }
-        Ok(out)
+        decode_bounded(bytes)
     }
 }
 
@@ -199,12 +144,12 @@ pub fn wrap_for_swarm(ciphertext: &[u8], timestamp_ms: u64) -> Result<Vec<u8>, S
     if ciphertext.len() > SESSION_MAX_CIPHERTEXT_BYTES {
         return Err(SessionProtocolError::CiphertextTooLong(ciphertext.len()));
     }
-    let envelope = Envelope {
+    let envelope = SessionEnvelope {
         kind: ENVELOPE_SESSION_MESSAGE,
         timestamp: timestamp_ms,
         source_device: Some(SOURCE_DEVICE),
         content: Some(ciphertext.to_vec()),
-        ..Envelope::default()
+        ..SessionEnvelope::default()
     };
     let message = WebSocketMessage {
         kind: Some(WEBSOCKET_REQUEST),
@@ -224,7 +169,7 @@ pub fn wrap_for_swarm(ciphertext: &[u8], timestamp_ms: u64) -> Result<Vec<u8>, S
 
 /// Unwraps a message read from the swarm (the decoded `data`) down to its 1-1 `Envelope`, which
 /// has a `content`.
-pub fn unwrap_from_swarm(data: &[u8]) -> Result<Envelope, SessionProtocolError> {
+pub fn unwrap_from_swarm(data: &[u8]) -> Result<SessionEnvelope, SessionProtocolError> {
     let message = WebSocketMessage::decode(data)?;
     let kind = message.kind.unwrap_or(0);
     if kind != WEBSOCKET_REQUEST {
@@ -232,7 +177,7 @@ pub fn unwrap_from_swarm(data: &[u8]) -> Result<Envelope, SessionProtocolError> 
     }
     let request = message.request.ok_or(SessionProtocolError::NoRequest)?;
     let body = request.body.ok_or(SessionProtocolError::NoBody)?;
-    let envelope = Envelope::decode(&body)?;
+    let envelope = SessionEnvelope::decode(&body)?;
     if envelope.kind != ENVELOPE_SESSION_MESSAGE {
         return Err(SessionProtocolError::EnvelopeType(envelope.kind));
     }
@@ -244,6 +189,7 @@ pub fn unwrap_from_swarm(data: &[u8]) -> Result<Envelope, SessionProtocolError> 
 
 #[cfg(test)]
 mod tests {
+    use super::super::proto::raw::{put_bytes, put_uint};
     use super::*;
     use proptest::prelude::*;
 
@@ -269,16 +215,19 @@ mod tests {
     #[test]
     fn libsession_style_wrapping_is_read() {
         // Empty verb/path, a proSig decoy, a serverTimestamp and an unknown header: all fine.
-        let env = Envelope {
+        let env = SessionEnvelope {
             kind: ENVELOPE_SESSION_MESSAGE,
             timestamp: 1_700_000_000_000,
             source_device: Some(1),
             content: Some(vec![1, 2, 3]),
             server_timestamp: Some(1_700_000_000_123),
             pro_sig: Some(vec![7; 64]),
-            ..Envelope::default()
+            ..SessionEnvelope::default()
         };
-        let mut req = WebSocketRequest { body: Some(env.encode()), ..WebSocketRequest::default() }.encode();
+        let mut req = prost::Message::encode_to_vec(&WebSocketRequest {
+            body: Some(env.encode()),
+            ..WebSocketRequest::default()
+        });
         put_bytes(&mut req, 5, b"X-Header: 1");
         let mut msg = Vec::new();
         put_uint(&mut msg, 1, 1);
@@ -288,7 +237,8 @@ mod tests {
 
     #[test]
     fn message_rules() {
-        let env = Envelope { kind: 6, timestamp: 5, content: Some(vec![1]), ..Envelope::default() };
+        let env =
+            SessionEnvelope { kind: 6, timestamp: 5, content: Some(vec![1]), ..SessionEnvelope::default() };
         let wrap = |kind: Option<u32>, body: Option<Vec<u8>>| {
             WebSocketMessage { kind, request: Some(WebSocketRequest { body, ..WebSocketRequest::default() }) }
                 .encode()
@@ -304,12 +254,12 @@ mod tests {
         );
         assert_eq!(unwrap_from_swarm(&[0x08, 0x01]), Err(SessionProtocolError::NoRequest));
         assert_eq!(unwrap_from_swarm(&wrap(Some(1), None)), Err(SessionProtocolError::NoBody));
-        let group = Envelope { kind: 7, ..env.clone() };
+        let group = SessionEnvelope { kind: 7, ..env.clone() };
         assert_eq!(
             unwrap_from_swarm(&wrap(Some(1), Some(group.encode()))),
             Err(SessionProtocolError::EnvelopeType(7))
         );
-        let empty = Envelope { content: None, ..env.clone() };
+        let empty = SessionEnvelope { content: None, ..env.clone() };
         assert_eq!(
             unwrap_from_swarm(&wrap(Some(1), Some(empty.encode()))),
             Err(SessionProtocolError::NoContent)
@@ -327,15 +277,15 @@ mod tests {
         let mut big_type = Vec::new();
         put_uint(&mut big_type, 1, u64::from(u32::MAX) + 1);
         assert_eq!(
-            Envelope::decode(&big_type),
+            SessionEnvelope::decode(&big_type),
             Err(ProtoError::ValueOutOfRange { message: "Envelope", field: "type" })
         );
-        assert_eq!(
-            Envelope::decode(&[0x2a, 0x00]),
-            Err(ProtoError::WrongWireType { message: "Envelope", field: "timestamp" })
-        );
-        // Garbage.
-        assert_eq!(unwrap_from_swarm(b"\xff"), Err(ProtoError::Truncated.into()));
+        // Mistyped fields and garbage: prost's wire rules.
+        assert!(matches!(SessionEnvelope::decode(&[0x2a, 0x00]), Err(ProtoError::Decode(_))));
+        assert!(matches!(
+            unwrap_from_swarm(b"\xff"),
+            Err(SessionProtocolError::Proto(ProtoError::Decode(_)))
+        ));
         assert!(unwrap_from_swarm(b"hello world").is_err());
         assert!(unwrap_from_swarm(&[]).is_err());
     }
@@ -369,7 +319,7 @@ mod tests {
         #[test]
         fn garbage_is_refused(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             prop_assert!(unwrap_from_swarm(&bytes).is_err());
-            let _ = Envelope::decode(&bytes);
+            let _ = SessionEnvelope::decode(&bytes);
             let _ = WebSocketMessage::decode(&bytes);
         }
     }

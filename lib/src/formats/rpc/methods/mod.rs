@@ -1,0 +1,18 @@
+//! One file per storage RPC method, each holding everything of that method: its params (parse
+//! and validation), the string the client signs and the node verifies, the client's request
+//! builder, the node's reply (and its signature over it) and the client's reply parser. What
+//! methods share lives beside this folder (`fields`, `sig`, `reply`, `message`, `hash`, `error`);
+//! the name → method dispatch is `request::parse_request_value`.
+
+pub(crate) mod delete;
+pub(crate) mod get_swarm;
+pub(crate) mod info;
+pub(crate) mod oxend_request;
+pub(crate) mod retrieve;
+pub(crate) mod store;
+
+pub use delete::DeleteParams;
+pub use get_swarm::GetSwarmParams;
+pub use oxend_request::OxendRequestParams;
+pub use retrieve::{RetrieveParams, RetrieveQuery};
+pub use store::StoreParams;

@@ -1,0 +1,95 @@
+//! The one place a method name becomes a method: the [`Request`] enum and its dispatch
+//! ([`parse_request`]), and the client's request body. Adding a method is one file under
+//! `methods/`, one variant and one line in the match below.
+
+use serde_json::{Map, Value, json};
+
+use super::RpcError;
+use super::methods::{DeleteParams, GetSwarmParams, OxendRequestParams, RetrieveParams, StoreParams};
+use crate::formats::keys::Pubkey;
+use crate::formats::limits::RPC_MAX_BODY_BYTES;
+
+/// A parsed storage RPC request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Store(StoreParams),
+    Retrieve(RetrieveParams),
+    Delete(DeleteParams),
+    /// `get_swarm` or its alias `get_snodes_for_pubkey`.
+    GetSwarm(GetSwarmParams),
+    Info,
+    OxendRequest(OxendRequestParams),
+}
+
+impl Request {
+    /// The method name as the live network spells it.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Request::Store(_) => "store",
+            Request::Retrieve(_) => "retrieve",
+            Request::Delete(_) => "delete",
+            Request::GetSwarm(_) => "get_swarm",
+            Request::Info => "info",
+            Request::OxendRequest(_) => "oxend_request",
+        }
+    }
+
+    /// The pubkey whose swarm must serve this request (None for info / oxend_request /
+    /// get_swarm, which any node answers).
+    pub fn swarm_pubkey(&self) -> Option<&Pubkey> {
+        match self {
+            Request::Store(p) => Some(&p.pubkey),
+            Request::Retrieve(p) => Some(&p.pubkey),
+            Request::Delete(p) => Some(&p.pubkey),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a `POST /storage_rpc/v1` body: `{"method": "...", "params": {...}}` (`jsonrpc` and `id`
+/// ignored), at most [`RPC_MAX_BODY_BYTES`].
+pub fn parse_request(body: &[u8]) -> Result<Request, RpcError> {
+    if body.len() > RPC_MAX_BODY_BYTES {
+        return Err(RpcError::invalid_request(format!(
+            "body is {} bytes; the limit is {RPC_MAX_BODY_BYTES}",
+            body.len()
+        )));
+    }
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| RpcError::invalid_request(format!("body is not valid JSON: {e}")))?;
+    parse_request_value(v)
+}
+
+/// [`parse_request`] for an already-parsed JSON value (e.g. the final hop of an onion request).
+pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
+    let Value::Object(mut obj) = v else {
+        return Err(RpcError::invalid_request("expected a JSON object with method and params"));
+    };
+    let method = match obj.get("method") {
+        Some(Value::String(m)) => m.clone(),
+        Some(_) => return Err(RpcError::invalid_request("'method' must be a string")),
+        None => return Err(RpcError::invalid_request("missing 'method'")),
+    };
+    let params = match obj.remove("params") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(RpcError::invalid_request("'params' must be a JSON object")),
+    };
+    Ok(match method.as_str() {
+        "store" => Request::Store(StoreParams::parse(&params)?),
+        "retrieve" => Request::Retrieve(RetrieveParams::parse(&params)?),
+        "delete" => Request::Delete(DeleteParams::parse(&params)?),
+        "get_swarm" | "get_snodes_for_pubkey" => Request::GetSwarm(GetSwarmParams::parse(&params)?),
+        "info" => Request::Info,
+        "oxend_request" => Request::OxendRequest(OxendRequestParams::parse(&params)?),
+        other => {
+            let shown: String = other.chars().take(64).collect();
+            return Err(RpcError::invalid_request(format!("unknown method '{shown}'")));
+        }
+    })
+}
+
+/// The body of a storage RPC request: `{"method": ..., "params": ...}`.
+pub fn request(method: &str, params: Value) -> Value {
+    json!({ "method": method, "params": params })
+}
