@@ -3,6 +3,7 @@
 
 use super::CliError;
 use crate::client::ClientError;
+use crate::client::lookup::LookupError;
 use crate::formats::ratchet::RatchetError;
 use crate::net::NetError;
 
@@ -48,5 +49,12 @@ impl From<RatchetError> for CliError {
             Some(h) => err.hint(h),
             None => err,
         }
+    }
+}
+
+/// `swarm-of`'s lookups: the network's or a node's failure is exit 1, the input's exit 2.
+impl From<LookupError> for CliError {
+    fn from(e: LookupError) -> Self {
+        if e.is_network() { Self::failed(e) } else { Self::usage(e) }
     }
 }

@@ -1,12 +1,12 @@
 //! The client side of the storage RPC: request params (signed where the network wants it) and
-//! reply parsers. Used by `send`, `retrieve` and the node's tests.
+//! reply parsers. Used by `send`, `retrieve` and the node's tests. The `get_swarm` reply (also a
+//! 421's body) has one parser, [`crate::formats::nodelist::parse_get_swarm_reply`].
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::{Value, json};
 
-use super::reply::SwarmMember;
 use super::sig::{delete_sig_message, retrieve_sig_message, store_sig_message};
 use crate::formats::envelope::Envelope;
 use crate::formats::identity::Identity;
@@ -238,42 +238,4 @@ pub fn parse_store_reply(v: &Value) -> Result<StoreReply, ReplyError> {
         members,
         t: m.get("t").and_then(Value::as_u64),
     })
-}
-
-/// A parsed get_swarm reply (also the body of a 421).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SwarmReply {
-    pub swarm_id: u64,
-    pub snodes: Vec<SwarmMember>,
-}
-
-fn key32(s: &str) -> Result<[u8; 32], ReplyError> {
-    hex::decode(s)
-        .ok()
-        .and_then(|v| <[u8; 32]>::try_from(v).ok())
-        .ok_or_else(|| ReplyError::BadKey(s.to_owned()))
-}
-
-/// Parses `{"snodes": [{pubkey_ed25519, pubkey_x25519, ip, port_https, …}], "swarm": hex}`.
-pub fn parse_swarm_reply(v: &Value) -> Result<SwarmReply, ReplyError> {
-    let m = obj(v)?;
-    let id = str_field(m, "swarm")?;
-    let swarm_id = u64::from_str_radix(id, 16).map_err(|_| ReplyError::BadSwarmId(id.to_owned()))?;
-    let list = m.get("snodes").ok_or(ReplyError::Missing("snodes"))?;
-    let list = list.as_array().ok_or(ReplyError::WrongType("snodes"))?;
-    let mut snodes = Vec::with_capacity(list.len());
-    for s in list {
-        let o = obj(s)?;
-        let port = match o.get("port_https").and_then(Value::as_u64) {
-            Some(p) => p,
-            None => str_field(o, "port")?.parse().map_err(|_| ReplyError::WrongType("port"))?,
-        };
-        snodes.push(SwarmMember {
-            pubkey_ed25519: key32(str_field(o, "pubkey_ed25519")?)?,
-            pubkey_x25519: key32(str_field(o, "pubkey_x25519")?)?,
-            ip: str_field(o, "ip")?.to_owned(),
-            port: u16::try_from(port).map_err(|_| ReplyError::WrongType("port_https"))?,
-        });
-    }
-    Ok(SwarmReply { swarm_id, snodes })
 }
