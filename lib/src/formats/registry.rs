@@ -66,7 +66,10 @@ impl RegistryError {
     }
 }
 
-/// A registered node: its keys and storage address.
+/// A registered node: its keys and storage address, as a join event carries them. Not a
+/// [`NodeInfo`]: a registration has no swarm (the replay assigns it, and [`Registry::node_list`]
+/// turns records into `NodeInfo`s), and its address is an `Ipv4Addr` because its 4 bytes are
+/// hashed into the chain ([`Event::chain_bytes`]) and checked for uniqueness.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NodeRecord {
     pub pubkey_ed25519: [u8; 32],
