@@ -179,7 +179,10 @@ fn load(
         .map(|c| {
             let (targets, stop, op) = (targets.clone(), stop.clone(), op.clone());
             std::thread::spawn(move || {
-                let Ok(agent) = Agent::builder().timeout(Duration::from_secs(30)).build() else {
+                // reqwest is built without a crypto provider: the toolkit's TLS config is its.
+                let Some(agent) = snkit::tls::client_config().ok().and_then(|tls| {
+                    Agent::builder().timeout(Duration::from_secs(30)).use_preconfigured_tls(tls).build().ok()
+                }) else {
                     return (0, 1, Vec::new());
                 };
                 let (mut ok, mut failed, mut lat) = (0usize, 0usize, Vec::new());

@@ -43,9 +43,14 @@ pub fn bin(name: &str) -> PathBuf {
 
 pub use snkit::time::now_ms;
 
-/// A plain HTTP client for the tests' own requests (30 s per call).
+/// A plain HTTP client for the tests' own requests (30 s per call), with the toolkit's TLS
+/// configuration (reqwest is built without a crypto provider of its own).
 pub fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("HTTP client")
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .use_preconfigured_tls(snkit::tls::client_config().expect("TLS config"))
+        .build()
+        .expect("HTTP client")
 }
 
 /// POSTs `{"method", "params"}` to `url`/storage_rpc/v1; returns the status and the body (JSON,
