@@ -1,7 +1,7 @@
 complete -c send -l identity -d 'The sender\'s identity file (written by `keygen -o`)' -r -F
 complete -c send -l to -d 'The recipient\'s Session ID (66 hex characters, starting with 05)' -r
 complete -c send -l ttl -d 'How long the swarm keeps the message, in milliseconds (10 s to 14 days)' -r
-complete -c send -l nodes -d 'The node list: a FILE (testnet\'s nodes.json, a get_service_nodes result, or a registry), - for stdin, http(s)://IP:PORT to ask a node (get_service_nodes), https://HOST/json_rpc to ask a seed (get_n_service_nodes), or any other http(s) URL of a node list or registry' -r
+complete -c send -l nodes -d 'The node list: a FILE (testnet\'s nodes.json, a get_service_nodes result, or a registry), a dash for stdin, http(s)://IP:PORT to ask a node (get_service_nodes), https://HOST/json_rpc to ask a seed (get_n_service_nodes), or any other http(s) URL of a node list or registry' -r
 complete -c send -l node -d 'A node to bootstrap from (http://IP:PORT, https://IP:PORT), or a seed\'s JSON-RPC endpoint (https://HOST/json_rpc, as the Session apps do); the same as --nodes URL' -r
 complete -c send -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
 complete -c send -l format -d 'What stdin holds: `raw` (stored as it is) or `session`, a text message that is sent in the live Session apps\' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope)' -r -f -a "raw\t''

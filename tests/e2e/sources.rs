@@ -45,13 +45,6 @@ impl Source {
     }
 }
 
-fn keygen(dir: &Path, name: &str) -> (PathBuf, Identity) {
-    let path = dir.join(format!("{name}.json"));
-    let id = Identity::generate();
-    snkit::fs::write_new_secret(&path, &serde_json::to_vec(&id.to_file()).unwrap()).unwrap();
-    (path, id)
-}
-
 fn one_error_line(stderr: &[u8], cmd: &str) -> String {
     let text = String::from_utf8_lossy(stderr).to_string();
     let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("hint: ")).collect();
@@ -64,6 +57,12 @@ fn one_error_line(stderr: &[u8], cmd: &str) -> String {
 fn every_source_works_for_swarm_of_send_and_retrieve() {
     let tn = Testnet::up(6);
     let dir = tempfile::tempdir().unwrap();
+    let keygen = |dir: &Path, name: &str| -> (PathBuf, Identity) {
+        let path = dir.join(format!("{name}.json"));
+        let id = Identity::generate();
+        snkit::fs::write_new_secret(&path, &serde_json::to_vec(&id.to_file()).unwrap()).unwrap();
+        (path, id)
+    };
     let (alice, _) = keygen(dir.path(), "alice");
     let (bob, bob_id) = keygen(dir.path(), "bob");
     let bob_sid = bob_id.session_id().to_string();

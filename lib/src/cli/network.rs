@@ -12,9 +12,9 @@ use crate::net::nodes::{DEFAULT_NODES_PATH, NODES_ENV, base_url};
 /// .testnet/nodes.json if it exists.
 #[derive(Args, Debug, Clone, Default)]
 pub struct NetworkArgs {
-    /// The node list: a FILE (testnet's nodes.json, a get_service_nodes result, or a registry),
-    /// - for stdin, http(s)://IP:PORT to ask a node (get_service_nodes), https://HOST/json_rpc to
-    /// ask a seed (get_n_service_nodes), or any other http(s) URL of a node list or registry.
+    /// The node list: a FILE (testnet's nodes.json, a get_service_nodes result, or a registry), a
+    /// dash for stdin, http(s)://IP:PORT to ask a node (get_service_nodes), https://HOST/json_rpc
+    /// to ask a seed (get_n_service_nodes), or any other http(s) URL of a node list or registry.
     #[arg(long, value_name = "SOURCE", conflicts_with = "node")]
     pub nodes: Option<String>,
     /// A node to bootstrap from (http://IP:PORT, https://IP:PORT), or a seed's JSON-RPC endpoint
