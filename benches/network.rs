@@ -136,17 +136,26 @@ fn run_with(nodes: usize) {
     drop(net);
 }
 
-fn post(agent: &ureq::Agent, url: &str, body: &Value) -> bool {
-    agent.post(&format!("{url}/storage_rpc/v1")).send_string(&body.to_string()).is_ok()
+type Agent = reqwest::blocking::Client;
+
+/// POSTs a storage RPC; true on a 2xx answer.
+fn send(agent: &Agent, url: &str, body: &Value) -> Option<reqwest::blocking::Response> {
+    let resp = agent.post(format!("{url}/storage_rpc/v1")).body(body.to_string()).send().ok()?;
+    resp.status().is_success().then_some(resp)
+}
+
+fn post(agent: &Agent, url: &str, body: &Value) -> bool {
+    send(agent, url, body).is_some()
 }
 
 /// A store counts only when every member of the swarm stored it: the entry node answers 200 as
 /// soon as one member did, so its per-member `swarm` entries are checked here.
-fn post_store(agent: &ureq::Agent, url: &str, body: &Value) -> bool {
-    let Ok(resp) = agent.post(&format!("{url}/storage_rpc/v1")).send_string(&body.to_string()) else {
+fn post_store(agent: &Agent, url: &str, body: &Value) -> bool {
+    let Some(resp) = send(agent, url, body) else {
         return false;
     };
-    let Ok(reply) = resp.into_json::<Value>() else { return false };
+    let Ok(reply) = resp.text().map(|t| serde_json::from_str::<Value>(&t)) else { return false };
+    let Ok(reply) = reply else { return false };
     reply["swarm"].as_object().is_some_and(|m| !m.is_empty() && m.values().all(|v| v.get("failed").is_none()))
 }
 
@@ -162,7 +171,7 @@ struct Phase {
 fn load(
     targets: &Arc<Vec<(String, Vec<String>)>>,
     duration: Duration,
-    op: impl Fn(&ureq::Agent, usize, &str, &str) -> bool + Send + Sync + Clone + 'static,
+    op: impl Fn(&Agent, usize, &str, &str) -> bool + Send + Sync + Clone + 'static,
 ) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
@@ -170,7 +179,12 @@ fn load(
         .map(|c| {
             let (targets, stop, op) = (targets.clone(), stop.clone(), op.clone());
             std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+                // reqwest is built without a crypto provider: the toolkit's TLS config is its.
+                let Some(agent) = snkit::tls::client_config().ok().and_then(|tls| {
+                    Agent::builder().timeout(Duration::from_secs(30)).use_preconfigured_tls(tls).build().ok()
+                }) else {
+                    return (0, 1, Vec::new());
+                };
                 let (mut ok, mut failed, mut lat) = (0usize, 0usize, Vec::new());
                 let mut i = c * 1_000_000;
                 while !stop.load(Ordering::Relaxed) {

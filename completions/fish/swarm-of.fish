@@ -1,4 +1,5 @@
-complete -c swarm-of -l nodes -d 'Node list: a file (testnet\'s nodes.json, a get_service_nodes result, or a registry), - for stdin, or an http:// URL to GET it from' -r
-complete -c swarm-of -l node -d 'Ask this node (get_swarm) instead of computing from a node list, e.g. http://127.0.0.1:38001' -r
+complete -c swarm-of -l nodes -d 'The node list: a FILE (testnet\'s nodes.json, a get_service_nodes result, or a registry), a dash for stdin, http(s)://IP:PORT to ask a node (get_service_nodes), https://HOST/json_rpc to ask a seed (get_n_service_nodes), or any other http(s) URL of a node list or registry' -r
+complete -c swarm-of -l node -d 'A node to bootstrap from (http://IP:PORT, https://IP:PORT), or a seed\'s JSON-RPC endpoint (https://HOST/json_rpc, as the Session apps do); the same as --nodes URL' -r
+complete -c swarm-of -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// node or seed, or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'
 complete -c swarm-of -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c swarm-of -s V -l version -d 'Print version'

@@ -31,4 +31,4 @@ pub use formats::{
     blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet, registry, rpc,
     session_protocol, swarm, time,
 };
-pub use net::{fs, http, network, tls};
+pub use net::{fs, http, network, nodes, tls};

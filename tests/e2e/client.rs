@@ -16,7 +16,7 @@ use snkit::client::{self, Network, RetrieveState, Retrieved, Retriever, SendOpti
 use snkit::identity::Identity;
 use snkit::keys::Pubkey;
 
-use crate::common::Testnet;
+use crate::common::{Testnet, http};
 
 const RECIPIENTS: usize = 50;
 const MESSAGES: usize = 1_000;
@@ -642,8 +642,11 @@ fn test_send_and_retrieve_over_https_nodes() {
     assert!(url.starts_with("https://"), "{url}");
     // Plain HTTP to a TLS node gets no storage RPC answer.
     let plain = url.replacen("https://", "http://", 1);
-    let refused =
-        ureq::post(&format!("{plain}/storage_rpc/v1")).send_string(r#"{"method":"info","params":{}}"#);
+    let refused = http()
+        .post(format!("{plain}/storage_rpc/v1"))
+        .body(r#"{"method":"info","params":{}}"#)
+        .send()
+        .and_then(|r| r.error_for_status());
     assert!(refused.is_err(), "a TLS node answered plain HTTP");
 
     let dir = tempfile::tempdir().unwrap();

@@ -43,8 +43,14 @@ pub fn bin(name: &str) -> PathBuf {
 
 pub use snkit::time::now_ms;
 
-fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build()
+/// A plain HTTP client for the tests' own requests (30 s per call), with the toolkit's TLS
+/// configuration (reqwest is built without a crypto provider of its own).
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .use_preconfigured_tls(snkit::tls::client_config().expect("TLS config"))
+        .build()
+        .expect("HTTP client")
 }
 
 /// POSTs `{"method", "params"}` to `url`/storage_rpc/v1; returns the status and the body (JSON,
@@ -55,10 +61,13 @@ pub fn rpc(url: &str, method: &str, params: Value) -> (u16, Value) {
 
 /// POSTs raw bytes to `url` + `path`; returns the status and the body as in [`rpc`].
 pub fn post_raw(url: &str, path: &str, body: &[u8]) -> (u16, Value) {
-    let resp = agent().post(&format!("{url}{path}")).set("content-type", "application/json").send_bytes(body);
+    let resp = http()
+        .post(format!("{url}{path}"))
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send();
     let (status, text) = match resp {
-        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
-        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Ok(r) => (r.status().as_u16(), r.text().unwrap_or_default()),
         Err(e) => panic!("POST {url}{path}: {e}"),
     };
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));

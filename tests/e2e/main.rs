@@ -13,4 +13,5 @@ mod crypto;
 mod identity;
 mod node;
 mod ratchet;
+mod sources;
 mod swarm;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use snkit::cli::{self, CliError};
-use snkit::mnemonic::{self, Format, MnemonicError};
+use snkit::mnemonic::{self, Format};
 use zeroize::Zeroizing;
 
 /// Seed ⇄ recovery phrase: the Session app's 13 words (default) or BIP-39.
@@ -140,7 +140,7 @@ fn decode(input: Option<&str>, format: Option<Format>) -> Result<(), CliError> {
         if mnemonic::parse_seed_hex(&phrase).is_ok() {
             CliError::usage(e).hint("this is a seed, not a phrase: use 'mnemonic encode'")
         } else {
-            decode_error(e)
+            CliError::from(e)
         }
     })?;
     if !decoded.checksum_verified {
@@ -152,19 +152,4 @@ fn decode(input: Option<&str>, format: Option<Format>) -> Result<(), CliError> {
     }
     let seed = Zeroizing::new(hex::encode(&*decoded.seed));
     cli::emit(&SeedOut { seed: &seed, format: decoded.format })
-}
-
-fn decode_error(err: MnemonicError) -> CliError {
-    let hint = match &err {
-        MnemonicError::Checksum { .. } => Some("a word is mistyped, or two words are swapped"),
-        MnemonicError::Bip39Checksum => Some("a word is mistyped, or two words are swapped"),
-        MnemonicError::Ambiguous => Some("pass --format session or --format bip39"),
-        MnemonicError::InvalidValue { .. } => Some("one of these three words is wrong"),
-        _ => None,
-    };
-    let e = CliError::usage(&err);
-    match hint {
-        Some(h) => e.hint(h),
-        None => e,
-    }
 }

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use clap::{ArgGroup, Parser};
 use serde_json::{Value, json};
 use snkit::cli::{self, CliError};
-use snkit::onion::{self, EncType, Layer, LayerKey, OnionError};
+use snkit::onion::{self, EncType, Layer, LayerKey};
 
 const AFTER_HELP: &str = "\
 EXAMPLES:
@@ -97,16 +97,6 @@ fn is_stdin(p: Option<&str>) -> bool {
     matches!(p, None | Some("-"))
 }
 
-fn onion_error(e: OnionError) -> CliError {
-    let hint = matches!(e, OnionError::DecryptionFailed)
-        .then_some("the body was tampered with, or the key is not the key of the node (or reply) it is for");
-    let err = CliError::usage(e);
-    match hint {
-        Some(h) => err.hint(h),
-        None => err,
-    }
-}
-
 fn wrap(path_file: &str, input: Option<&str>, enc: EncType) -> Result<(), CliError> {
     if is_stdin(Some(path_file)) && is_stdin(input) {
         return Err(CliError::usage("--path - and the request cannot both come from stdin")
@@ -121,7 +111,7 @@ fn wrap(path_file: &str, input: Option<&str>, enc: EncType) -> Result<(), CliErr
         ));
     }
     let hops: Vec<_> = path.iter().map(|n| n.keys).collect();
-    let (req, reply) = onion::build(&hops, request.to_string().as_bytes(), enc).map_err(onion_error)?;
+    let (req, reply) = onion::build(&hops, request.to_string().as_bytes(), enc)?;
     let last = path.last().map(|n| hex::encode(n.keys.ed25519)).unwrap_or_default();
     cli::emit(&json!({
         "guard": path[0].url,
@@ -138,7 +128,7 @@ fn peel(key_file: &str, input: Option<&str>) -> Result<(), CliError> {
     let (secret, public) = onion::node_secret_from_key_json(&key_json)
         .map_err(|e| CliError::usage(format!("{key_file}: {e}")))?;
     let body = onion::body_from_input(&cli::read_input(input)?);
-    let layer = onion::peel(&secret, &public, &body).map_err(onion_error)?;
+    let layer = onion::peel(&secret, &public, &body)?;
     let out = match layer {
         Layer::Relay { destination_ed25519, next_body, hop_no, ephemeral_key } => json!({
             "hop": "relay",
@@ -173,8 +163,7 @@ fn peel(key_file: &str, input: Option<&str>) -> Result<(), CliError> {
 }
 
 fn reply_key(hex_key: &str, enc: EncType) -> Result<LayerKey, CliError> {
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(hex_key.trim(), &mut key).map_err(|_| {
+    let key = snkit::keys::decode_hex32(hex_key.trim()).map_err(|_| {
         CliError::usage("--reply-key must be 64 hex characters (\"reply_key\" of the wrap output)")
     })?;
     Ok(LayerKey::from_bytes(enc, key))
@@ -182,7 +171,7 @@ fn reply_key(hex_key: &str, enc: EncType) -> Result<LayerKey, CliError> {
 
 fn open_reply(key: &LayerKey, input: Option<&str>) -> Result<(), CliError> {
     let reply = cli::read_input(input)?;
-    let (status, body) = onion::decrypt_reply(key, &reply).map_err(onion_error)?;
+    let (status, body) = onion::decrypt_reply(key, &reply)?;
     cli::emit(&json!({"status": status, "body": body}))
 }
 

@@ -72,17 +72,6 @@ fn read_envelope(file: Option<&str>) -> Result<Envelope, CliError> {
     Envelope::from_json(&value).map_err(CliError::usage)
 }
 
-fn pow_error(e: PowError) -> CliError {
-    match e {
-        PowError::ImpossibleTarget { .. } | PowError::Infeasible { .. } => {
-            CliError::usage(&e).hint("lower --difficulty, or shorten the data or the TTL")
-        }
-        PowError::InsufficientWork { .. } | PowError::MissingNonce(_) => CliError::failed(e),
-        PowError::Cancelled(_) | PowError::Exhausted => CliError::failed(e),
-        PowError::Envelope(_) | PowError::Threads(_) => CliError::usage(e),
-    }
-}
-
 fn solve(difficulty: u64, threads: Option<usize>, file: Option<&str>) -> Result<(), CliError> {
     let threads = match threads {
         Some(t) if t == 0 || t > POW_MAX_THREADS => {
@@ -94,7 +83,7 @@ fn solve(difficulty: u64, threads: Option<usize>, file: Option<&str>) -> Result<
         None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     };
     let env = read_envelope(file)?;
-    let target = pow::envelope_target(&env, difficulty).map_err(pow_error)?;
+    let target = pow::envelope_target(&env, difficulty)?;
 
     let bar = cli::stderr_is_tty().then(|| progress_bar(target, threads));
     let last = AtomicU64::new(0);
@@ -107,7 +96,7 @@ fn solve(difficulty: u64, threads: Option<usize>, file: Option<&str>) -> Result<
             }
         }
     };
-    let nonce = pow::solve(&env, difficulty, threads, &progress).map_err(pow_error)?;
+    let nonce = pow::solve(&env, difficulty, threads, &progress)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -135,9 +124,9 @@ fn verify(difficulty: u64, file: Option<&str>) -> Result<(), CliError> {
         Ok(e) => e,
         Err(err @ PowError::MissingNonce(_)) => {
             cli::emit(&json!({"valid": false, "difficulty": difficulty, "reason": err.to_string()}))?;
-            return Err(pow_error(err));
+            return Err(CliError::from(err));
         }
-        Err(err) => return Err(pow_error(err)),
+        Err(err) => return Err(CliError::from(err)),
     };
     cli::emit(&json!({
         "valid": e.valid,
@@ -149,6 +138,6 @@ fn verify(difficulty: u64, file: Option<&str>) -> Result<(), CliError> {
     if e.valid {
         Ok(())
     } else {
-        Err(pow_error(PowError::InsufficientWork { value: e.value, target: e.target }))
+        Err(CliError::from(PowError::InsufficientWork { value: e.value, target: e.target }))
     }
 }

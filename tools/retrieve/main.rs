@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{ArgGroup, Parser};
-use snkit::cli::{self, CliError};
-use snkit::client::{self, RetrieveState, Retriever, state::default_state_dir};
+use clap::Parser;
+use snkit::cli::{self, CliError, NetworkArgs};
+use snkit::client::{RetrieveState, Retriever, state::default_state_dir};
 use snkit::identity::Identity;
 use snkit::limits::CLIENT_FOLLOW_INTERVAL_MS;
 use snkit::onion::EncType;
@@ -16,7 +16,6 @@ use snkit::onion::EncType;
 #[command(
     name = "retrieve",
     version,
-    group(ArgGroup::new("network").required(true).args(["nodes", "node"])),
     long_about = "Fetch an identity's new messages from its swarm through onion paths.\n\n\
         Asks 3 members of the identity's own swarm (each through its own 3-hop onion path) for the \
         messages after the last hash that node returned, with a signed retrieve request; merges \
@@ -27,7 +26,8 @@ use snkit::onion::EncType;
         --follow keeps polling (every second) and prints messages as they arrive.",
     after_help = "EXAMPLE:\n  retrieve --identity bob.json --nodes /tmp/tn/nodes.json\n  \
         retrieve --identity bob.json --nodes /tmp/tn/nodes.json | jq -r .data | base64 -d\n  \
-        retrieve --identity bob.json --node http://127.0.0.1:40001 --follow | ratchet decrypt --identity bob.json"
+        retrieve --identity bob.json --node http://127.0.0.1:40001 --follow | ratchet decrypt --identity bob.json\n\n\
+        Node list: --nodes SOURCE or --node URL, else $SNKIT_NODES, else .testnet/nodes.json (README \"Node lists\")."
 )]
 struct Args {
     /// The identity whose messages to fetch (written by `keygen -o`).
@@ -36,24 +36,14 @@ struct Args {
     /// Where to keep the last hashes seen (default: $XDG_DATA_HOME/snkit/retrieve).
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
-    /// A node list file (`testnet up` writes DIR/nodes.json).
-    #[arg(long, value_name = "FILE")]
-    nodes: Option<String>,
-    /// Bootstrap the node list from this node (http://IP:PORT, https://IP:PORT), or from a seed's
-    /// JSON-RPC endpoint (https://HOST/json_rpc, as the Session apps do).
-    #[arg(long, value_name = "URL")]
-    node: Option<String>,
+    #[command(flatten)]
+    network: NetworkArgs,
     /// Keep polling and print messages as they arrive (ends on a closed stdout or a signal).
     #[arg(long)]
     follow: bool,
     /// Onion layer encryption: xchacha20 (default) or aes-gcm.
     #[arg(long, value_name = "ENC", default_value = "xchacha20")]
     enc: String,
-    /// Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// --node or a
-    /// node list that says "tls": true); their self-signed certificates are accepted, the onion
-    /// layers being encrypted to the nodes' keys.
-    #[arg(long)]
-    tls: bool,
 }
 
 fn main() -> ExitCode {
@@ -64,15 +54,12 @@ fn run(args: Args) -> Result<(), CliError> {
     let identity = Identity::load(&args.identity)
         .map_err(|e| CliError::usage(format!("cannot use identity {}: {e}", args.identity.display())))?;
     let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
+    let source = args.network.source()?;
     let state_dir = args.state.clone().unwrap_or_else(default_state_dir);
     let state =
         RetrieveState::load(&state_dir, &identity.session_id().to_string()).map_err(CliError::from)?;
-    let mut net =
-        client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(CliError::from)?;
+    let mut net = args.network.open(&source)?;
     net.set_enc(enc);
-    if args.tls {
-        net.set_https(true);
-    }
     let mut retriever = Retriever::new(&identity, state);
 
     if !args.follow {

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{ArgGroup, Parser};
-use snkit::cli::{self, CliError};
+use clap::Parser;
+use snkit::cli::{self, CliError, NetworkArgs};
 use snkit::client::{self, SendOptions};
 use snkit::identity::{Identity, SessionId};
 use snkit::keys::Pubkey;
@@ -17,7 +17,6 @@ use snkit::session_protocol::{self, PaddingStyle};
 #[command(
     name = "send",
     version,
-    group(ArgGroup::new("network").required(true).args(["nodes", "node"])),
     long_about = "Store a message in the recipient's swarm through 3-hop onion paths.\n\n\
         Reads the message from stdin: raw bytes, or one JSON line such as 'ratchet encrypt' prints \
         (a single JSON value is stored as its text without the trailing newline; anything else \
@@ -33,7 +32,8 @@ use snkit::session_protocol::{self, PaddingStyle};
     after_help = "EXAMPLE:\n  testnet up --nodes 12 --dir /tmp/tn\n  keygen -o alice.json; keygen -o bob.json\n  \
         echo 'hello bob' | send --identity alice.json --to $(jq -r .session_id bob.json) --nodes /tmp/tn/nodes.json\n  \
         ratchet encrypt --identity alice.json --to $BOB < msg.txt | send --identity alice.json --to $BOB --node http://127.0.0.1:40001\n  \
-        echo 'hi from snkit' | send --format session --identity alice.json --to $BOB --nodes /tmp/tn/nodes.json   # the apps' format"
+        echo 'hi from snkit' | send --format session --identity alice.json --to $BOB --nodes /tmp/tn/nodes.json   # the apps' format\n\n\
+        Node list: --nodes SOURCE or --node URL, else $SNKIT_NODES, else .testnet/nodes.json (README \"Node lists\")."
 )]
 struct Args {
     /// The sender's identity file (written by `keygen -o`).
@@ -45,21 +45,11 @@ struct Args {
     /// How long the swarm keeps the message, in milliseconds (10 s to 14 days).
     #[arg(long, value_name = "MS", default_value_t = CLIENT_DEFAULT_TTL_MS)]
     ttl: u64,
-    /// A node list file (`testnet up` writes DIR/nodes.json).
-    #[arg(long, value_name = "FILE")]
-    nodes: Option<String>,
-    /// Bootstrap the node list from this node (http://IP:PORT, https://IP:PORT), or from a seed's
-    /// JSON-RPC endpoint (https://HOST/json_rpc, as the Session apps do).
-    #[arg(long, value_name = "URL")]
-    node: Option<String>,
+    #[command(flatten)]
+    network: NetworkArgs,
     /// Onion layer encryption: xchacha20 (default) or aes-gcm.
     #[arg(long, value_name = "ENC", default_value = "xchacha20")]
     enc: String,
-    /// Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// --node or a
-    /// node list that says "tls": true); their self-signed certificates are accepted, the onion
-    /// layers being encrypted to the nodes' keys.
-    #[arg(long)]
-    tls: bool,
     /// What stdin holds: `raw` (stored as it is) or `session`, a text message that is sent in the
     /// live Session apps' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope).
     #[arg(long, value_name = "FORMAT", default_value = "raw", value_parser = ["raw", "session"])]
@@ -88,6 +78,8 @@ fn run(args: Args) -> Result<(), CliError> {
     let to = SessionId::parse(args.to.trim()).map_err(|e| CliError::usage(format!("--to: {e}")))?;
     let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
     let opts = SendOptions { ttl_ms: args.ttl, ..SendOptions::default() };
+    // The message is stdin, so the node list cannot be.
+    let source = args.network.source_without_stdin("the message cannot be read from it")?;
     let input = cli::read_input(None)?;
     let data = match args.format.as_str() {
         "session" => session_message(&sender, &to, &input)?,
@@ -95,12 +87,8 @@ fn run(args: Args) -> Result<(), CliError> {
     };
     // Refuse a bad TTL before touching the network.
     client::check_ttl(opts.ttl_ms).map_err(CliError::from)?;
-    let mut net =
-        client::open_network(args.nodes.as_deref(), args.node.as_deref()).map_err(CliError::from)?;
+    let mut net = args.network.open(&source)?;
     net.set_enc(enc);
-    if args.tls {
-        net.set_https(true);
-    }
     let report = client::send(&net, &Pubkey::from(to), &data, &opts).map_err(CliError::from)?;
     cli::emit(&report)
 }

@@ -4,8 +4,9 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
-use snkit::cli::{self, CliError};
-use snkit::client::lookup::{self, DEFAULT_NODES_PATH, LookupError, NODES_ENV, SwarmSource};
+use snkit::cli::{self, CliError, NetworkArgs};
+use snkit::client::NodeSource;
+use snkit::client::lookup::{self, LookupError, SwarmSource};
 
 /// Which swarm, and which nodes, hold a Session ID's messages.
 #[derive(Parser, Debug)]
@@ -15,14 +16,14 @@ use snkit::client::lookup::{self, DEFAULT_NODES_PATH, LookupError, NODES_ENV, Sw
     about = "Which swarm, and which nodes, hold a Session ID's messages",
     long_about = "Which swarm, and which nodes, hold a Session ID's messages.\n\n\
         Prints {\"pubkey\", \"swarm_id\" (16 hex digits), \"nodes\": [node-list objects]}. The swarm is \
-        computed from a node list with the live network's mapping, or asked of one node with --node \
-        (get_swarm). Without SESSION_ID, reads IDs from stdin, one per line (hex, or JSON lines with \
+        computed from a node list with the live network's mapping, or asked of one node when the \
+        source is a node's URL (get_swarm). Without SESSION_ID, reads IDs from stdin, one per line (hex, or JSON lines with \
         \"session_id\" or \"pubkey\", as keygen prints), and writes one result per line (NDJSON).",
     after_help = "EXAMPLES:\n  \
         swarm-of 053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8 --nodes .testnet/nodes.json\n  \
         keygen | swarm-of --nodes nodes.json | jq -r .swarm_id\n  \
         cat ids.txt | swarm-of --node http://127.0.0.1:38001\n\n\
-        Node list: --nodes FILE|URL (- = stdin), else $SNKIT_NODES, else .testnet/nodes.json if it exists.\n\
+        Node list: --nodes SOURCE or --node URL, else $SNKIT_NODES, else .testnet/nodes.json (README \"Node lists\").\n\
         Exit: 0 ok, 1 the node could not be reached or answered badly, 2 bad ID or bad node list."
 )]
 struct Args {
@@ -30,14 +31,8 @@ struct Args {
     #[arg(value_name = "SESSION_ID")]
     session_id: Option<String>,
 
-    /// Node list: a file (testnet's nodes.json, a get_service_nodes result, or a registry), - for
-    /// stdin, or an http:// URL to GET it from.
-    #[arg(long, value_name = "FILE|-", conflicts_with = "node")]
-    nodes: Option<String>,
-
-    /// Ask this node (get_swarm) instead of computing from a node list, e.g. http://127.0.0.1:38001.
-    #[arg(long, value_name = "URL")]
-    node: Option<String>,
+    #[command(flatten)]
+    network: NetworkArgs,
 }
 
 fn main() -> ExitCode {
@@ -49,8 +44,8 @@ fn run(args: Args) -> Result<(), CliError> {
     let source = source(&args, ids_from_stdin)?;
     if !ids_from_stdin {
         let id = args.session_id.as_deref().unwrap_or_default();
-        let pk = lookup::parse_id(id).map_err(lookup_error)?;
-        return cli::emit(&source.lookup(&pk).map_err(lookup_error)?.to_json());
+        let pk = lookup::parse_id(id).map_err(CliError::from)?;
+        return cli::emit(&source.lookup(&pk).map_err(CliError::from)?.to_json());
     }
     if io::stdin().is_terminal() {
         return Err(CliError::usage("no SESSION_ID: give one, or pipe IDs into stdin (one per line)")
@@ -59,7 +54,7 @@ fn run(args: Args) -> Result<(), CliError> {
     cli::for_each_line(None, |number, line| {
         let line = line.map_err(|e| CliError::usage(format!("input line {number}: {e}")))?;
         let at_line = |e: LookupError| {
-            let mut err = lookup_error(e);
+            let mut err = CliError::from(e);
             err.message = format!("input line {number}: {}", err.message);
             err
         };
@@ -68,26 +63,17 @@ fn run(args: Args) -> Result<(), CliError> {
     })
 }
 
-/// The node list (or node) to ask, from the flags and the defaults.
+/// The node list (or node) to ask, from the flags and the defaults: a node's URL is asked
+/// (get_swarm), any other source is loaded and the swarm computed.
 fn source(args: &Args, ids_from_stdin: bool) -> Result<SwarmSource, CliError> {
-    if let Some(url) = &args.node {
+    let source = if ids_from_stdin {
+        args.network.source_without_stdin("the SESSION_ID must be an argument")?
+    } else {
+        args.network.source()?
+    };
+    if let NodeSource::Node(url) = &source {
         return Ok(SwarmSource::Node(url.clone()));
     }
-    let path = match args.nodes.clone().or_else(lookup::default_nodes_path) {
-        Some(p) => p,
-        None => {
-            return Err(CliError::usage("no node list: pass --nodes FILE or --node URL").hint(format!(
-                "or set {NODES_ENV}, or run 'testnet up' here (it writes {DEFAULT_NODES_PATH})"
-            )));
-        }
-    };
-    if path == "-" && ids_from_stdin {
-        return Err(CliError::usage("--nodes - reads stdin, so the SESSION_ID must be an argument"));
-    }
-    let list = lookup::load_node_list(&path).map_err(lookup_error)?;
-    SwarmSource::from_list(list).map_err(|e| CliError::usage(format!("{path}: {e}")))
-}
-
-fn lookup_error(e: LookupError) -> CliError {
-    if e.is_network() { CliError::failed(e) } else { CliError::usage(e) }
+    let list = source.load().map_err(|e| CliError::from(LookupError::from(e)))?;
+    SwarmSource::from_list(list).map_err(|e| CliError::usage(format!("{}: {e}", source.name())))
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use snkit::cli::{self, CliError};
-use snkit::testnet::{self, Binaries, TestnetError, UpOptions};
+use snkit::testnet::{self, Binaries, UpOptions};
 
 /// Runs a registry and N service nodes on loopback ports, in the background.
 #[derive(Parser, Debug)]
@@ -115,34 +115,26 @@ fn binaries() -> Result<Binaries, CliError> {
     Ok(Binaries { snode, testnet: me })
 }
 
-fn err(e: TestnetError) -> CliError {
-    match e {
-        TestnetError::Usage(m) => CliError::usage(m),
-        other => CliError::failed(other),
-    }
-}
-
 fn run(args: Args) -> Result<(), CliError> {
     let out = match args.cmd {
         Cmd::Up { nodes, dir, pow, log, tls } => {
-            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log, tls })
-                .map_err(err)?
+            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log, tls })?
         }
         Cmd::Status { dir, json } => {
-            let status = testnet::status(&dir).map_err(err)?;
+            let status = testnet::status(&dir)?;
             if cli::stdout_is_tty() && !json {
                 print!("{}", testnet::status_table(&status));
                 return Ok(());
             }
             status
         }
-        Cmd::Add { dir, count } => testnet::add(&dir, &binaries()?, count).map_err(err)?,
-        Cmd::Stop { node, dir } => testnet::stop(&dir, &node).map_err(err)?,
-        Cmd::Kill { node, dir } => testnet::kill(&dir, &node).map_err(err)?,
-        Cmd::Start { node, dir } => testnet::start(&dir, &binaries()?, &node).map_err(err)?,
-        Cmd::Down { dir } => testnet::down(&dir).map_err(err)?,
+        Cmd::Add { dir, count } => testnet::add(&dir, &binaries()?, count)?,
+        Cmd::Stop { node, dir } => testnet::stop(&dir, &node)?,
+        Cmd::Kill { node, dir } => testnet::kill(&dir, &node)?,
+        Cmd::Start { node, dir } => testnet::start(&dir, &binaries()?, &node)?,
+        Cmd::Down { dir } => testnet::down(&dir)?,
         Cmd::RegistryServe { dir, listen } => {
-            testnet::serve::run(&dir, listen).map_err(err)?;
+            testnet::serve::run(&dir, listen)?;
             return Ok(());
         }
     };

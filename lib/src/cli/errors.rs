@@ -3,8 +3,13 @@
 
 use super::CliError;
 use crate::client::ClientError;
+use crate::client::lookup::LookupError;
+use crate::formats::mnemonic::MnemonicError;
+use crate::formats::onion::OnionError;
+use crate::formats::pow::PowError;
 use crate::formats::ratchet::RatchetError;
 use crate::net::NetError;
+use crate::testnet::TestnetError;
 
 /// The command-line form of a client error: one line, exit 2 for bad input, 1 for the network,
 /// with a hint where one helps.
@@ -47,6 +52,70 @@ impl From<RatchetError> for CliError {
         match hint {
             Some(h) => err.hint(h),
             None => err,
+        }
+    }
+}
+
+/// `swarm-of`'s lookups: the network's or a node's failure is exit 1, the input's exit 2.
+impl From<LookupError> for CliError {
+    fn from(e: LookupError) -> Self {
+        if e.is_network() { Self::failed(e) } else { Self::usage(e) }
+    }
+}
+
+/// `mnemonic decode`: a phrase that does not decode is bad input, with a hint for the usual slips.
+impl From<MnemonicError> for CliError {
+    fn from(err: MnemonicError) -> Self {
+        let hint = match &err {
+            MnemonicError::Checksum { .. } => Some("a word is mistyped, or two words are swapped"),
+            MnemonicError::Bip39Checksum => Some("a word is mistyped, or two words are swapped"),
+            MnemonicError::Ambiguous => Some("pass --format session or --format bip39"),
+            MnemonicError::InvalidValue { .. } => Some("one of these three words is wrong"),
+            _ => None,
+        };
+        let e = Self::usage(&err);
+        match hint {
+            Some(h) => e.hint(h),
+            None => e,
+        }
+    }
+}
+
+/// `onion-wrap`: every onion failure is the input's (a body, a key or a path that does not fit).
+impl From<OnionError> for CliError {
+    fn from(e: OnionError) -> Self {
+        let hint = matches!(e, OnionError::DecryptionFailed).then_some(
+            "the body was tampered with, or the key is not the key of the node (or reply) it is for",
+        );
+        let err = Self::usage(e);
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    }
+}
+
+/// `pow`: an impossible target or bad envelope is the input's; work that falls short, or a solve
+/// that ended without a nonce, is a failed operation.
+impl From<PowError> for CliError {
+    fn from(e: PowError) -> Self {
+        match e {
+            PowError::ImpossibleTarget { .. } | PowError::Infeasible { .. } => {
+                Self::usage(&e).hint("lower --difficulty, or shorten the data or the TTL")
+            }
+            PowError::InsufficientWork { .. } | PowError::MissingNonce(_) => Self::failed(e),
+            PowError::Cancelled(_) | PowError::Exhausted => Self::failed(e),
+            PowError::Envelope(_) | PowError::Threads(_) => Self::usage(e),
+        }
+    }
+}
+
+/// `testnet`: its usage errors exit 2, everything else (a node that does not start, I/O) 1.
+impl From<TestnetError> for CliError {
+    fn from(e: TestnetError) -> Self {
+        match e {
+            TestnetError::Usage(m) => Self::usage(m),
+            other => Self::failed(other),
         }
     }
 }

@@ -10,6 +10,9 @@
 //! - a closed stdout (`cmd | head -c1`) ends the command quietly with exit 0.
 
 mod errors;
+mod network;
+
+pub use network::NetworkArgs;
 
 use std::fmt;
 use std::io::{self, BufRead, IsTerminal, Read, Write};

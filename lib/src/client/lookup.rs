@@ -4,15 +4,11 @@
 use serde_json::{Value, json};
 
 use crate::formats::keys::{Pubkey, PubkeyError};
-use crate::formats::nodelist::{self, NodeInfo, NodeList, NodeListError};
-use crate::formats::registry::{REGISTRY_FORMAT, Registry, RegistryError};
+use crate::formats::nodelist::{NodeInfo, NodeList, NodeListError};
+use crate::formats::registry::RegistryError;
 use crate::formats::swarm::{swarm_for, swarm_id_hex};
-
-/// Environment variable naming the default node list file.
-pub const NODES_ENV: &str = "SNKIT_NODES";
-/// The node list used when neither `--nodes` nor `SNKIT_NODES` is given, if it exists (the
-/// `nodes.json` of a testnet started in the current directory).
-pub const DEFAULT_NODES_PATH: &str = ".testnet/nodes.json";
+use crate::net::nodes::{self, LoadError};
+pub use crate::net::nodes::{DEFAULT_NODES_PATH, NODES_ENV};
 
 /// Why a lookup failed.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +25,15 @@ pub enum LookupError {
     Node(#[from] NodeListError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+}
+
+impl From<LoadError> for LookupError {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::List(e) => Self::Node(e),
+            LoadError::Registry(e) => Self::Registry(e),
+        }
+    }
 }
 
 impl LookupError {
@@ -92,7 +97,7 @@ impl SwarmSource {
                 Ok(Lookup { pubkey: *pk, swarm_id, nodes: list.members(swarm_id) })
             }
             Self::Node(url) => {
-                let reply = nodelist::get_swarm(url, pk)?;
+                let reply = nodes::get_swarm(url, pk)?;
                 if reply.nodes.is_empty() {
                     return Err(LookupError::NoSwarmAtNode { url: url.clone(), pubkey: pk.to_hex() });
                 }
@@ -118,31 +123,6 @@ impl Lookup {
             "swarm_id": swarm_id_hex(self.swarm_id),
             "nodes": self.nodes.iter().map(NodeInfo::to_json).collect::<Vec<_>>(),
         })
-    }
-}
-
-/// Reads a node list from a file, stdin (`-`) or an `http://` URL (GET; e.g. the testnet
-/// registry's `/nodes.json`). A registry document (docs/registry.md) is accepted too and replayed
-/// to its node list.
-pub fn load_node_list(source: &str) -> Result<NodeList, LookupError> {
-    let text = if source.starts_with("http://") || source.starts_with("https://") {
-        nodelist::http_get(source)?
-    } else {
-        nodelist::read_bounded(source)?
-    };
-    let value: Value = serde_json::from_str(&text).map_err(|e| NodeListError::Json(e.to_string()))?;
-    if value.get("format").and_then(Value::as_str) == Some(REGISTRY_FORMAT) {
-        return Ok(Registry::from_json(&value)?.node_list());
-    }
-    Ok(NodeList::parse(&value)?)
-}
-
-/// The node list to read when `--nodes` is not given: `$SNKIT_NODES`, else
-/// [`DEFAULT_NODES_PATH`] if that file exists.
-pub fn default_nodes_path() -> Option<String> {
-    match std::env::var(NODES_ENV) {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => std::path::Path::new(DEFAULT_NODES_PATH).exists().then(|| DEFAULT_NODES_PATH.to_string()),
     }
 }
 
@@ -172,27 +152,6 @@ mod tests {
         assert_eq!(parse_id(r#"{"id":"05"}"#), Err(LookupError::NoIdField));
         assert_eq!(parse_id(r#"{"session_id":5}"#), Err(LookupError::NoIdField));
         assert_eq!(parse_id("{"), Err(LookupError::NoIdField));
-    }
-
-    #[test]
-    fn test_load_node_list_reads_lists_and_registries() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::new();
-        for i in 1..=13u8 {
-            reg.join([i; 32], [i ^ 0x40; 32], "127.0.0.1", 30000 + u16::from(i)).unwrap();
-        }
-        let reg_path = dir.path().join("registry.json");
-        reg.save_atomic(&reg_path).unwrap();
-        let list_path = dir.path().join("nodes.json");
-        std::fs::write(&list_path, reg.nodes_json().to_string()).unwrap();
-        assert_eq!(load_node_list(reg_path.to_str().unwrap()).unwrap(), reg.node_list());
-        assert_eq!(load_node_list(list_path.to_str().unwrap()).unwrap(), reg.node_list());
-        let err = load_node_list("http://127.0.0.1:1/nodes.json").unwrap_err();
-        assert!(err.is_network(), "{err}");
-        let bad = dir.path().join("bad.json");
-        std::fs::write(&bad, r#"{"format":"snkit-registry/1","events":[{"op":"leave"}]}"#).unwrap();
-        let err = load_node_list(bad.to_str().unwrap()).unwrap_err();
-        assert!(matches!(err, LookupError::Registry(_)) && !err.is_network(), "{err}");
     }
 
     #[test]

@@ -2,10 +2,9 @@
 //! `retrieve` reads an identity's new messages back, every request travelling through a fresh
 //! 3-hop onion path.
 //!
-//! - `net::http`: blocking HTTP with connect/read/write timeouts on every call.
-//! - `net::path`: picking onion paths (3 distinct random nodes, never the target when avoidable).
-//! - [`Network`]: the node list, the PoW difficulty, the swarm cache (421 updates), and one
-//!   onion RPC call with path retries.
+//! - [`lookup`]: `swarm-of`'s logic (which swarm holds a pubkey).
+//! - `net::network` (re-exported as [`Network`]): the node list, the PoW difficulty, the swarm
+//!   cache (421 updates), and one onion RPC call with path retries.
 //! - [`send`](mod@send): envelope, PoW, storing on 3 distinct swarm members.
 //! - [`retrieve`]: polling 3 swarm members, merging, dedupe, ordering.
 //! - [`state`]: what `retrieve` remembers between runs (last hash per node, seen hashes).
@@ -19,7 +18,8 @@ pub mod send;
 pub mod state;
 
 pub use crate::net::NetError;
-pub use crate::net::network::{Network, Node};
+pub use crate::net::network::Network;
+pub use crate::net::nodes::NodeSource;
 use crate::net::short;
 pub use retrieve::{Retrieved, Retriever};
 pub use send::{Failure, SendOptions, SendReport, check_ttl, prepare_message, send};
@@ -80,16 +80,7 @@ pub(crate) fn summarize(failed: &[Failure]) -> String {
     format!("{}{}", parts.join("; "), more)
 }
 
-/// The network a command talks to: `--nodes FILE` (a node list such as testnet's `nodes.json`)
-/// or `--node URL` (bootstrap the list from that node).
-pub fn open_network(nodes_file: Option<&str>, node_url: Option<&str>) -> Result<Network, ClientError> {
-    match (nodes_file, node_url) {
-        (Some(path), _) => Ok(Network::from_file(path)?),
-        (None, Some(url)) => Ok(Network::bootstrap(url)?),
-        (None, None) => Err(NetError::NodeList {
-            source_name: "(none)".into(),
-            reason: "no node list given: pass --nodes FILE or --node URL".into(),
-        }
-        .into()),
-    }
+/// The network a command talks to, from any node-list source (`crate::net::nodes`).
+pub fn open_network(source: &NodeSource) -> Result<Network, ClientError> {
+    Ok(Network::open(source)?)
 }

@@ -16,9 +16,10 @@ use super::{ClientError, summarize};
 use crate::formats::identity::Identity;
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::{CLIENT_MAX_REDIRECTS, CLIENT_RETRIEVE_MAX_PAGES, CLIENT_RETRIEVE_NODES};
+use crate::formats::nodelist::NodeInfo;
 use crate::formats::rpc;
 use crate::formats::time::now_ms;
-use crate::net::network::{Network, Node, swarm_from_421};
+use crate::net::network::{Network, swarm_from_421};
 
 /// One retrieved message, as `retrieve` prints it (one NDJSON line each).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -44,7 +45,7 @@ struct NodeAnswer {
 enum NodeOutcome {
     Answered(NodeAnswer),
     Failed(String),
-    WrongSwarm(Vec<Node>),
+    WrongSwarm(Vec<NodeInfo>),
 }
 
 /// Polls an identity's swarm and remembers what it has printed.
@@ -84,14 +85,14 @@ impl<'a> Retriever<'a> {
         let mut redirects = 0;
         loop {
             let need = CLIENT_RETRIEVE_NODES.saturating_sub(answers.len());
-            let batch: Vec<Node> =
-                swarm.iter().filter(|n| !tried.contains(&n.ed25519)).take(need).cloned().collect();
+            let batch: Vec<NodeInfo> =
+                swarm.iter().filter(|n| !tried.contains(&n.pubkey_ed25519)).take(need).cloned().collect();
             if need == 0 || batch.is_empty() {
                 break;
             }
-            tried.extend(batch.iter().map(|n| n.ed25519));
+            tried.extend(batch.iter().map(|n| n.pubkey_ed25519));
             let this = &*self;
-            let outcomes: Vec<(Node, NodeOutcome)> = std::thread::scope(|s| {
+            let outcomes: Vec<(NodeInfo, NodeOutcome)> = std::thread::scope(|s| {
                 let handles: Vec<_> = batch
                     .iter()
                     .map(|node| {
@@ -160,7 +161,7 @@ impl<'a> Retriever<'a> {
     }
 
     /// Every page of one node's answer after `last_hash`.
-    fn fetch(&self, net: &Network, node: &Node, mut last_hash: Option<String>) -> NodeOutcome {
+    fn fetch(&self, net: &Network, node: &NodeInfo, mut last_hash: Option<String>) -> NodeOutcome {
         let node_hex = node.ed_hex();
         let mut messages = Vec::new();
         for _ in 0..CLIENT_RETRIEVE_MAX_PAGES {
@@ -220,7 +221,7 @@ pub fn parse_messages(body: &Value, node_hex: &str) -> Result<(Vec<Retrieved>, b
     Ok((messages, reply.more))
 }
 
-fn shuffled(mut nodes: Vec<Node>) -> Vec<Node> {
+fn shuffled(mut nodes: Vec<NodeInfo>) -> Vec<NodeInfo> {
     use rand::seq::SliceRandom;
     nodes.shuffle(&mut rand::thread_rng());
     nodes

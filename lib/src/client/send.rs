@@ -17,11 +17,12 @@ use crate::formats::limits::{
     CLIENT_MIN_TTL_MS, CLIENT_STORE_COPIES,
 };
 use crate::formats::limits::{POW_MAX_THREADS, POW_SEND_MAX_EXPECTED_TRIALS};
+use crate::formats::nodelist::NodeInfo;
 use crate::formats::pow;
 use crate::formats::rpc;
 use crate::formats::rpc::client::MemberStore;
 use crate::formats::time::now_ms;
-use crate::net::network::{Network, Node, RpcReply, swarm_from_421};
+use crate::net::network::{Network, RpcReply, swarm_from_421};
 
 /// How to send.
 #[derive(Debug, Clone)]
@@ -106,7 +107,7 @@ pub fn check_ttl(ttl_ms: u64) -> Result<(), ClientError> {
 enum Outcome {
     Stored,
     Failed(String),
-    WrongSwarm(Vec<Node>),
+    WrongSwarm(Vec<NodeInfo>),
     NeedsDifficulty(u64),
 }
 
@@ -135,14 +136,14 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
     let mut swarm = shuffled(net.swarm_of(to)?);
     loop {
         let need = copies.saturating_sub(stored.len());
-        let batch: Vec<Node> =
-            swarm.iter().filter(|n| !tried.contains(&n.ed25519)).take(need).cloned().collect();
+        let batch: Vec<NodeInfo> =
+            swarm.iter().filter(|n| !tried.contains(&n.pubkey_ed25519)).take(need).cloned().collect();
         if need == 0 || batch.is_empty() {
             break;
         }
-        tried.extend(batch.iter().map(|n| n.ed25519));
+        tried.extend(batch.iter().map(|n| n.pubkey_ed25519));
         let params = rpc::client::store_params(&envelope, opts.namespace);
-        let outcomes: Vec<(Node, Outcome)> = std::thread::scope(|s| {
+        let outcomes: Vec<(NodeInfo, Outcome)> = std::thread::scope(|s| {
             let handles: Vec<_> = batch
                 .iter()
                 .map(|node| {
@@ -178,7 +179,7 @@ pub fn send(net: &Network, to: &Pubkey, data: &[u8], opts: &SendOptions) -> Resu
                 }
                 Outcome::NeedsDifficulty(d) if d > solved_at => {
                     retry_pow = Some(retry_pow.map_or(d, |r: u64| r.max(d)));
-                    tried.retain(|k| *k != node.ed25519);
+                    tried.retain(|k| *k != node.pubkey_ed25519);
                 }
                 Outcome::NeedsDifficulty(d) => failed.push(Failure {
                     node: node.ed_hex(),
@@ -222,13 +223,13 @@ fn solve(
     Ok(())
 }
 
-fn shuffled(mut nodes: Vec<Node>) -> Vec<Node> {
+fn shuffled(mut nodes: Vec<NodeInfo>) -> Vec<NodeInfo> {
     use rand::seq::SliceRandom;
     nodes.shuffle(&mut rand::thread_rng());
     nodes
 }
 
-fn store_on(net: &Network, node: &Node, params: &Value, expected_hash: &str) -> Outcome {
+fn store_on(net: &Network, node: &NodeInfo, params: &Value, expected_hash: &str) -> Outcome {
     match net.onion_rpc(node, "store", params) {
         Err(reason) => Outcome::Failed(reason),
         Ok(reply) => judge_store(node, reply, expected_hash),
@@ -236,7 +237,7 @@ fn store_on(net: &Network, node: &Node, params: &Value, expected_hash: &str) -> 
 }
 
 /// What a store reply says, for the message whose hash we computed (`expected_hash`).
-fn judge_store(node: &Node, reply: RpcReply, expected_hash: &str) -> Outcome {
+fn judge_store(node: &NodeInfo, reply: RpcReply, expected_hash: &str) -> Outcome {
     let RpcReply { status, body } = reply;
     match status {
         200 => {
@@ -283,8 +284,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn node() -> Node {
-        Node { ed25519: [1; 32], x25519: [2; 32], url: "http://127.0.0.1:1".into() }
+    fn node() -> NodeInfo {
+        NodeInfo {
+            pubkey_ed25519: [1; 32],
+            pubkey_x25519: [2; 32],
+            public_ip: "127.0.0.1".into(),
+            storage_port: 1,
+            swarm_id: 0,
+        }
     }
 
     #[test]
@@ -314,7 +321,7 @@ mod tests {
         use base64::Engine;
         use ed25519_dalek::Signer;
         let sk = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-        let signer = Node { ed25519: sk.verifying_key().to_bytes(), ..node() };
+        let signer = NodeInfo { pubkey_ed25519: sk.verifying_key().to_bytes(), ..node() };
         let sig = base64::engine::general_purpose::STANDARD.encode(sk.sign(b"h").to_bytes());
         let entry = json!({"hash": "h", "signature": sig, "expiry": 1});
         let ok = RpcReply { status: 200, body: json!({"hash": "h", "swarm": {signer.ed_hex(): entry}}) };

@@ -151,6 +151,9 @@ pub const NODE_ONION_MAX_HOP: u64 = 15;
 pub const TESTNET_READY_TIMEOUT_MS: u64 = 60_000;
 /// Time `testnet` waits for a node to exit after SIGTERM before it sends SIGKILL.
 pub const TESTNET_STOP_TIMEOUT_MS: u64 = 10_000;
+/// Timeout of one `GET /health` of `testnet`'s readiness polls (a node on loopback answers in ms;
+/// a slow one is polled again).
+pub const TESTNET_HEALTH_TIMEOUT_MS: u64 = 2_000;
 /// Most nodes one `testnet up`/`add` starts.
 pub const TESTNET_MAX_NODES: usize = 500;
 
@@ -233,6 +236,8 @@ pub const CLIENT_CONNECT_TIMEOUT_MS: u64 = 3_000;
 pub const CLIENT_REQUEST_TIMEOUT_MS: u64 = 15_000;
 /// Largest HTTP reply body a client reads (the RPC's 10 MiB body cap, storage-rpc.md §3).
 pub const CLIENT_MAX_REPLY_BYTES: u64 = 10 * 1024 * 1024;
+/// Idle keep-alive connections a client keeps per node (a `send` reuses its guards' connections).
+pub const CLIENT_POOL_IDLE_PER_HOST: usize = 16;
 /// Pages of one node's retrieve answer read in one poll (each page is bounded by the node).
 pub const CLIENT_RETRIEVE_MAX_PAGES: usize = 50;
 /// `retrieve --follow` polling interval.

@@ -1,6 +1,8 @@
 //! The service node list (spec storage-rpc.md §6): what `testnet` writes as `nodes.json`, what a
-//! node answers to `oxend_request get_service_nodes`, and what `--nodes` reads. Also the client
-//! side of `get_swarm`, and the pubkey → swarm lookup over a list ([`NodeList::swarm_of`]).
+//! node answers to `oxend_request get_service_nodes`, and what `--nodes` reads; the one parser of
+//! a `get_swarm` reply ([`parse_get_swarm_reply`], also a 421's body), and the pubkey → swarm
+//! lookup over a list ([`NodeList::swarm_of`]). Pure format: reading lists from files, stdin and
+//! nodes is `net::nodes`.
 //!
 //! Accepted forms: `{"service_node_states": [...]}`, `{"result": {"service_node_states": [...]}}`
 //! (an RPC reply), or a bare array. Each node is an object with `pubkey_ed25519`,
@@ -9,15 +11,12 @@
 //! accepted in its place). Other fields are ignored. Written back by [`NodeList::to_json`] with `swarm_id` as an integer AND
 //! `swarm` as 16 hex, as oxend does.
 
-use std::io::Read;
 use std::net::Ipv4Addr;
 use std::ops::{Deref, DerefMut};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::formats::keys::Pubkey;
-use crate::formats::limits::{NODE_LIST_HTTP_TIMEOUT_MS, NODE_LIST_MAX_BYTES};
+use crate::formats::keys::{Pubkey, decode_hex32};
 use crate::formats::swarm::{INVALID_SWARM_ID, parse_swarm_id_hex, swarm_for, swarm_id_hex};
 
 /// Why a node list (or a node's reply) was refused.
@@ -58,7 +57,10 @@ impl NodeListError {
     }
 }
 
-/// One service node as the node list describes it.
+/// One service node as the node list describes it, and as every client and node uses it: its
+/// keys (the onion layers and signatures) and its address; the URL is derived
+/// ([`NodeInfo::url_with`]) in the scheme of the network. The registry's join event carries the
+/// same fields but `swarm_id`, which the replay assigns (`formats::registry::NodeRecord`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NodeInfo {
     pub pubkey_ed25519: [u8; 32],
@@ -79,6 +81,11 @@ impl NodeInfo {
     pub fn url_with(&self, https: bool) -> String {
         let scheme = if https { "https" } else { "http" };
         format!("{scheme}://{}:{}", self.public_ip, self.storage_port)
+    }
+
+    /// The node's Ed25519 key in hex: its name in replies, reports and the retrieve state.
+    pub fn ed_hex(&self) -> String {
+        hex::encode(self.pubkey_ed25519)
     }
 
     /// Whether the node is in a swarm.
@@ -122,9 +129,7 @@ fn bad(index: usize, field: &'static str, reason: impl Into<String>) -> NodeList
 
 fn key_field(v: &Value, index: usize, field: &'static str) -> Result<[u8; 32], NodeListError> {
     let s = v.as_str().ok_or_else(|| bad(index, field, "is not a string"))?;
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(s, &mut key).map_err(|_| bad(index, field, "must be 64 hex characters"))?;
-    Ok(key)
+    decode_hex32(s).map_err(|_| bad(index, field, "must be 64 hex characters"))
 }
 
 fn ip_field(v: &Value, index: usize, field: &'static str) -> Result<String, NodeListError> {
@@ -242,12 +247,6 @@ impl NodeList {
         Self::parse(&value)
     }
 
-    /// Reads a node list from a file, or from stdin for `-`.
-    pub fn load(path_or_dash: &str) -> Result<Self, NodeListError> {
-        let text = read_bounded(path_or_dash)?;
-        Self::parse_str(&text)
-    }
-
     /// The `{"service_node_states": [...]}` form.
     pub fn to_json(&self) -> Value {
         json!({ "service_node_states": self.0.iter().map(NodeInfo::to_json).collect::<Vec<_>>() })
@@ -280,25 +279,6 @@ impl NodeList {
         let id = swarm_for(&self.swarm_ids(), pk)?;
         Some((id, self.members(id)))
     }
-
-    /// Asks a node for the node list: POST `{url}/storage_rpc/v1` with
-    /// `oxend_request` / `get_service_nodes`, and parses the `{"result": {...}}` reply.
-    pub fn fetch_from_node(url: &str) -> Result<Self, NodeListError> {
-        let body = json!({
-            "method": "oxend_request",
-            "params": { "endpoint": "get_service_nodes", "params": {} },
-        });
-        let (endpoint, reply) = storage_rpc(url, &body)?;
-        Self::parse(&reply).map_err(|e| NodeListError::BadReply { url: endpoint, reason: e.to_string() })
-    }
-}
-
-/// Asks a node which swarm holds `pk`: POST `{url}/storage_rpc/v1` with method `get_swarm`;
-/// the reply is `{"snodes": [...], "swarm": "<hex>"}` (storage-rpc.md §3).
-pub fn get_swarm(url: &str, pk: &Pubkey) -> Result<SwarmReply, NodeListError> {
-    let body = json!({ "method": "get_swarm", "params": { "pubkey": pk.to_hex() } });
-    let (endpoint, reply) = storage_rpc(url, &body)?;
-    parse_get_swarm_reply(&reply).map_err(|reason| NodeListError::BadReply { url: endpoint, reason })
 }
 
 /// Parses a `get_swarm` reply (also the body of a 421 "wrong swarm" answer).
@@ -327,90 +307,6 @@ pub fn parse_get_swarm_reply(reply: &Value) -> Result<SwarmReply, String> {
         nodes.push(node);
     }
     Ok(SwarmReply { swarm_id, nodes })
-}
-
-/// Reads a file (or stdin for `-`), refusing more than `NODE_LIST_MAX_BYTES`.
-pub(crate) fn read_bounded(path_or_dash: &str) -> Result<String, NodeListError> {
-    let io_err =
-        |e: std::io::Error| NodeListError::Io { path: path_or_dash.to_string(), reason: e.to_string() };
-    let mut buf = Vec::new();
-    if path_or_dash == "-" {
-        std::io::stdin().lock().take(NODE_LIST_MAX_BYTES + 1).read_to_end(&mut buf).map_err(io_err)?;
-    } else {
-        std::fs::File::open(path_or_dash)
-            .map_err(io_err)?
-            .take(NODE_LIST_MAX_BYTES + 1)
-            .read_to_end(&mut buf)
-            .map_err(io_err)?;
-    }
-    if buf.len() as u64 > NODE_LIST_MAX_BYTES {
-        return Err(NodeListError::TooLarge { path: path_or_dash.to_string(), limit: NODE_LIST_MAX_BYTES });
-    }
-    String::from_utf8(buf).map_err(|_| NodeListError::Io {
-        path: path_or_dash.to_string(),
-        reason: "not UTF-8 text".to_string(),
-    })
-}
-
-/// `url` without a trailing slash, with `http://` added when no scheme is given.
-pub(crate) fn base_url(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
-    if url.contains("://") { url.to_string() } else { format!("http://{url}") }
-}
-
-fn agent() -> ureq::Agent {
-    crate::net::tls::node_agent_builder().timeout(Duration::from_millis(NODE_LIST_HTTP_TIMEOUT_MS)).build()
-}
-
-/// Reads a reply body, bounded; errors name `url`.
-fn read_body(url: &str, resp: ureq::Response) -> Result<String, NodeListError> {
-    let mut buf = Vec::new();
-    resp.into_reader()
-        .take(NODE_LIST_MAX_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| NodeListError::Unreachable { url: url.to_string(), reason: e.to_string() })?;
-    if buf.len() as u64 > NODE_LIST_MAX_BYTES {
-        return Err(NodeListError::BadReply {
-            url: url.to_string(),
-            reason: format!("larger than {NODE_LIST_MAX_BYTES} bytes"),
-        });
-    }
-    String::from_utf8(buf)
-        .map_err(|_| NodeListError::BadReply { url: url.to_string(), reason: "not UTF-8 text".to_string() })
-}
-
-fn http_error(url: &str, err: ureq::Error) -> NodeListError {
-    match err {
-        ureq::Error::Status(status, resp) => {
-            let body = resp.into_string().unwrap_or_default();
-            let body: String =
-                body.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect();
-            NodeListError::HttpStatus { url: url.to_string(), status, body }
-        }
-        ureq::Error::Transport(t) => {
-            // ureq's text starts with the URL, which the error names already.
-            let text = t.to_string();
-            let reason = text.strip_prefix(&format!("{url}: ")).unwrap_or(&text).to_string();
-            NodeListError::Unreachable { url: url.to_string(), reason }
-        }
-    }
-}
-
-/// GETs `url` (a registry or node list over HTTP) and returns the body text.
-pub(crate) fn http_get(url: &str) -> Result<String, NodeListError> {
-    let resp = agent().get(url).call().map_err(|e| http_error(url, e))?;
-    read_body(url, resp)
-}
-
-/// POSTs a storage RPC body to `{url}/storage_rpc/v1`; returns the endpoint and the JSON reply
-/// (with an RPC-level `{"result": ...}` wrapper kept as it is).
-fn storage_rpc(url: &str, body: &Value) -> Result<(String, Value), NodeListError> {
-    let endpoint = format!("{}/storage_rpc/v1", base_url(url));
-    let resp = agent().post(&endpoint).send_json(body.clone()).map_err(|e| http_error(&endpoint, e))?;
-    let text = read_body(&endpoint, resp)?;
-    let value = serde_json::from_str(&text)
-        .map_err(|e| NodeListError::BadReply { url: endpoint.clone(), reason: format!("not JSON: {e}") })?;
-    Ok((endpoint, value))
 }
 
 #[cfg(test)]
@@ -563,12 +459,6 @@ mod tests {
             parse_get_swarm_reply(&json!({"swarm": "00000000000000c8", "snodes": [{"ip": "1.2.3.4"}]}))
                 .is_err()
         );
-    }
-
-    #[test]
-    fn test_base_url() {
-        assert_eq!(base_url("http://127.0.0.1:5/"), "http://127.0.0.1:5");
-        assert_eq!(base_url("127.0.0.1:5"), "http://127.0.0.1:5");
     }
 
     mod props {

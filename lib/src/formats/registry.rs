@@ -4,20 +4,21 @@
 //! assignment engine ([`crate::formats::swarm::SwarmMap`]), each event with an RNG seeded from a BLAKE2b
 //! hash chain over the events, so every node and client computes the same map.
 //!
-//! On disk and over HTTP it is one JSON object:
+//! Reading and writing it (files, HTTP) is `net::registry`. On disk and over HTTP it is one JSON
+//! object:
 //! `{"format": "snkit-registry/1", "network": {"pow_difficulty": 0}, "height": 2,
 //!   "head": "<64 hex>", "events": [{"op": "join", ...}, {"op": "leave", ...}]}`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-use std::path::Path;
 
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use serde_json::{Map, Value, json};
 
+use crate::formats::keys::decode_hex32;
 use crate::formats::limits::REGISTRY_MAX_EVENTS;
-use crate::formats::nodelist::{NodeInfo, NodeList, NodeListError, http_get, read_bounded};
+use crate::formats::nodelist::{NodeInfo, NodeList, NodeListError};
 use crate::formats::swarm::{AssignError, NodeKey, SwarmMap};
 
 /// The `format` tag of a registry document.
@@ -65,7 +66,10 @@ impl RegistryError {
     }
 }
 
-/// A registered node: its keys and storage address.
+/// A registered node: its keys and storage address, as a join event carries them. Not a
+/// [`NodeInfo`]: a registration has no swarm (the replay assigns it, and [`Registry::node_list`]
+/// turns records into `NodeInfo`s), and its address is an `Ipv4Addr` because its 4 bytes are
+/// hashed into the chain ([`Event::chain_bytes`]) and checked for uniqueness.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NodeRecord {
     pub pubkey_ed25519: [u8; 32],
@@ -133,9 +137,7 @@ impl Event {
         let get = |f: &str| obj.get(f).ok_or_else(|| bad(format!("has no \"{f}\" field")));
         let key = |f: &str| -> Result<[u8; 32], RegistryError> {
             let s = get(f)?.as_str().ok_or_else(|| bad(format!("\"{f}\" is not a string")))?;
-            let mut k = [0u8; 32];
-            hex::decode_to_slice(s, &mut k).map_err(|_| bad(format!("\"{f}\" must be 64 hex characters")))?;
-            Ok(k)
+            decode_hex32(s).map_err(|_| bad(format!("\"{f}\" must be 64 hex characters")))
         };
         match get("op")?.as_str() {
             Some("join") => {
@@ -280,22 +282,6 @@ impl Registry {
         self.push(Event::Join(NodeRecord { pubkey_ed25519, pubkey_x25519, public_ip: ip, storage_port }))
     }
 
-    /// [`Self::join`] under the name the node area uses.
-    pub fn add_node(
-        &mut self,
-        pubkey_ed25519: [u8; 32],
-        pubkey_x25519: [u8; 32],
-        public_ip: &str,
-        storage_port: u16,
-    ) -> Result<(), RegistryError> {
-        self.join(pubkey_ed25519, pubkey_x25519, public_ip, storage_port)
-    }
-
-    /// [`Self::leave`] under the name the node area uses.
-    pub fn remove_node(&mut self, pubkey_ed25519: &[u8; 32]) -> Result<(), RegistryError> {
-        self.leave(pubkey_ed25519)
-    }
-
     /// Deregisters a node (appends a leave event).
     pub fn leave(&mut self, pubkey_ed25519: &[u8; 32]) -> Result<(), RegistryError> {
         self.push(Event::Leave { pubkey_ed25519: *pubkey_ed25519 })
@@ -410,44 +396,6 @@ impl Registry {
     pub fn parse_str(text: &str) -> Result<Self, RegistryError> {
         let value: Value = serde_json::from_str(text).map_err(|e| RegistryError::Json(e.to_string()))?;
         Self::from_json(&value)
-    }
-
-    /// Reads a registry file (`-` = stdin).
-    pub fn load(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
-        let path = path.as_ref().to_string_lossy().into_owned();
-        let text = read_bounded(&path).map_err(|e| match e {
-            NodeListError::Io { path, reason } => RegistryError::Io { path, reason },
-            NodeListError::TooLarge { path, limit } => {
-                RegistryError::Io { path, reason: format!("larger than {limit} bytes") }
-            }
-            other => RegistryError::Io { path: path.clone(), reason: other.to_string() },
-        })?;
-        Self::parse_str(&text)
-    }
-
-    /// Reads the registry from an `http://` URL (GET, with a timeout) or a file path.
-    pub fn fetch(source: &str) -> Result<Self, RegistryError> {
-        if source.starts_with("http://") || source.starts_with("https://") {
-            let text = http_get(source).map_err(RegistryError::Fetch)?;
-            Self::parse_str(&text)
-        } else {
-            Self::load(source)
-        }
-    }
-
-    /// [`Self::save_atomic`].
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), RegistryError> {
-        self.save_atomic(path)
-    }
-
-    /// Writes the registry document atomically (temp file, fsync, rename; mode 0600).
-    pub fn save_atomic(&self, path: impl AsRef<Path>) -> Result<(), RegistryError> {
-        let path = path.as_ref();
-        let mut text = serde_json::to_string_pretty(&self.to_json())
-            .map_err(|e| RegistryError::Write { path: path.display().to_string(), reason: e.to_string() })?;
-        text.push('\n');
-        crate::net::fs::write_atomic(path, text.as_bytes())
-            .map_err(|e| RegistryError::Write { path: path.display().to_string(), reason: e.to_string() })
     }
 }
 
@@ -591,16 +539,6 @@ mod tests {
     }
 
     #[test]
-    fn test_save_atomic_and_load() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("registry.json");
-        let r = registry(8);
-        r.save_atomic(&path).unwrap();
-        assert_eq!(Registry::load(&path).unwrap(), r);
-        assert_eq!(Registry::fetch(path.to_str().unwrap()).unwrap(), r);
-    }
-
-    #[test]
     fn test_inconsistent_changes_are_refused_and_change_nothing() {
         let mut r = registry(3);
         let before = r.clone();
@@ -646,12 +584,6 @@ mod tests {
         bare.as_object_mut().unwrap().remove("head");
         bare.as_object_mut().unwrap().remove("height");
         assert_eq!(Registry::from_json(&bare).unwrap(), registry(2));
-    }
-
-    #[test]
-    fn test_unreachable_registry_url_is_a_network_error() {
-        let err = Registry::fetch("http://127.0.0.1:1/registry.json").unwrap_err();
-        assert!(err.is_network(), "{err}");
     }
 
     mod props {

@@ -1,5 +1,6 @@
 //! Layer 2: effects every upper layer shares: the one HTTP client stack ([`http`]) with its TLS
-//! configuration ([`tls`]), the node-list loader ([`nodes`]), the network view a client sends
+//! configuration ([`tls`]), the node-list loader ([`nodes`]), registry files and URLs
+//! ([`registry`]), the network view a client sends
 //! through ([`network`], [`path`]), and durable local files ([`fs`]).
 
 pub mod fs;
@@ -7,6 +8,7 @@ pub mod http;
 pub mod network;
 pub mod nodes;
 pub mod path;
+pub mod registry;
 pub mod tls;
 
 /// Why the network view could not be built or asked: the node list, the bootstrap, the swarms.

@@ -1,6 +1,7 @@
-//! What a client knows about the network: the node list (from a file or bootstrapped from one
-//! node), the PoW difficulty, swarms corrected by 421 answers, and one storage RPC sent through
-//! a fresh onion path with path retries.
+//! What a client knows about the network: the node list (from any source of [`super::nodes`]),
+//! the PoW difficulty, swarms corrected by 421 answers, and one storage RPC sent through a fresh
+//! onion path with path retries. A node is a [`NodeInfo`] throughout: its URL is derived from
+//! it in the network's scheme ([`Network::url_of`]), never stored.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,38 +10,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Value, json};
 
 use super::http::Transport;
+use super::nodes::{LoadError, NodeSource};
 use super::path::choose_path;
 use super::{NetError, short};
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::{CLIENT_MAX_NODES, CLIENT_PATH_ATTEMPTS};
 use crate::formats::nodelist::{NodeInfo, NodeList};
 use crate::formats::onion::{self, EncType, HopKeys};
-
-/// One service node as the client uses it: keys for the onion layers, and its HTTP address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
-    pub ed25519: [u8; 32],
-    pub x25519: [u8; 32],
-    /// `http://ip:port`
-    pub url: String,
-}
-
-impl Node {
-    /// The node's ed25519 key in hex: its name in replies, reports and the retrieve state.
-    pub fn ed_hex(&self) -> String {
-        hex::encode(self.ed25519)
-    }
-
-    /// The client's view of a node-list entry (plain HTTP).
-    pub fn from_info(info: &NodeInfo) -> Self {
-        Self::from_info_with(info, false)
-    }
-
-    /// The client's view of a node-list entry, in a network's scheme.
-    pub fn from_info_with(info: &NodeInfo, https: bool) -> Self {
-        Self { ed25519: info.pubkey_ed25519, x25519: info.pubkey_x25519, url: info.url_with(https) }
-    }
-}
 
 /// A storage RPC answer from the target node: its status and JSON body (a plain-text body is a
 /// JSON string).
@@ -54,10 +30,11 @@ pub struct RpcReply {
 #[derive(Debug)]
 pub struct Network {
     list: NodeList,
-    nodes: Vec<Node>,
+    /// The nodes paths are built from (the first `CLIENT_MAX_NODES` of the list).
+    nodes: Vec<NodeInfo>,
     pow_difficulty: AtomicU64,
     /// Swarms learned from 421 answers, by pubkey hex; they override the node list's mapping.
-    swarms: Mutex<HashMap<String, Vec<Node>>>,
+    swarms: Mutex<HashMap<String, Vec<NodeInfo>>>,
     transport: Transport,
     enc: EncType,
     /// Whether the nodes speak HTTPS (live service nodes do; a `testnet up --tls` too).
@@ -80,7 +57,7 @@ impl Network {
 
     /// A network from a node list and a difficulty.
     pub fn new(list: NodeList, pow_difficulty: u64) -> Result<Self, NetError> {
-        let nodes: Vec<Node> = list.iter().take(CLIENT_MAX_NODES).map(Node::from_info).collect();
+        let nodes: Vec<NodeInfo> = list.iter().take(CLIENT_MAX_NODES).cloned().collect();
         if nodes.is_empty() {
             return Err(NetError::NoNodes);
         }
@@ -98,54 +75,39 @@ impl Network {
     /// Talks HTTPS to every node (self-signed certificates accepted: see `crate::net::tls`).
     pub fn set_https(&mut self, https: bool) {
         self.https = https;
-        self.nodes =
-            self.list.iter().take(CLIENT_MAX_NODES).map(|n| Node::from_info_with(n, https)).collect();
     }
 
-    /// `node` (built outside, from a 421 answer) with this network's URL scheme.
-    fn with_scheme(&self, mut node: Node) -> Node {
-        let (from, to) = if self.https { ("http://", "https://") } else { ("https://", "http://") };
-        if let Some(rest) = node.url.strip_prefix(from) {
-            node.url = format!("{to}{rest}");
-        }
-        node
+    /// A node's base URL in this network's scheme (`http://ip:port` or `https://ip:port`).
+    pub fn url_of(&self, node: &NodeInfo) -> String {
+        node.url_with(self.https)
     }
 
-    /// Reads a node list file (what `testnet` writes as `nodes.json`).
+    /// Reads a node list file (what `testnet` writes as `nodes.json`, or a registry).
     pub fn from_file(path: &str) -> Result<Self, NetError> {
-        let err = |reason: String| NetError::NodeList { source_name: path.to_string(), reason };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
-        Self::from_value(&value, path)
+        Self::open(&NodeSource::File(path.to_string()))
     }
 
-    /// Asks one node for the node list, directly (the client knows no other node yet to build a
-    /// path with): a service node (`oxend_request` `get_service_nodes` at `/storage_rpc/v1`), or
-    /// a seed when the URL is its JSON-RPC endpoint (`.../json_rpc`, `get_n_service_nodes`, as
-    /// the apps bootstrap from `https://seed1.getsession.org/json_rpc`).
-    pub fn bootstrap(url: &str) -> Result<Self, NetError> {
-        let base = url.trim_end_matches('/');
-        let err = |reason: String| NetError::Bootstrap { url: base.to_string(), reason };
-        let (endpoint, request) = if base.ends_with("/json_rpc") {
-            (base.to_string(), seed_request())
-        } else {
-            let request = json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
-                "params": {"active_only": true}}});
-            (format!("{base}/storage_rpc/v1"), request)
-        };
-        let transport = Transport::new();
-        let reply = transport.post_json(&endpoint, &request).map_err(|e| err(e.to_string()))?;
-        if reply.status != 200 {
-            return Err(err(format!("HTTP {}: {}", reply.status, reply.text())));
-        }
-        let value: Value = serde_json::from_slice(&reply.body).map_err(|e| err(format!("not JSON: {e}")))?;
-        match Self::from_value(&value, base) {
-            Ok(mut net) => {
-                // The nodes speak what the node we asked speaks.
-                net.set_https(base.starts_with("https://") || net.https);
-                Ok(Self { transport, ..net })
+    /// The network of a node-list source (see `crate::net::nodes`). A node or seed is asked
+    /// directly (the client knows no other node yet to build a path with), and the nodes it lists
+    /// speak what it speaks: HTTPS for an `https://` URL.
+    pub fn open(source: &NodeSource) -> Result<Self, NetError> {
+        let name = source.name().trim_end_matches('/').to_string();
+        let failed = |e: LoadError| {
+            if e.is_network() || source.is_remote_node() {
+                NetError::Bootstrap { url: name.clone(), reason: e.reason() }
+            } else {
+                NetError::NodeList { source_name: name.clone(), reason: e.reason() }
             }
-            Err(NetError::NodeList { reason, .. }) => Err(err(reason)),
+        };
+        let value = source.load_value().map_err(failed)?;
+        match Self::from_value(&value, &name) {
+            Ok(mut net) => {
+                net.set_https(net.https || source.is_https() && source.is_remote_node());
+                Ok(net)
+            }
+            Err(NetError::NodeList { reason, .. }) if source.is_remote_node() => {
+                Err(NetError::Bootstrap { url: name, reason })
+            }
             Err(e) => Err(e),
         }
     }
@@ -156,7 +118,7 @@ impl Network {
     }
 
     /// Every node of the list.
-    pub fn nodes(&self) -> &[Node] {
+    pub fn nodes(&self) -> &[NodeInfo] {
         &self.nodes
     }
 
@@ -177,26 +139,23 @@ impl Network {
 
     /// The nodes of the swarm that holds `pk`: a swarm learned from a 421 if any, else the node
     /// list's mapping (swarms.md §1).
-    pub fn swarm_of(&self, pk: &Pubkey) -> Result<Vec<Node>, NetError> {
+    pub fn swarm_of(&self, pk: &Pubkey) -> Result<Vec<NodeInfo>, NetError> {
         if let Ok(cache) = self.swarms.lock()
             && let Some(nodes) = cache.get(&pk.to_hex())
         {
             return Ok(nodes.clone());
         }
         match self.list.swarm_of(pk) {
-            Some((_, members)) if !members.is_empty() => {
-                Ok(members.iter().map(|m| Node::from_info_with(m, self.https)).collect())
-            }
+            Some((_, members)) if !members.is_empty() => Ok(members),
             _ => Err(NetError::NoSwarm { pubkey: pk.to_hex() }),
         }
     }
 
     /// Replaces the cached swarm of `pk` (from a 421 answer's `snodes`).
-    pub fn set_swarm(&self, pk: &Pubkey, nodes: Vec<Node>) {
+    pub fn set_swarm(&self, pk: &Pubkey, nodes: Vec<NodeInfo>) {
         if nodes.is_empty() {
             return;
         }
-        let nodes = nodes.into_iter().map(|n| self.with_scheme(n)).collect();
         if let Ok(mut cache) = self.swarms.lock() {
             cache.insert(pk.to_hex(), nodes);
         }
@@ -205,52 +164,44 @@ impl Network {
     /// Sends `{"method", "params"}` to `target` through a fresh onion path; a path that fails
     /// (no answer from the guard, an error status from a relay, an undecryptable reply) is
     /// replaced by a new one, up to `CLIENT_PATH_ATTEMPTS` paths. `Err` says why the last failed.
-    pub fn onion_rpc(&self, target: &Node, method: &str, params: &Value) -> Result<RpcReply, String> {
+    pub fn onion_rpc(&self, target: &NodeInfo, method: &str, params: &Value) -> Result<RpcReply, String> {
         let payload = json!({"method": method, "params": params}).to_string();
         let mut avoid: Vec<[u8; 32]> = Vec::new();
         let mut last_error = String::from("no path");
         let mut rng = rand::thread_rng();
         for _ in 0..CLIENT_PATH_ATTEMPTS {
-            let Some(path) = choose_path(&self.nodes, &target.ed25519, &avoid, &mut rng) else {
+            let Some(path) = choose_path(&self.nodes, &target.pubkey_ed25519, &avoid, &mut rng) else {
                 return Err("no node to build a path with".to_string());
             };
             let hops: Vec<HopKeys> = path
                 .iter()
                 .chain(std::iter::once(target))
-                .map(|n| HopKeys { ed25519: n.ed25519.into(), x25519: n.x25519.into() })
+                .map(|n| HopKeys { ed25519: n.pubkey_ed25519.into(), x25519: n.pubkey_x25519.into() })
                 .collect();
             let (request, reply_key) =
                 onion::build(&hops, payload.as_bytes(), self.enc).map_err(|e| format!("onion: {e}"))?;
             let guard = &path[0];
-            let url = format!("{}/onion_req/v2", guard.url);
+            let url = format!("{}/onion_req/v2", self.url_of(guard));
             match self.transport.post(&url, "application/octet-stream", &request.guard_body) {
                 Err(e) => {
                     last_error = format!("guard {}: {e}", short(&guard.ed_hex()));
-                    avoid.push(guard.ed25519);
+                    avoid.push(guard.pubkey_ed25519);
                 }
                 Ok(reply) if reply.status != 200 => {
                     last_error = format!("path: HTTP {} {}", reply.status, reply.text());
-                    avoid.extend(path.iter().skip(1).map(|n| n.ed25519));
+                    avoid.extend(path.iter().skip(1).map(|n| n.pubkey_ed25519));
                 }
                 Ok(reply) => match onion::decrypt_reply(&reply_key, &reply.body) {
                     Ok((status, body)) => return Ok(RpcReply { status, body: normalize_body(body) }),
                     Err(e) => {
                         last_error = format!("path: bad reply ({e})");
-                        avoid.extend(path.iter().map(|n| n.ed25519));
+                        avoid.extend(path.iter().map(|n| n.pubkey_ed25519));
                     }
                 },
             }
         }
         Err(last_error)
     }
-}
-
-/// A seed's `get_n_service_nodes` request for every active node, with the fields a client uses.
-fn seed_request() -> Value {
-    json!({"jsonrpc": "2.0", "id": "0", "method": "get_n_service_nodes", "params": {
-        "active_only": true,
-        "fields": {"public_ip": true, "storage_port": true, "pubkey_x25519": true,
-                   "pubkey_ed25519": true, "swarm_id": true}}})
 }
 
 /// A body that is a JSON string holding JSON is parsed (nodes may answer either way).
@@ -275,9 +226,9 @@ pub fn tls_of(value: &Value) -> bool {
 }
 
 /// The `snodes` of a 421 answer (a `get_swarm` body), as nodes (none if it does not parse).
-pub fn swarm_from_421(body: &Value) -> Vec<Node> {
+pub fn swarm_from_421(body: &Value) -> Vec<NodeInfo> {
     match crate::formats::nodelist::parse_get_swarm_reply(body) {
-        Ok(reply) => reply.nodes.iter().map(Node::from_info).collect(),
+        Ok(reply) => reply.nodes,
         Err(_) => Vec::new(),
     }
 }
@@ -293,7 +244,7 @@ mod tests {
         let body = json!({"snodes": [entry.clone(), entry], "swarm": "0000000000000001", "t": 1});
         let nodes = swarm_from_421(&body);
         assert_eq!(nodes.len(), 2);
-        assert_eq!(nodes[0].url, "http://127.0.0.1:5000");
+        assert_eq!(nodes[0].url(), "http://127.0.0.1:5000");
         assert!(swarm_from_421(&json!("Wrong swarm")).is_empty());
     }
 

@@ -7,25 +7,25 @@
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::network::Node;
 use crate::formats::limits::CLIENT_PATH_HOPS;
+use crate::formats::nodelist::NodeInfo;
 
 /// Picks a path of `CLIENT_PATH_HOPS` nodes from `pool` for a request to `target` (ed25519).
 /// Returns `None` only for an empty pool.
 pub fn choose_path<R: Rng + ?Sized>(
-    pool: &[Node],
+    pool: &[NodeInfo],
     target: &[u8; 32],
     avoid: &[[u8; 32]],
     rng: &mut R,
-) -> Option<Vec<Node>> {
+) -> Option<Vec<NodeInfo>> {
     if pool.is_empty() {
         return None;
     }
     // Tier 0: neither the target nor an avoided node; 1: not the target; 2: anything.
     for tier in 0..3 {
-        let keep = |n: &&Node| match tier {
-            0 => n.ed25519 != *target && !avoid.contains(&n.ed25519),
-            1 => n.ed25519 != *target,
+        let keep = |n: &&NodeInfo| match tier {
+            0 => n.pubkey_ed25519 != *target && !avoid.contains(&n.pubkey_ed25519),
+            1 => n.pubkey_ed25519 != *target,
             _ => true,
         };
         let candidates = distinct(pool.iter().filter(keep).collect());
@@ -34,15 +34,15 @@ pub fn choose_path<R: Rng + ?Sized>(
         }
     }
     // Fewer distinct nodes than hops: repeat nodes, still preferring non-targets.
-    let others: Vec<&Node> = pool.iter().filter(|n| n.ed25519 != *target).collect();
+    let others: Vec<&NodeInfo> = pool.iter().filter(|n| n.pubkey_ed25519 != *target).collect();
     let from = if others.is_empty() { pool.iter().collect::<Vec<_>>() } else { others };
     (0..CLIENT_PATH_HOPS).map(|_| from.choose(rng).map(|n| (*n).clone())).collect()
 }
 
 /// Keeps the first node of each key.
-fn distinct(nodes: Vec<&Node>) -> Vec<&Node> {
+fn distinct(nodes: Vec<&NodeInfo>) -> Vec<&NodeInfo> {
     let mut seen = std::collections::HashSet::new();
-    nodes.into_iter().filter(|n| seen.insert(n.ed25519)).collect()
+    nodes.into_iter().filter(|n| seen.insert(n.pubkey_ed25519)).collect()
 }
 
 #[cfg(test)]
@@ -51,12 +51,14 @@ mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    fn nodes(n: u8) -> Vec<Node> {
+    fn nodes(n: u8) -> Vec<NodeInfo> {
         (0..n)
-            .map(|i| Node {
-                ed25519: [i; 32],
-                x25519: [i; 32],
-                url: format!("http://127.0.0.1:{}", 1000 + i as u16),
+            .map(|i| NodeInfo {
+                pubkey_ed25519: [i; 32],
+                pubkey_x25519: [i; 32],
+                public_ip: "127.0.0.1".into(),
+                storage_port: 1000 + u16::from(i),
+                swarm_id: 0,
             })
             .collect()
     }
@@ -68,9 +70,11 @@ mod tests {
         for _ in 0..200 {
             let p = choose_path(&pool, &[3; 32], &[], &mut rng).unwrap();
             assert_eq!(p.len(), 3);
-            assert!(p.iter().all(|n| n.ed25519 != [3; 32]));
+            assert!(p.iter().all(|n| n.pubkey_ed25519 != [3; 32]));
             assert!(
-                p[0].ed25519 != p[1].ed25519 && p[1].ed25519 != p[2].ed25519 && p[0].ed25519 != p[2].ed25519
+                p[0].pubkey_ed25519 != p[1].pubkey_ed25519
+                    && p[1].pubkey_ed25519 != p[2].pubkey_ed25519
+                    && p[0].pubkey_ed25519 != p[2].pubkey_ed25519
             );
         }
     }
@@ -82,7 +86,7 @@ mod tests {
         let avoid = [[0; 32], [1; 32]];
         for _ in 0..100 {
             let p = choose_path(&pool, &[5; 32], &avoid, &mut rng).unwrap();
-            assert!(p.iter().all(|n| !avoid.contains(&n.ed25519) && n.ed25519 != [5; 32]));
+            assert!(p.iter().all(|n| !avoid.contains(&n.pubkey_ed25519) && n.pubkey_ed25519 != [5; 32]));
         }
     }
 
@@ -103,7 +107,8 @@ mod tests {
         let a = choose_path(&pool, &[0; 32], &[], &mut rng).unwrap();
         let distinct = (0..20).any(|_| {
             let b = choose_path(&pool, &[0; 32], &[], &mut rng).unwrap();
-            b.iter().map(|n| n.ed25519).collect::<Vec<_>>() != a.iter().map(|n| n.ed25519).collect::<Vec<_>>()
+            b.iter().map(|n| n.pubkey_ed25519).collect::<Vec<_>>()
+                != a.iter().map(|n| n.pubkey_ed25519).collect::<Vec<_>>()
         });
         assert!(distinct);
     }

@@ -83,16 +83,14 @@ pub fn client_config() -> Result<ClientConfig, TlsError> {
         .with_no_client_auth())
 }
 
-/// A ureq agent builder that speaks to `https://` nodes (self-signed certificates); `http://`
-/// URLs are unaffected. Every HTTP client of the toolkit that talks to nodes starts here. The
-/// configuration is made once per process (testnet's health polls build an agent each time).
-pub fn node_agent_builder() -> ureq::AgentBuilder {
-    static SHARED: OnceLock<Option<Arc<ClientConfig>>> = OnceLock::new();
-    let builder = ureq::AgentBuilder::new();
-    match SHARED.get_or_init(|| client_config().ok().map(Arc::new)) {
-        Some(config) => builder.tls_config(config.clone()),
-        // Without it https:// nodes fail their handshake with a clear error; http:// works.
-        None => builder,
+/// [`client_config`], made once per process (testnet's health polls and a node's registry polls
+/// build a client each time) and cloned for each client.
+pub fn shared_client_config() -> Result<ClientConfig, TlsError> {
+    static SHARED: OnceLock<Option<ClientConfig>> = OnceLock::new();
+    match SHARED.get_or_init(|| client_config().ok()) {
+        Some(config) => Ok(config.clone()),
+        // Not cached: make it again to say why it failed.
+        None => client_config(),
     }
 }
 
@@ -114,6 +112,7 @@ mod tests {
     #[test]
     fn configs_build_with_the_ring_provider() {
         assert!(client_config().is_ok());
+        assert!(shared_client_config().is_ok());
         let server = self_signed_server_config().unwrap();
         assert!(server.alpn_protocols.is_empty());
     }

@@ -19,6 +19,7 @@ use crate::formats::limits::{
 };
 use crate::formats::onion::{self, Layer};
 use crate::formats::rpc::ReplyBody;
+use crate::net::http::{TransportError, read_body_async};
 
 /// The replay guard of a node's onion endpoint.
 pub type Guard = onion::ReplayGuard;
@@ -99,22 +100,16 @@ pub async fn onion_req(State(node): State<Arc<NodeContext>>, body: Bytes) -> Res
 /// Passes the next hop's (or the server's) answer back unchanged: status, body and, for a relay,
 /// content type. The body is read in chunks up to [`ONION_MAX_RELAYED_REPLY`]; a longer one is
 /// not buffered further and comes back as a 502.
-async fn pass_back(mut resp: reqwest::Response, keep_content_type: bool) -> Response {
+async fn pass_back(resp: reqwest::Response, keep_content_type: bool) -> Response {
     let status = resp.status();
     let ctype = resp.headers().get(header::CONTENT_TYPE).cloned();
-    let mut body = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > ONION_MAX_RELAYED_REPLY {
-                    return plain(502, format!("Reply too large: over {ONION_MAX_RELAYED_REPLY} bytes"));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(_) => return plain(504, "Request time out"),
+    let body = match read_body_async(resp, ONION_MAX_RELAYED_REPLY as u64).await {
+        Ok(body) => body,
+        Err(TransportError::TooLarge { .. }) => {
+            return plain(502, format!("Reply too large: over {ONION_MAX_RELAYED_REPLY} bytes"));
         }
-    }
+        Err(_) => return plain(504, "Request time out"),
+    };
     let mut r = (status, body).into_response();
     if keep_content_type && let Some(c) = ctype {
         r.headers_mut().insert(header::CONTENT_TYPE, c);

@@ -36,10 +36,8 @@ pub enum PeerOutcome {
 /// Why the client to the peers could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PeersError {
-    #[error("HTTP client: {0}")]
-    Http(#[from] reqwest::Error),
     #[error(transparent)]
-    Tls(#[from] crate::net::tls::TlsError),
+    Http(#[from] crate::net::http::HttpError),
 }
 
 /// Why a bulk push to a node failed.
@@ -106,14 +104,9 @@ impl std::fmt::Debug for Peers {
 
 impl Peers {
     pub fn new(keys: Arc<NodeKeys>, store: Store, timeout: Duration, tls: bool) -> Result<Self, PeersError> {
-        let builder = reqwest::Client::builder()
-            .pool_max_idle_per_host(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)
-            .tcp_nodelay(true)
-            // onion.md: a relay follows no redirects (a node must not be steered elsewhere).
-            .redirect(reqwest::redirect::Policy::none())
-            // Peers present self-signed certificates; their keys in the registry are what counts.
-            .use_preconfigured_tls(crate::net::tls::client_config()?);
-        let http = builder.build()?;
+        // No redirects (onion.md: a relay must not be steered elsewhere); peers present
+        // self-signed certificates, their keys in the registry being what counts.
+        let http = crate::net::http::async_client(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)?;
         Ok(Self { http, store, tls, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
     }
 

@@ -6,15 +6,12 @@ use super::view::SwarmView;
 use super::{NodeContext, now_ms};
 use crate::formats::registry::Registry;
 
-/// Fetches the registry from `source` (URL or file) and builds `me`'s view of it.
+/// Fetches the registry from `source` (URL or file) and builds `me`'s view of it. A client per
+/// call, as each poll had its own before (a fresh connection costs nothing on loopback).
 pub async fn fetch_view(source: &str, me: &[u8; 32]) -> Result<SwarmView, String> {
-    let source = source.to_string();
-    let me = *me;
-    tokio::task::spawn_blocking(move || {
-        Registry::fetch(&source).map(|r| SwarmView::from_registry(&r, &me)).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    let client = crate::net::http::async_client(0).map_err(|e| e.to_string())?;
+    let registry = Registry::fetch_async(&client, source).await.map_err(|e| e.to_string())?;
+    Ok(SwarmView::from_registry(&registry, me))
 }
 
 /// Polls the registry every `poll_interval` (or at once when woken) and publishes changes.

@@ -19,7 +19,11 @@ use serde_json::{Value, json};
 
 pub use state::{NodeEntry, NodeState, TestnetState};
 
-use crate::formats::limits::{TESTNET_MAX_NODES, TESTNET_READY_TIMEOUT_MS, TESTNET_STOP_TIMEOUT_MS};
+use crate::formats::limits::{
+    CLIENT_MAX_REPLY_BYTES, TESTNET_HEALTH_TIMEOUT_MS, TESTNET_MAX_NODES, TESTNET_READY_TIMEOUT_MS,
+    TESTNET_STOP_TIMEOUT_MS,
+};
+use crate::net::http::Transport;
 use crate::snode::keys::{KEY_FILE, NodeKeys};
 use crate::snode::protocol::{Health, PATH_HEALTH};
 
@@ -471,9 +475,16 @@ fn wait_file(path: &Path, pid: u32, marker: &Path) -> Result<String, TestnetErro
 
 /// GET a node's health (short timeout).
 pub fn health(url: &str) -> Option<Health> {
-    let agent = crate::net::tls::node_agent_builder().timeout(Duration::from_millis(2000)).build();
-    let resp = agent.get(&format!("{url}{PATH_HEALTH}")).call().ok()?;
-    serde_json::from_reader(resp.into_reader()).ok()
+    // One client for every poll of the process (a blocking client owns a thread).
+    static CLIENT: std::sync::OnceLock<Transport> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        Transport::with_limits(Duration::from_millis(TESTNET_HEALTH_TIMEOUT_MS), CLIENT_MAX_REPLY_BYTES)
+    });
+    let reply = client.get(&format!("{url}{PATH_HEALTH}")).ok()?;
+    if reply.status != 200 {
+        return None;
+    }
+    serde_json::from_slice(&reply.body).ok()
 }
 
 /// Waits until every running node is healthy and sees the registry as it is on disk.

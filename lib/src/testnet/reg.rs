@@ -18,15 +18,15 @@ pub fn load(path: &Path) -> Result<Registry, TestnetError> {
 }
 
 pub fn save(r: &Registry, path: &Path) -> Result<(), TestnetError> {
-    r.save(path).map_err(|e| TestnetError::io(path.display(), e))
+    r.save_atomic(path).map_err(|e| TestnetError::io(path.display(), e))
 }
 
 pub fn add(r: &mut Registry, ed: &[u8; 32], x: &[u8; 32], ip: &str, port: u16) -> Result<(), TestnetError> {
-    r.add_node(*ed, *x, ip, port).map_err(|e| TestnetError::Failed(format!("cannot register node: {e}")))
+    r.join(*ed, *x, ip, port).map_err(|e| TestnetError::Failed(format!("cannot register node: {e}")))
 }
 
 pub fn remove(r: &mut Registry, ed: &[u8; 32]) -> Result<(), TestnetError> {
-    r.remove_node(ed).map_err(|e| TestnetError::Failed(format!("cannot deregister node: {e}")))
+    r.leave(ed).map_err(|e| TestnetError::Failed(format!("cannot deregister node: {e}")))
 }
 
 /// The node list in its JSON form, with the network's `pow_difficulty` beside the node states.

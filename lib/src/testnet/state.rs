@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::TestnetError;
+use crate::formats::keys::decode_hex32;
 
 /// What a node of the testnet is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +32,9 @@ impl NodeState {
     }
 }
 
-/// One node of the testnet.
+/// One node of the testnet as `testnet.json` records it: not a node-list entry
+/// ([`crate::formats::nodelist::NodeInfo`]) but the process behind it — its pid, data directory,
+/// state (running, stopped, killed) and index — which no other layer knows or needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeEntry {
     pub index: usize,
@@ -45,10 +48,7 @@ pub struct NodeEntry {
 }
 
 fn key32(hex_key: &str, what: &str) -> Result<[u8; 32], TestnetError> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex_key, &mut out)
-        .map_err(|_| TestnetError::Failed(format!("testnet.json: bad {what}")))?;
-    Ok(out)
+    decode_hex32(hex_key).map_err(|_| TestnetError::Failed(format!("testnet.json: bad {what}")))
 }
 
 impl NodeEntry {

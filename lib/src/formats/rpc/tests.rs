@@ -420,8 +420,8 @@ fn test_wrong_swarm_421_and_get_swarm_round_trip() {
     assert_eq!(s["port_https"], json!(20001));
     assert!(s["address"].as_str().unwrap().ends_with(".snode"));
     assert_eq!(s["address"].as_str().unwrap().len(), 52 + 6);
-    let parsed = client::parse_swarm_reply(&body).unwrap();
-    assert_eq!((parsed.swarm_id, parsed.snodes), (0x1234_5678_9abc_def0, members));
+    let parsed = crate::formats::nodelist::parse_get_swarm_reply(&body).unwrap();
+    assert_eq!((parsed.swarm_id, SwarmMember::from_nodes(&parsed.nodes)), (0x1234_5678_9abc_def0, members));
     assert_eq!(base32z(&[0xF0, 0xBF, 0xC7]), "6n9hq");
 }
 

@@ -1,6 +1,6 @@
 //! `get_swarm` (alias `get_snodes_for_pubkey`): which nodes serve a pubkey. Its params, the
 //! client's request builder, the node's reply (also the body of a 421 wrong-swarm answer). The
-//! client's parser of the reply is `rpc::client::parse_swarm_reply`.
+//! client's parser of the reply is `nodelist::parse_get_swarm_reply`.
 
 use serde_json::{Value, json};
 
