@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The layers, lowest first. Modules on one line share a rank (siblings).
-const LAYERS: &[&[&str]] = &[&["formats"], &["net"], &["client"], &["server"], &["snode"], &["testnet"], &["cli"]];
+const LAYERS: &[&[&str]] =
+    &[&["formats"], &["net"], &["client"], &["server"], &["snode"], &["testnet"], &["cli"]];
 
 /// Files that are the crate root or this check itself, not part of any layer.
 const EXEMPT: &[&str] = &["lib.rs", "layers.rs"];
@@ -112,7 +113,12 @@ fn edges_of(file: &Path, relative: &Path) -> Vec<Edge> {
             } else {
                 path_segments(&line[search..])
             };
-            edges.push(Edge { from: from.clone(), to, file: relative.display().to_string(), line: index + 1 });
+            edges.push(Edge {
+                from: from.clone(),
+                to,
+                file: relative.display().to_string(),
+                line: index + 1,
+            });
         }
         let mut search = 0;
         while let Some(found) = line[search..].find("super::").map(|i| i + search) {
@@ -128,7 +134,12 @@ fn edges_of(file: &Path, relative: &Path) -> Vec<Edge> {
                 continue;
             }
             base.extend(path_segments(&line[at..]));
-            edges.push(Edge { from: from.clone(), to: base, file: relative.display().to_string(), line: index + 1 });
+            edges.push(Edge {
+                from: from.clone(),
+                to: base,
+                file: relative.display().to_string(),
+                line: index + 1,
+            });
         }
     }
     edges
@@ -198,7 +209,8 @@ fn cycles(graph: &BTreeMap<(String, String), BTreeMap<String, Edge>>) -> Vec<Str
                 let mut path = path.clone();
                 path.push(edge.clone());
                 if target == start {
-                    let mut members: Vec<String> = path.iter().filter_map(|e| e.from.get(1).cloned()).collect();
+                    let mut members: Vec<String> =
+                        path.iter().filter_map(|e| e.from.get(1).cloned()).collect();
                     members.sort();
                     if reported.insert((layer.clone(), members)) {
                         let chain: Vec<String> = path.iter().map(Edge::describe).collect();
@@ -246,14 +258,24 @@ mod tests {
         let root = dir.path();
         std::fs::create_dir_all(root.join("formats")).unwrap();
         std::fs::create_dir_all(root.join("net")).unwrap();
-        std::fs::write(root.join("formats/a.rs"), "use crate::net::http::Client;\nuse crate::formats::b::X;\n")
-            .unwrap();
+        std::fs::write(
+            root.join("formats/a.rs"),
+            "use crate::net::http::Client;\nuse crate::formats::b::X;\n",
+        )
+        .unwrap();
         std::fs::write(root.join("formats/b.rs"), "use super::a::Y;\n").unwrap();
-        std::fs::write(root.join("net/http.rs"), "use crate::formats::a::Y;\n#[cfg(test)]\nmod tests {\nuse crate::cli::Z;\n}\n")
-            .unwrap();
+        std::fs::write(
+            root.join("net/http.rs"),
+            "use crate::formats::a::Y;\n#[cfg(test)]\nmod tests {\nuse crate::cli::Z;\n}\n",
+        )
+        .unwrap();
         let problems = check(root);
         assert_eq!(problems.len(), 2, "{problems:#?}");
-        assert!(problems[0].contains("formats::a (formats/a.rs:1) imports net::http::Client"), "{}", problems[0]);
+        assert!(
+            problems[0].contains("formats::a (formats/a.rs:1) imports net::http::Client"),
+            "{}",
+            problems[0]
+        );
         assert!(problems[1].starts_with("cycle inside formats"), "{}", problems[1]);
     }
 }
