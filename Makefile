@@ -1,6 +1,6 @@
 # snkit — one target per job. `make help` lists them.
 CARGO ?= cargo
-TOOLS := keygen mnemonic swarm-of pow onion-wrap send retrieve ratchet snode testnet
+TOOLS := keygen mnemonic swarm-of pow onion-wrap send retrieve ratchet snode testnet attach
 PREFIX ?= /usr/local
 
 .PHONY: help build test bench completions check-completions install demo lint fmt clean

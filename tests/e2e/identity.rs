@@ -423,7 +423,7 @@ fn every_help_has_a_worked_example() {
 
 // ---- completions: the committed files are what the commands generate ----
 
-const TOOLS: [&str; 10] = [
+const TOOLS: [&str; 11] = [
     "keygen",
     "mnemonic",
     "swarm-of",
@@ -434,6 +434,7 @@ const TOOLS: [&str; 10] = [
     "ratchet",
     "snode",
     "testnet",
+    "attach",
 ];
 
 fn tool(name: &str) -> Command {
@@ -448,6 +449,7 @@ fn tool(name: &str) -> Command {
         "ratchet" => cargo_bin_cmd!("ratchet"),
         "snode" => cargo_bin_cmd!("snode"),
         "testnet" => cargo_bin_cmd!("testnet"),
+        "attach" => cargo_bin_cmd!("attach"),
         other => panic!("unknown tool {other}"),
     }
 }
