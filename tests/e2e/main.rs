@@ -3,6 +3,7 @@
 
 mod common;
 
+mod attach;
 mod client;
 mod crypto;
 mod identity;
