@@ -1,6 +1,8 @@
 //! `attach`: each scheme round-trips through the real binary; a blob that does not decrypt
 //! exits 1 and leaves no output file; bad flags exit 2 with one line.
 
+#![expect(clippy::unwrap_used, reason = "test helpers: a failed step is the test's failure")]
+
 use std::path::Path;
 
 use serde_json::{Value, json};
