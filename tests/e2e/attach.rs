@@ -214,6 +214,7 @@ fn bad_flags_exit_2_with_one_line() {
         vec!["encrypt", &f, "--scheme", "legacy", "--identity", &id],
         vec!["encrypt", &f, "--identity", &id, "-o", "exists"],
         vec!["encrypt", "-", "--identity", &id],
+        vec!["encrypt", ".", "--identity", &id, "-o", "dir.enc"],
         vec!["decrypt", &f, "-o", "x"],
         vec!["decrypt", &f, "--key", "zz", "-o", "x"],
         vec!["decrypt", &f, "--key", "abcd", "-o", "x"],

@@ -598,7 +598,8 @@ fn default_plain_name(file: &Path) -> Result<PathBuf, CliError> {
 fn stream_error(e: StreamError) -> CliError {
     match e {
         StreamError::TooLarge { .. } => CliError::usage(&e).hint("pass --allow-large to encrypt it anyway"),
-        StreamError::SeedLength(_) | StreamError::KeyLength(_) => CliError::usage(e),
+        // An input that cannot be read (a directory, an I/O error) is bad input, not a bad blob.
+        StreamError::SeedLength(_) | StreamError::KeyLength(_) | StreamError::Read(_) => CliError::usage(e),
         StreamError::BadPrefix(_) => CliError::failed(&e)
             .hint("a legacy blob needs --digest and --size, an old profile picture --scheme gcm"),
         _ => CliError::failed(e),
@@ -607,7 +608,7 @@ fn stream_error(e: StreamError) -> CliError {
 
 fn legacy_error(e: LegacyError) -> CliError {
     match e {
-        LegacyError::KeyLength(_) | LegacyError::DigestLength(_) => CliError::usage(e),
+        LegacyError::KeyLength(_) | LegacyError::DigestLength(_) | LegacyError::Read(_) => CliError::usage(e),
         _ => CliError::failed(e),
     }
 }
