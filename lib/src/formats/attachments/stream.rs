@@ -67,7 +67,7 @@ pub enum StreamError {
     #[error("attachment key must be {ATTACHMENT_KEY_BYTES} bytes, got {0}")]
     KeyLength(usize),
     #[error(
-        "file is {size} bytes, over the regular limit of {ATTACHMENT_MAX_REGULAR_BYTES} bytes (pass the \"large\" flag to encrypt it anyway)"
+        "file is {size} bytes, over the regular limit of {ATTACHMENT_MAX_REGULAR_BYTES} bytes (larger needs the explicit large policy)"
     )]
     TooLarge { size: u64 },
     #[error(
