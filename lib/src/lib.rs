@@ -28,7 +28,7 @@ pub mod cli;
 mod layers;
 
 pub use formats::{
-    blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet, registry, rpc,
-    session_protocol, swarm, time,
+    attachments, blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet,
+    registry, rpc, session_protocol, swarm, time,
 };
 pub use net::{fs, http, network, nodes, tls};

@@ -28,6 +28,7 @@ pub fn cmd(name: &str) -> assert_cmd::Command {
         "ratchet" => cargo_bin_cmd!("ratchet"),
         "snode" => cargo_bin_cmd!("snode"),
         "testnet" => cargo_bin_cmd!("testnet"),
+        "attach" => cargo_bin_cmd!("attach"),
         other => panic!("unknown command {other}"),
     }
 }

@@ -8,6 +8,7 @@
 
 mod common;
 
+mod attach;
 mod client;
 mod crypto;
 mod identity;

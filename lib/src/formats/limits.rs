@@ -299,6 +299,62 @@ pub const SESSION_MAX_PLAINTEXT_BYTES: usize = SESSION_MAX_CIPHERTEXT_BYTES - SE
 /// a store request).
 pub const SESSION_MAX_CONTENT_BYTES: usize = 76_000;
 
+// ---- attachments (attachments.md) -----------------------------------------------------------
+
+/// Plaintext bytes per secretstream message of the 'S' format (libsession ENCRYPT_CHUNK_SIZE).
+pub const ATTACHMENT_CHUNK_BYTES: usize = 32_768;
+/// What each secretstream message adds: a 1-byte tag and a 16-byte MAC (libsodium ABYTES).
+pub const ATTACHMENT_CHUNK_OVERHEAD: usize = 17;
+/// Size of every 'S' message but the last (32,785 bytes).
+pub const ATTACHMENT_ENCRYPTED_CHUNK_BYTES: usize = ATTACHMENT_CHUNK_BYTES + ATTACHMENT_CHUNK_OVERHEAD;
+/// The secretstream header that follows the 'S' byte (libsodium HEADERBYTES).
+pub const ATTACHMENT_HEADER_BYTES: usize = 24;
+/// The 'S' format's key, the 32 bytes `AttachmentPointer.key` carries (libsodium KEYBYTES).
+pub const ATTACHMENT_KEY_BYTES: usize = 32;
+/// Bytes of the uploader's Ed25519 seed that enter the deterministic key (a 64-byte libsodium
+/// secret key works too: only its first 32 bytes are used).
+pub const ATTACHMENT_SEED_BYTES: usize = 32;
+/// Below this raw size the padding factor stays at 131,072 / 32 = 4,096 bytes (attachments.md §1).
+pub const ATTACHMENT_PADDING_FLOOR_BYTES: u64 = 131_072;
+/// The padding factor is bit_floor(raw) >> 5, i.e. 1/32 of the largest power of two below it.
+pub const ATTACHMENT_PADDING_FACTOR_SHIFT: u32 = 5;
+/// Largest plaintext the 'S' format encrypts without the explicit "large" flag: it encrypts to
+/// 10,223,616 bytes, the same as a 10,000,000-byte file (libsession MAX_REGULAR_SIZE).
+pub const ATTACHMENT_MAX_REGULAR_BYTES: u64 = 10_218_286;
+/// Smallest padded size of a legacy (AES-CBC) attachment: every file under 541 bytes is padded to it.
+pub const LEGACY_MIN_PADDED_BYTES: u64 = 541;
+/// Each legacy padded size is the next power of 1.05 (Signal's padding buckets).
+pub const LEGACY_PADDING_BASE: f64 = 1.05;
+/// iOS caps the legacy padded size at 10,000,000 bytes (a larger file stays unpadded).
+pub const LEGACY_MAX_PADDED_BYTES: u64 = 10_000_000;
+/// AES-256 key of a legacy attachment (first half of `AttachmentPointer.key`).
+pub const LEGACY_AES_KEY_BYTES: usize = 32;
+/// HMAC-SHA256 key of a legacy attachment (second half of `AttachmentPointer.key`).
+pub const LEGACY_MAC_KEY_BYTES: usize = 32;
+/// The legacy `AttachmentPointer.key`: AES key ‖ HMAC key.
+pub const LEGACY_KEY_BYTES: usize = LEGACY_AES_KEY_BYTES + LEGACY_MAC_KEY_BYTES;
+/// The CBC IV that opens a legacy blob.
+pub const LEGACY_IV_BYTES: usize = 16;
+/// AES block size: the CBC ciphertext is a whole number of these.
+pub const LEGACY_BLOCK_BYTES: usize = 16;
+/// The HMAC-SHA256 that closes a legacy blob.
+pub const LEGACY_MAC_BYTES: usize = 32;
+/// `AttachmentPointer.digest`: SHA-256 of the whole legacy blob.
+pub const LEGACY_DIGEST_BYTES: usize = 32;
+/// Shortest legacy blob: IV, one CBC block (PKCS7 always adds one), MAC.
+pub const LEGACY_MIN_BLOB_BYTES: u64 = (LEGACY_IV_BYTES + LEGACY_BLOCK_BYTES + LEGACY_MAC_BYTES) as u64;
+/// Profile key of an old (AES-256-GCM) profile picture.
+pub const PROFILE_KEY_BYTES: usize = 32;
+/// Random nonce that opens an AES-GCM profile picture.
+pub const PROFILE_NONCE_BYTES: usize = 12;
+/// GCM tag that closes it.
+pub const PROFILE_TAG_BYTES: usize = 16;
+/// A GCM profile blob under 29 bytes (nonce + tag + at least one byte) is refused (attachments.md §3).
+pub const PROFILE_MIN_BLOB_BYTES: usize = PROFILE_NONCE_BYTES + PROFILE_TAG_BYTES + 1;
+/// Largest GCM profile picture encrypted or decrypted, in memory since GCM cannot stream (snkit's
+/// choice: the apps' upload cap, 10,000,000 bytes of ciphertext).
+pub const PROFILE_MAX_BLOB_BYTES: usize = 10_000_000;
+
 // ---- command-line plumbing -------------------------------------------------------------------
 
 /// Longest line an NDJSON or text stream on a command's input may hold (a `retrieve` record of the

@@ -20,3 +20,5 @@ pub mod rpc;
 
 pub mod ratchet;
 pub mod session_protocol;
+
+pub mod attachments;
