@@ -12,7 +12,7 @@ use crate::formats::limits::{NODE_TLS_DRAIN_MS, NODE_TLS_HANDSHAKE_TIMEOUT_MS};
 
 /// Serves `app` on `listener` until `shutdown` resolves, over TLS with `tls` or plain HTTP
 /// without. On shutdown it stops accepting and lets in-flight requests finish (plain HTTP: all
-/// of them; TLS: see [`serve_tls`]).
+/// of them; TLS: see `serve_tls`).
 pub async fn serve(
     listener: TcpListener,
     app: Router,

@@ -6,7 +6,7 @@
 //!   key, padded to a size bucket).
 //! - [`legacy`]: the AES-256-CBC + HMAC-SHA256 format written 2020–2025, still to be read.
 //! - [`profile`]: old AES-256-GCM profile pictures.
-//! - [`pointer`]: the `AttachmentPointer` a message carries and the download URL that tells a
+//! - [`pointer`](mod@pointer): the `AttachmentPointer` a message carries and the download URL that tells a
 //!   reader which of the formats above a blob is in.
 //!
 //! What protects a file is the key: it travels only inside the end-to-end-encrypted message.

@@ -203,7 +203,7 @@ pub fn signed_store_params(id: &Identity, env: &Envelope, namespace: i16) -> Val
 
 /// One swarm member's successful store: `{"hash", "signature", "expiry", "already"?}`, signed
 /// with the member's Ed25519 key over the hash string. `sign` is the node's Ed25519 signer
-/// (e.g. `|m| keys.sign(m)`, or [`signer`] for a `SigningKey`).
+/// (e.g. `|m| keys.sign(m)`, or `reply::signer` for a `SigningKey`).
 pub fn store_member_ok(sign: impl Fn(&[u8]) -> [u8; 64], hash: &str, expiry_ms: u64, already: bool) -> Value {
     let sig = sign(hash.as_bytes());
     let mut v = json!({ "hash": hash, "signature": STANDARD.encode(sig), "expiry": expiry_ms });
