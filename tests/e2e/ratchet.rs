@@ -4,7 +4,12 @@
 //! `lib/src/ratchet/`), these run the built command. The conversation over a real testnet
 //! (ratchet | send, retrieve | ratchet) is in `client.rs`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a failing test panics with its message; this module's helpers are not #[test] functions"
+)]
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
