@@ -7,8 +7,8 @@ pub mod fs;
 pub mod http;
 pub mod network;
 pub mod nodes;
-pub mod path;
-pub mod registry;
+pub(crate) mod path;
+pub(crate) mod registry;
 pub mod tls;
 
 /// Why the network view could not be built or asked: the node list, the bootstrap, the swarms.
