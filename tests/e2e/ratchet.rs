@@ -4,12 +4,7 @@
 //! `lib/src/ratchet/`), these run the built command. The conversation over a real testnet
 //! (ratchet | send, retrieve | ratchet) is in `client.rs`.
 
-#![expect(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a failing test panics with its message; this module's helpers are not #[test] functions"
-)]
+#![expect(clippy::panic, reason = "a failing helper panics with its message; it is not a #[test] function")]
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -257,7 +257,10 @@ impl BlindedKeypair {
     /// The blinded15 keypair: `ka = k·a`, `kA = ka·G`. Its nonce secret is libsession's:
     /// `SHA-512(seed32 ‖ A)[32..64]`.
     pub fn blind15(identity: &Identity, server_pk: &[u8; 32]) -> Result<Self, BlindingError> {
-        #[expect(clippy::op_ref, reason = "by reference, so the secret scalar is not copied out of its Zeroizing")]
+        #[expect(
+            clippy::op_ref,
+            reason = "by reference, so the secret scalar is not copied out of its Zeroizing"
+        )]
         let secret = Zeroizing::new(blind15_factor(server_pk) * &*account_scalar(identity));
         let public = blinded_public(&secret)?;
         let seed32 = Zeroizing::new(identity.signing_key().to_bytes());
@@ -275,7 +278,10 @@ impl BlindedKeypair {
     pub fn blind25(identity: &Identity, server_pk: &[u8; 32]) -> Result<Self, BlindingError> {
         let k = blind25_factor(&identity.session_id(), server_pk);
         let k = if identity.ed25519_public()[31] & 0x80 != 0 { -k } else { k };
-        #[expect(clippy::op_ref, reason = "by reference, so the secret scalar is not copied out of its Zeroizing")]
+        #[expect(
+            clippy::op_ref,
+            reason = "by reference, so the secret scalar is not copied out of its Zeroizing"
+        )]
         let secret = Zeroizing::new(k * &*account_scalar(identity));
         let public = blinded_public(&secret)?;
         let seed32 = Zeroizing::new(identity.signing_key().to_bytes());

@@ -103,7 +103,12 @@ impl std::fmt::Debug for Peers {
 }
 
 impl Peers {
-    pub(crate) fn new(keys: Arc<NodeKeys>, store: Store, timeout: Duration, tls: bool) -> Result<Self, PeersError> {
+    pub(crate) fn new(
+        keys: Arc<NodeKeys>,
+        store: Store,
+        timeout: Duration,
+        tls: bool,
+    ) -> Result<Self, PeersError> {
         // No redirects (onion.md: a relay must not be steered elsewhere); peers present
         // self-signed certificates, their keys in the registry being what counts.
         let http = crate::net::http::async_client(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)?;
@@ -136,7 +141,11 @@ impl Peers {
 
     /// Replicates one message to each of `peers` concurrently; returns each peer's outcome
     /// within the replication timeout.
-    pub(crate) async fn replicate(&self, peers: &[NodeInfo], msg: &PeerMessage) -> Vec<([u8; 32], PeerOutcome)> {
+    pub(crate) async fn replicate(
+        &self,
+        peers: &[NodeInfo],
+        msg: &PeerMessage,
+    ) -> Vec<([u8; 32], PeerOutcome)> {
         let waits = peers.iter().map(|peer| {
             let queue = self.queue_for(peer);
             let job_msg = msg.clone();

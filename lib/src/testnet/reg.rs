@@ -21,7 +21,13 @@ pub(crate) fn save(r: &Registry, path: &Path) -> Result<(), TestnetError> {
     r.save_atomic(path).map_err(|e| TestnetError::io(path.display(), e))
 }
 
-pub(crate) fn add(r: &mut Registry, ed: &[u8; 32], x: &[u8; 32], ip: &str, port: u16) -> Result<(), TestnetError> {
+pub(crate) fn add(
+    r: &mut Registry,
+    ed: &[u8; 32],
+    x: &[u8; 32],
+    ip: &str,
+    port: u16,
+) -> Result<(), TestnetError> {
     r.join(*ed, *x, ip, port).map_err(|e| TestnetError::Failed(format!("cannot register node: {e}")))
 }
 

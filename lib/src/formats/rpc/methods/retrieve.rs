@@ -78,6 +78,7 @@ pub fn resolve_retrieve_limits(max_count: Option<i64>, max_size: Option<i64>) ->
 }
 
 impl RetrieveParams {
+    /// Parses the params of a `retrieve` (types only; `validate` checks the rules).
     pub fn parse(p: &Params) -> Result<Self, RpcError> {
         let pubkey = pubkey_field(p, true)?;
         let namespace = opt_namespace(p)?.unwrap_or(0);
