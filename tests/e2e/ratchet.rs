@@ -4,7 +4,7 @@
 //! `lib/src/ratchet/`), these run the built command. The conversation over a real testnet
 //! (ratchet | send, retrieve | ratchet) is in `client.rs`.
 
-#![expect(clippy::panic, reason = "a failing helper panics with its message; it is not a #[test] function")]
+// Unwrap, expect and panic in this module's helpers: `main.rs`'s crate-level `expect` covers them.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
