@@ -1,8 +1,8 @@
 //! `ratchet`: X3DH + Double Ratchet end-to-end encryption between Session IDs: prekey bundles,
 //! friend requests, encrypt, decrypt. All logic is in `snkit::ratchet`.
 // The flags' docs are clap help text: `<x>` there is a placeholder, not HTML. `allow`, not
-// `expect`: this rustdoc lint runs only under `cargo doc`, so under rustc and clippy an
-// expectation of it would never be met.
+// `expect`: no flag of this command has such a placeholder today, so an expectation would be
+// unfulfilled; the allow keeps the next one from breaking `cargo doc`.
 #![allow(rustdoc::invalid_html_tags)]
 
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
 //! `snode`: the service node daemon.
-// The flags' docs are clap help text: `<x>` there is a placeholder, not HTML. `allow`, not
-// `expect`: this rustdoc lint runs only under `cargo doc`, so under rustc and clippy an
-// expectation of it would never be met.
-#![allow(rustdoc::invalid_html_tags)]
+#![expect(
+    rustdoc::invalid_html_tags,
+    reason = "the flags' docs are clap help text: `<x>` there is a placeholder, not HTML"
+)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
