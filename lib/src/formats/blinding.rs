@@ -387,7 +387,7 @@ impl fmt::Debug for VersionBlindedKeypair {
 }
 
 impl VersionBlindedKeypair {
-    /// The version-blinded keypair of an identity (libsession's `blind_version_key_pair`).
+    /// The identity's version-blinded keypair, from its `version_blinded_seed`.
     pub fn from_identity(identity: &Identity) -> Result<Self, BlindingError> {
         let seed32 = Zeroizing::new(identity.signing_key().to_bytes());
         let blinded_seed = version_blinded_seed(&seed32)?;

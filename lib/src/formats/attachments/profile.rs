@@ -23,7 +23,7 @@ pub enum ProfileError {
     /// A profile key is not `PROFILE_KEY_BYTES`.
     #[error("profile key must be {PROFILE_KEY_BYTES} bytes, got {0}")]
     KeyLength(usize),
-    /// The blob is shorter than a nonce plus a tag.
+    /// The blob is under `PROFILE_MIN_BLOB_BYTES` (nonce, tag and one byte).
     #[error(
         "profile picture blob is {0} bytes, under the {PROFILE_MIN_BLOB_BYTES}-byte minimum (nonce + tag + 1)"
     )]

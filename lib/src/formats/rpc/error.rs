@@ -25,9 +25,9 @@ pub mod status {
     pub const INTERNAL_SERVER_ERROR: u16 = 500;
     /// A relay could not reach the next hop.
     pub const BAD_GATEWAY: u16 = 502;
-    /// The node is not ready (no swarms yet) or is shutting down.
+    /// The node is not ready (no swarm yet) or its store is busy.
     pub const SERVICE_UNAVAILABLE: u16 = 503;
-    /// A relay's next hop did not answer in time.
+    /// A request to another node timed out.
     pub const GATEWAY_TIMEOUT: u16 = 504;
 }
 

@@ -22,7 +22,7 @@ pub enum Request {
     GetSwarm(GetSwarmParams),
     /// `info`.
     Info,
-    /// `oxend_request` (only `get_service_nodes`).
+    /// `oxend_request` (the node answers only `get_service_nodes` and its aliases).
     OxendRequest(OxendRequestParams),
 }
 

@@ -44,7 +44,7 @@ pub struct StoreParams {
     pub data: Vec<u8>,
     /// `data` as sent (base64), for the proof of work, which covers the base64 text.
     pub data_base64: String,
-    /// The signature, required outside the public-inbox namespaces.
+    /// The signature over the store, by the account's key (a public inbox needs none).
     pub signature: Option<[u8; 64]>,
     /// `sig_timestamp`, defaulting to `timestamp`.
     pub sig_timestamp_ms: u64,
