@@ -1,7 +1,7 @@
 //! End-to-end tests: the `ratchet` command (X3DH, Double Ratchet, friend requests).
 //!
 //! Identities are made in-test; the long runs drive the library (unit tests in
-//! `lib/src/ratchet/`), these run the built command. The conversation over a real testnet
+//! `lib/src/formats/ratchet/`), these run the built command. The conversation over a real testnet
 //! (ratchet | send, retrieve | ratchet) is in `client.rs`.
 
 // Unwrap, expect and panic in this module's helpers: `main.rs`'s crate-level `expect` covers them.
