@@ -12,6 +12,8 @@
 //! 5. [`testnet`]: process orchestration of a local network.
 //! 6. [`cli`]: the plumbing every binary shares (flags, JSON in/out, errors → exit codes).
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod formats;
 mod net;
 

@@ -7,7 +7,7 @@
 //! cmd("swarm-of").arg("--nodes").arg(tn.nodes_json()) ...;
 //! ```                                              // dropped: `testnet down`, leftovers SIGKILLed
 
-#![allow(dead_code)]
+#![expect(dead_code, reason = "a toolbox for every test module: not every helper has a caller yet")]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -4,7 +4,12 @@
 // Test code may unwrap, expect and panic: a failure is the test failing, with its message. The
 // workspace lints deny these for the library and the commands; clippy's allow-*-in-tests covers
 // only `#[test]` functions, not the shared helpers of this test crate.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a failing test panics with its message; the shared helpers are not #[test] functions"
+)]
 
 mod common;
 

@@ -1,10 +1,10 @@
 //! End-to-end tests: the `ratchet` command (X3DH, Double Ratchet, friend requests).
 //!
 //! Identities are made in-test; the long runs drive the library (unit tests in
-//! `lib/src/ratchet/`), these run the built command. The conversation over a real testnet
+//! `lib/src/formats/ratchet/`), these run the built command. The conversation over a real testnet
 //! (ratchet | send, retrieve | ratchet) is in `client.rs`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Unwrap, expect and panic in this module's helpers: `main.rs`'s crate-level `expect` covers them.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

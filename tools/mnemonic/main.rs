@@ -1,5 +1,8 @@
 //! `mnemonic`: seed ⇄ recovery phrase (the Session app's 13 words, or BIP-39).
-#![allow(rustdoc::invalid_html_tags)] // the flags' docs are clap help text: `<x>` there is a placeholder, not HTML
+#![expect(
+    rustdoc::invalid_html_tags,
+    reason = "the flags' docs are clap help text: `<x>` there is a placeholder, not HTML"
+)]
 
 use std::process::ExitCode;
 

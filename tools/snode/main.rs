@@ -1,5 +1,8 @@
 //! `snode`: the service node daemon.
-#![allow(rustdoc::invalid_html_tags)] // the flags' docs are clap help text: `<x>` there is a placeholder, not HTML
+#![expect(
+    rustdoc::invalid_html_tags,
+    reason = "the flags' docs are clap help text: `<x>` there is a placeholder, not HTML"
+)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

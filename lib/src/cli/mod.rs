@@ -44,8 +44,11 @@ pub enum Exit {
 /// A command's failure: the one line it prints, an optional hint, and the exit code.
 #[derive(Debug)]
 pub struct CliError {
+    /// The exit code the command ends with.
     pub exit: Exit,
+    /// The one-line error message.
     pub message: String,
+    /// A second line saying what to do about it, when there is one.
     pub hint: Option<String>,
     /// Stdout was closed by the reader: end quietly.
     quiet: bool,
@@ -257,10 +260,13 @@ pub use crate::formats::limits::MAX_LINE_BYTES;
 /// Why one line of an NDJSON stream could not be read as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LineError {
+    /// The line is over `MAX_LINE_BYTES`.
     #[error("line is longer than {MAX_LINE_BYTES} bytes")]
     TooLong,
+    /// The line is not UTF-8.
     #[error("line is not UTF-8")]
     NotUtf8,
+    /// The line does not parse as JSON.
     #[error("malformed JSON: {0}")]
     Json(String),
 }

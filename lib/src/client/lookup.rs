@@ -13,16 +13,32 @@ pub use crate::net::nodes::{DEFAULT_NODES_PATH, NODES_ENV};
 /// Why a lookup failed.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
+    /// A line is neither a Session ID nor a 64-hex pubkey.
     #[error("'{input}' is not a Session ID or pubkey: {reason}")]
-    BadId { input: String, reason: PubkeyError },
+    BadId {
+        /// The line as given.
+        input: String,
+        /// Why the pubkey decoder refused it.
+        reason: PubkeyError,
+    },
+    /// A JSON line has neither a `session_id` nor a `pubkey` string.
     #[error("input line is JSON but has no \"session_id\" or \"pubkey\" string")]
     NoIdField,
+    /// The node list has no node in any swarm.
     #[error("the node list has no node in a swarm")]
     EmptyList,
+    /// The asked node answered `get_swarm` without a swarm for the pubkey.
     #[error("{url} knows no swarm for {pubkey}")]
-    NoSwarmAtNode { url: String, pubkey: String },
+    NoSwarmAtNode {
+        /// The node asked.
+        url: String,
+        /// The pubkey, hex.
+        pubkey: String,
+    },
+    /// The node list could not be loaded.
     #[error(transparent)]
     Node(#[from] NodeListError),
+    /// The registry could not be loaded.
     #[error(transparent)]
     Registry(#[from] RegistryError),
 }
@@ -74,7 +90,12 @@ fn shorten(s: &str) -> String {
 #[derive(Debug, Clone)]
 pub enum SwarmSource {
     /// A node list (and its valid swarm ids, sorted once): the mapping is computed locally.
-    List { list: NodeList, ids: Vec<u64> },
+    List {
+        /// The nodes.
+        list: NodeList,
+        /// Their swarm ids, sorted.
+        ids: Vec<u64>,
+    },
     /// A node's URL: it is asked with `get_swarm`.
     Node(String),
 }
@@ -110,8 +131,11 @@ impl SwarmSource {
 /// The answer for one pubkey.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup {
+    /// The pubkey looked up.
     pub pubkey: Pubkey,
+    /// Its swarm's id.
     pub swarm_id: u64,
+    /// Its swarm's members.
     pub nodes: Vec<NodeInfo>,
 }
 

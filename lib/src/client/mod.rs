@@ -28,24 +28,58 @@ pub use state::RetrieveState;
 /// Everything that can go wrong on the client side, one variant per rule.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The message to send has no bytes.
     #[error("the message is empty: pipe the bytes to send into stdin")]
     EmptyMessage,
+    /// The message is over the network's size limit.
     #[error("the message is {len} bytes; the network stores at most {max} bytes")]
-    MessageTooLarge { len: usize, max: usize },
+    MessageTooLarge {
+        /// Its size in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// The TTL is outside the range the nodes accept.
     #[error("TTL {ttl_ms} ms is out of range: a message lives {min_ms} ms to {max_ms} ms")]
-    BadTtl { ttl_ms: u64, min_ms: u64, max_ms: u64 },
+    BadTtl {
+        /// The TTL asked for.
+        ttl_ms: u64,
+        /// The shortest TTL accepted.
+        min_ms: u64,
+        /// The longest TTL accepted.
+        max_ms: u64,
+    },
+    /// Loading the node list or reaching the network failed.
     #[error(transparent)]
     Net(#[from] NetError),
+    /// Every member of the swarm refused or failed the store.
     #[error("no node stored the message ({summary})")]
-    NoneStored { summary: String, failed: Vec<Failure> },
+    NoneStored {
+        /// One line counting the failures by kind.
+        summary: String,
+        /// Each member's failure.
+        failed: Vec<Failure>,
+    },
+    /// No member of the swarm answered at all.
     #[error("no node of the swarm answered ({summary})")]
-    Unreachable { summary: String },
+    Unreachable {
+        /// One line counting the failures by kind.
+        summary: String,
+    },
+    /// Solving the proof of work failed.
     #[error("proof of work failed: {0}")]
     Pow(String),
+    /// The request could not be built (a key or a signature failed).
     #[error("cannot build the request: {0}")]
     Request(String),
+    /// The retrieve state could not be read or written.
     #[error("retrieve state {path}: {reason}")]
-    State { path: String, reason: String },
+    State {
+        /// The state file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl ClientError {

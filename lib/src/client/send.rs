@@ -56,14 +56,18 @@ impl Default for SendOptions {
 pub struct Failure {
     /// The node's ed25519 key, hex.
     pub node: String,
+    /// Why it failed.
     pub reason: String,
 }
 
 /// What `send` prints: `{"hash", "stored": [node ed25519 hex...], "failed": [{node, reason}]}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SendReport {
+    /// The message's hash, as the nodes signed it.
     pub hash: String,
+    /// The Ed25519 keys (hex) of the members that stored it.
     pub stored: Vec<String>,
+    /// The members that did not, and why.
     pub failed: Vec<Failure>,
 }
 
@@ -96,6 +100,7 @@ fn check_size(data: &[u8]) -> Result<(), ClientError> {
     Ok(())
 }
 
+/// Refuses a TTL outside the range the nodes accept.
 pub fn check_ttl(ttl_ms: u64) -> Result<(), ClientError> {
     if !(CLIENT_MIN_TTL_MS..=CLIENT_MAX_TTL_MS).contains(&ttl_ms) {
         return Err(ClientError::BadTtl { ttl_ms, min_ms: CLIENT_MIN_TTL_MS, max_ms: CLIENT_MAX_TTL_MS });

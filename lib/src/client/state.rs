@@ -1,5 +1,5 @@
 //! What `retrieve` remembers between runs, one file per identity:
-//! `<state dir>/<session id>.json`, mode 0600, replaced atomically (`fsutil::write_atomic`).
+//! `<state dir>/<session id>.json`, mode 0600, replaced atomically (`crate::net::fs::write_atomic`).
 //!
 //! ```json
 //! {"version":1,"session_id":"05…",

@@ -49,22 +49,31 @@ const VERSION_BLIND_KEY: &[u8] = b"VersionCheckKey_sig";
 /// Why a blinded key or ID could not be derived or parsed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BlindingError {
+    /// A blinded ID is not 66 hex characters.
     #[error("blinded ID must be 66 hex characters (prefix + 64), got {0} characters")]
     IdLength(usize),
+    /// A blinded ID is not hex.
     #[error("blinded ID is not hex")]
     IdNotHex,
+    /// A blinded ID's prefix is neither `15` nor `25`.
     #[error("blinded ID must start with 15 or 25, got {0:02x}")]
     IdPrefix(u8),
+    /// A server public key is not 64 hex characters.
     #[error("server public key must be 64 hex characters (32 bytes), got {0} characters")]
     ServerKeyLength(usize),
+    /// A server public key is not hex.
     #[error("server public key is not hex")]
     ServerKeyNotHex,
+    /// The Session ID's X25519 key maps to no Ed25519 point.
     #[error("the Session ID's X25519 key has no Ed25519 point (u = -1)")]
     SessionIdNotOnCurve,
+    /// The Session ID's Ed25519 point has a small-order component.
     #[error("the Session ID's Ed25519 point is not in the prime-order subgroup")]
     SessionIdNotInPrimeSubgroup,
+    /// Blinding gave the identity point, which is no key.
     #[error("the blinding factor sends the key to the identity point")]
     BlindedToIdentity,
+    /// Keyed BLAKE2b refused its key.
     #[error("keyed BLAKE2b refused its key (longer than 64 bytes)")]
     HashKeyLength,
 }
@@ -118,6 +127,7 @@ impl BlindedId {
         Self { kind, key }
     }
 
+    /// Which blinding the ID is (`15` or `25`).
     pub fn kind(&self) -> BlindedKind {
         self.kind
     }
@@ -247,8 +257,10 @@ impl BlindedKeypair {
     /// The blinded15 keypair: `ka = k·a`, `kA = ka·G`. Its nonce secret is libsession's:
     /// `SHA-512(seed32 ‖ A)[32..64]`.
     pub fn blind15(identity: &Identity, server_pk: &[u8; 32]) -> Result<Self, BlindingError> {
-        // By reference, so the secret scalar is not copied out of its Zeroizing.
-        #[allow(clippy::op_ref)]
+        #[expect(
+            clippy::op_ref,
+            reason = "by reference, so the secret scalar is not copied out of its Zeroizing"
+        )]
         let secret = Zeroizing::new(blind15_factor(server_pk) * &*account_scalar(identity));
         let public = blinded_public(&secret)?;
         let seed32 = Zeroizing::new(identity.signing_key().to_bytes());
@@ -266,8 +278,10 @@ impl BlindedKeypair {
     pub fn blind25(identity: &Identity, server_pk: &[u8; 32]) -> Result<Self, BlindingError> {
         let k = blind25_factor(&identity.session_id(), server_pk);
         let k = if identity.ed25519_public()[31] & 0x80 != 0 { -k } else { k };
-        // By reference, so the secret scalar is not copied out of its Zeroizing.
-        #[allow(clippy::op_ref)]
+        #[expect(
+            clippy::op_ref,
+            reason = "by reference, so the secret scalar is not copied out of its Zeroizing"
+        )]
         let secret = Zeroizing::new(k * &*account_scalar(identity));
         let public = blinded_public(&secret)?;
         let seed32 = Zeroizing::new(identity.signing_key().to_bytes());
@@ -275,6 +289,7 @@ impl BlindedKeypair {
         Ok(Self { kind: BlindedKind::Blind25, secret, public, nonce_key })
     }
 
+    /// Which blinding the keypair is (`15` or `25`).
     pub fn kind(&self) -> BlindedKind {
         self.kind
     }
@@ -372,6 +387,7 @@ impl fmt::Debug for VersionBlindedKeypair {
 }
 
 impl VersionBlindedKeypair {
+    /// The identity's version-blinded keypair, from its `version_blinded_seed`.
     pub fn from_identity(identity: &Identity) -> Result<Self, BlindingError> {
         let seed32 = Zeroizing::new(identity.signing_key().to_bytes());
         let blinded_seed = version_blinded_seed(&seed32)?;
@@ -383,6 +399,7 @@ impl VersionBlindedKeypair {
         self.signing.verifying_key().to_bytes()
     }
 
+    /// The public key, as a verifying key.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.signing.verifying_key()
     }

@@ -22,22 +22,31 @@ use crate::formats::limits::{
 /// Why an envelope was refused. One variant per rule.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
+    /// The envelope is not the expected JSON object.
     #[error("envelope is not valid JSON of the form {{pubkey, timestamp, ttl, data, nonce?}}: {0}")]
     Json(String),
+    /// The pubkey is not 66 hex characters.
     #[error("pubkey must be 66 hex characters (type byte + 32-byte key), got {0} characters")]
     PubkeyLength(usize),
+    /// The pubkey is not hex.
     #[error("pubkey is not hex")]
     PubkeyNotHex,
+    /// The TTL is 0.
     #[error("ttl must be greater than 0 ms")]
     ZeroTtl,
+    /// The data is empty.
     #[error("data is empty")]
     EmptyData,
+    /// The base64 data is over `ENVELOPE_MAX_DATA_B64_LEN` characters.
     #[error("data is {0} base64 characters; the limit is {ENVELOPE_MAX_DATA_B64_LEN}")]
     DataTooLong(usize),
+    /// The data is not standard padded base64.
     #[error("data is not standard padded base64: {0}")]
     DataNotBase64(String),
+    /// The decoded data is over `ENVELOPE_MAX_DATA_BYTES`.
     #[error("data decodes to {0} bytes; the limit is {ENVELOPE_MAX_DATA_BYTES}")]
     DataTooLarge(usize),
+    /// The nonce is not `POW_NONCE_B64_LEN` base64 characters.
     #[error("nonce must be {POW_NONCE_B64_LEN} base64 characters ({POW_NONCE_LEN} bytes), got {0:?}")]
     NonceEncoding(String),
 }

@@ -22,18 +22,25 @@ const SESSION_ID_HEX_LEN: usize = 66;
 /// Why an identity or a Session ID was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
+    /// The seed is neither 16 nor 32 bytes.
     #[error("seed must be 16 or 32 bytes (32 or 64 hex characters), got {0} bytes")]
     SeedLength(usize),
+    /// The seed is not hex.
     #[error("seed is not hex: {0}")]
     SeedNotHex(String),
+    /// A Session ID is not 66 hex characters.
     #[error("Session ID must be 66 hex characters ('05' + 64), got {0} characters")]
     SessionIdLength(usize),
+    /// A Session ID is not hex.
     #[error("Session ID is not hex")]
     SessionIdNotHex,
+    /// A Session ID does not start with `05`.
     #[error("Session ID must start with 05 (an account), got {0:02x}")]
     SessionIdPrefix(u8),
+    /// The identity file does not parse.
     #[error("identity file is not valid: {0}")]
     BadFile(String),
+    /// A key in the identity file differs from the one its seed derives.
     #[error("identity file does not match its seed: field {0} differs")]
     Mismatch(&'static str),
 }
@@ -144,26 +151,32 @@ impl Identity {
         &self.seed
     }
 
+    /// The account's Session ID: `05` and its X25519 public key.
     pub fn session_id(&self) -> SessionId {
         SessionId(self.x25519_public)
     }
 
+    /// The Ed25519 public key.
     pub fn ed25519_public(&self) -> [u8; 32] {
         self.signing.verifying_key().to_bytes()
     }
 
+    /// The Ed25519 public key, as a verifying key.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.signing.verifying_key()
     }
 
+    /// The Ed25519 signing key (a secret).
     pub fn signing_key(&self) -> &SigningKey {
         &self.signing
     }
 
+    /// The X25519 public key, derived from the Ed25519 key.
     pub fn x25519_public(&self) -> [u8; 32] {
         self.x25519_public
     }
 
+    /// The X25519 secret key (a secret).
     pub fn x25519_secret(&self) -> &StaticSecret {
         &self.x25519_secret
     }
@@ -226,9 +239,13 @@ fn unreachable_seed() -> ! {
 /// The JSON object of an identity: `{"session_id", "ed25519_pk", "x25519_pk", "seed"}`, all hex.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
 pub struct IdentityFile {
+    /// The Session ID, hex.
     pub session_id: String,
+    /// The Ed25519 public key, hex.
     pub ed25519_pk: String,
+    /// The X25519 public key, hex.
     pub x25519_pk: String,
+    /// The seed, hex (the file is a secret: written 0600).
     pub seed: String,
 }
 

@@ -23,8 +23,10 @@ pub const GROUP_TYPE: u8 = 0x03;
 /// Why a pubkey was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PubkeyError {
+    /// The pubkey is not 66 hex characters.
     #[error("pubkey must be 66 hex characters (type byte + 32-byte key), got {0}")]
     Length(usize),
+    /// The pubkey is not hex.
     #[error("pubkey is not hex")]
     NotHex,
 }
@@ -37,6 +39,7 @@ pub struct Pubkey {
 }
 
 impl Pubkey {
+    /// A pubkey from its type byte (`05`, `03`, ...) and 32-byte key.
     pub fn new(type_byte: u8, key: [u8; 32]) -> Self {
         Self { type_byte, key }
     }
@@ -66,6 +69,7 @@ impl Pubkey {
         Ok(Self { type_byte: raw[0], key })
     }
 
+    /// The type byte: `05` for a Session account, `03` for a group, ...
     pub fn type_byte(&self) -> u8 {
         self.type_byte
     }
@@ -133,8 +137,10 @@ const KEY_HEX_LEN: usize = 64;
 /// Why 64 hex characters were refused as a 32-byte key.
 #[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 pub enum KeyHexError {
+    /// The key is not `KEY_HEX_LEN` hex characters.
     #[error("a key must be {KEY_HEX_LEN} hex characters, got {0}")]
     Length(usize),
+    /// The key has a non-hex character.
     #[error("a key must be hex digits (0-9, a-f)")]
     NotHex,
 }

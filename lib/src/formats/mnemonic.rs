@@ -69,28 +69,63 @@ impl fmt::Display for Format {
 /// Why a seed could not be encoded or a phrase could not be decoded. One variant per rule.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum MnemonicError {
+    /// The seed to encode is neither 16 nor 32 bytes.
     #[error("seed must be 16 or 32 bytes (32 or 64 hex characters), got {0} bytes")]
     SeedLength(usize),
+    /// The phrase has no words.
     #[error("the phrase is empty")]
     Empty,
+    /// The phrase is over `MNEMONIC_MAX_PHRASE_BYTES`.
     #[error("the phrase is longer than {MNEMONIC_MAX_PHRASE_BYTES} bytes")]
     TooLong,
+    /// The `--format` name is neither `session` nor `bip39`.
     #[error("unknown phrase format '{0}' (expected 'session' or 'bip39')")]
     UnknownFormat(String),
+    /// A Session phrase has a word count other than 12, 13, 24 or 25.
     #[error("a Session recovery phrase has 12, 13, 24 or 25 words, got {0}")]
     SessionWordCount(usize),
+    /// A BIP-39 phrase has a word count other than 12 or 24.
     #[error("a BIP-39 phrase of a snkit seed has 12 or 24 words, got {0}")]
     Bip39WordCount(usize),
+    /// With the format auto-detected, the word count fits neither format.
     #[error("got {0} words: a Session phrase has 12, 13, 24 or 25 words and a BIP-39 phrase 12 or 24 words")]
     WordCount(usize),
+    /// A word is not in its format's word list.
     #[error("word {position} '{word}' is not in the {} word list{}", .format.list_name(), closest(.suggestions))]
-    UnknownWord { position: usize, word: String, format: Format, suggestions: Vec<&'static str> },
+    UnknownWord {
+        /// The word's position in the phrase, from 1.
+        position: usize,
+        /// The word as given.
+        word: String,
+        /// The format whose list was searched.
+        format: Format,
+        /// The closest words of that list.
+        suggestions: Vec<&'static str>,
+    },
+    /// The Session checksum word does not match the other words.
     #[error("checksum word {position} '{given}' does not match the phrase; expected '{expected}'")]
-    Checksum { position: usize, given: String, expected: &'static str },
+    Checksum {
+        /// The checksum word's position, from 1.
+        position: usize,
+        /// The checksum word given.
+        given: String,
+        /// The checksum word the other words give.
+        expected: &'static str,
+    },
+    /// A group of three words encodes a value over 32 bits.
     #[error("words {first}-{last} ('{words}') do not encode a valid value (they overflow 32 bits)")]
-    InvalidValue { first: usize, last: usize, words: String },
+    InvalidValue {
+        /// The group's first word position, from 1.
+        first: usize,
+        /// The group's last word position.
+        last: usize,
+        /// The group's words.
+        words: String,
+    },
+    /// The BIP-39 checksum bits do not match the entropy.
     #[error("the BIP-39 checksum does not match: a word is wrong or words are out of order")]
     Bip39Checksum,
+    /// Auto-detection found the phrase valid in both formats; `--format` must choose.
     #[error("the phrase is valid both as a Session phrase and as a BIP-39 phrase")]
     Ambiguous,
 }
@@ -101,7 +136,9 @@ fn closest(suggestions: &[&str]) -> String {
 
 /// A decoded phrase: the seed, which format it was, and whether a checksum verified it.
 pub struct Decoded {
+    /// The decoded seed (16 or 32 bytes; a secret).
     pub seed: Zeroizing<Vec<u8>>,
+    /// The format the phrase was read as.
     pub format: Format,
     /// `false` for a 12- or 24-word Session phrase (no checksum word): a typo cannot be detected.
     pub checksum_verified: bool,
@@ -203,18 +240,25 @@ pub(crate) fn suggestions(word: &str, list: &[&'static str], prefix_len: Option<
 /// Why a seed input (`keygen --seed -`, `mnemonic encode`) was refused.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SeedInputError {
+    /// The input is empty.
     #[error("empty input: expected a hex seed or JSON with a \"seed\" field")]
     Empty,
+    /// The input starts like JSON but does not parse.
     #[error("malformed JSON input: {0}")]
     Json(String),
+    /// The JSON input has no `seed` field.
     #[error("input JSON has no \"seed\" field")]
     NoSeedField,
+    /// The JSON input's `seed` is not a string.
     #[error("input field \"seed\" is not a string")]
     SeedNotString,
+    /// The seed is not hex.
     #[error("seed is not hex: {0}")]
     NotHex(String),
+    /// The hex seed is neither 32 nor 64 characters.
     #[error("seed must be 16 or 32 bytes (32 or 64 hex characters), got {0} hex characters")]
     Length(usize),
+    /// The input is over `SEED_INPUT_MAX_BYTES`.
     #[error("seed input is longer than {SEED_INPUT_MAX_BYTES} bytes")]
     TooLong,
 }

@@ -22,32 +22,94 @@ use crate::formats::swarm::{INVALID_SWARM_ID, parse_swarm_id_hex, swarm_for, swa
 /// Why a node list (or a node's reply) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NodeListError {
+    /// The node-list file could not be read.
     #[error("cannot read node list {path}: {reason}")]
-    Io { path: String, reason: String },
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The node-list file is over `NODE_LIST_MAX_BYTES`.
     #[error("node list {path} is larger than {limit} bytes")]
-    TooLarge { path: String, limit: u64 },
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The node list is not JSON.
     #[error("node list is not valid JSON: {0}")]
     Json(String),
+    /// The JSON is none of the three accepted shapes.
     #[error(
         "node list must be {{\"service_node_states\": [...]}}, {{\"result\": {{\"service_node_states\": [...]}}}} or a JSON array of nodes"
     )]
     Shape,
+    /// An entry of the list is not an object.
     #[error("node {index} of the list is not a JSON object")]
-    NotAnObject { index: usize },
+    NotAnObject {
+        /// The entry's position in the list.
+        index: usize,
+    },
+    /// An entry lacks a required field.
     #[error("node {index} of the list has no \"{field}\" field")]
-    MissingField { index: usize, field: &'static str },
+    MissingField {
+        /// The entry's position in the list.
+        index: usize,
+        /// The missing field.
+        field: &'static str,
+    },
+    /// An entry's field has the wrong type or value.
     #[error("node {index} of the list: \"{field}\" {reason}")]
-    BadField { index: usize, field: &'static str, reason: String },
+    BadField {
+        /// The entry's position in the list.
+        index: usize,
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An entry's `public_ip` is 0.0.0.0: the node never announced an address.
     #[error("node {index} of the list has public_ip 0.0.0.0 (it never announced its address)")]
-    Unroutable { index: usize },
+    Unroutable {
+        /// The entry's position in the list.
+        index: usize,
+    },
+    /// Two entries share one Ed25519 key.
     #[error("node {index} of the list repeats pubkey_ed25519 {pubkey}")]
-    Duplicate { index: usize, pubkey: String },
+    Duplicate {
+        /// The position of the second entry.
+        index: usize,
+        /// The repeated key, hex.
+        pubkey: String,
+    },
+    /// The node-list URL could not be reached.
     #[error("cannot reach {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// The transport error.
+        reason: String,
+    },
+    /// The node-list URL answered with a non-200 status.
     #[error("{url} answered HTTP {status}: {body}")]
-    HttpStatus { url: String, status: u16, body: String },
+    HttpStatus {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the answer's body.
+        body: String,
+    },
+    /// The node-list URL's answer is not a node list.
     #[error("{url} sent a reply snkit cannot read: {reason}")]
-    BadReply { url: String, reason: String },
+    BadReply {
+        /// The URL.
+        url: String,
+        /// Why it could not be read.
+        reason: String,
+    },
 }
 
 impl NodeListError {
@@ -63,9 +125,13 @@ impl NodeListError {
 /// same fields but `swarm_id`, which the replay assigns (`formats::registry::NodeRecord`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NodeInfo {
+    /// The node's Ed25519 key, its identity on the network.
     pub pubkey_ed25519: [u8; 32],
+    /// The node's X25519 key, for onion layers addressed to it.
     pub pubkey_x25519: [u8; 32],
+    /// The node's announced IPv4 address.
     pub public_ip: String,
+    /// The port of the node's storage HTTP server.
     pub storage_port: u16,
     /// [`INVALID_SWARM_ID`] for a node in no swarm (decommissioned or unassigned).
     pub swarm_id: u64,
@@ -171,7 +237,9 @@ fn swarm_id_field(v: &Value, index: usize, field: &'static str) -> Result<u64, N
 /// The result of `get_swarm`: a pubkey's swarm id and its nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwarmReply {
+    /// The swarm the answering node places the pubkey in.
     pub swarm_id: u64,
+    /// That swarm's members.
     pub nodes: Vec<NodeInfo>,
 }
 

@@ -89,46 +89,81 @@ impl FromStr for EncType {
 /// [`OnionError::wire_message`] give the plain HTTP answer the live network sends.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum OnionError {
+    /// The frame ends before its length prefix or its parts say it should.
     #[error("onion frame is truncated: {0}")]
     TruncatedFrame(String),
+    /// The frame's ciphertext is over `ONION_MAX_BODY`.
     #[error("onion body is {0} bytes; the limit is {ONION_MAX_BODY}")]
     BodyTooLarge(usize),
+    /// The frame's JSON part is over `ONION_MAX_JSON`.
     #[error("JSON part of the onion frame is {0} bytes; the limit is {ONION_MAX_JSON}")]
     JsonTooLarge(usize),
+    /// The frame's JSON part is not a JSON object.
     #[error("JSON part of the onion frame is not a JSON object: {0}")]
     BadJson(String),
+    /// A layer lacks a required field.
     #[error("onion layer has no \"{0}\" field")]
     MissingField(&'static str),
+    /// A layer's field has the wrong type or value.
     #[error("onion layer field \"{field}\" is invalid: {reason}")]
-    BadField { field: &'static str, reason: String },
+    BadField {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The `ephemeral_key` is not a 32-byte hex key.
     #[error("ephemeral_key must be 64 hex characters (an X25519 public key)")]
     BadEphemeralKey,
+    /// The `enc_type` names no known cipher.
     #[error("enc_type {0:?} is unknown (aes-gcm, gcm, xchacha20, xchacha20-poly1305)")]
     UnknownEncType(String),
+    /// The `enc_type` is the legacy AES-CBC, which snkit refuses.
     #[error("enc_type {0:?} (legacy aes-cbc) is not supported")]
     UnsupportedEncType(String),
+    /// The ciphertext is shorter than a nonce plus a tag.
     #[error("ciphertext is {got} bytes, shorter than the {min} bytes of nonce and tag")]
-    CiphertextTooShort { got: usize, min: usize },
+    CiphertextTooShort {
+        /// Its length in bytes.
+        got: usize,
+        /// The nonce and tag length.
+        min: usize,
+    },
+    /// The AEAD did not open the layer with the derived key.
     #[error("decryption failed: wrong key, or the ciphertext was tampered with")]
     DecryptionFailed,
+    /// The layer's `hop_no` is over `ONION_MAX_HOP_NO`.
     #[error("hop number {0} is above the limit {ONION_MAX_HOP_NO}")]
     HopLimit(u64),
+    /// The replay guard has seen this layer's ephemeral key.
     #[error("this layer (ephemeral key {0}) was already seen: replay refused")]
     Replayed(String),
+    /// The `destination` is not a 32-byte hex Ed25519 key.
     #[error("destination must be 64 hex characters (an Ed25519 public key)")]
     BadDestination,
+    /// A host layer's target is not an allowed `/loki/`, `/oxen/` … `/lsrpc` path.
     #[error(
         "relay target {0:?} is not allowed: it must start with /loki/ or /oxen/, end with /lsrpc and have no '?'"
     )]
     BadHostTarget(String),
+    /// A host layer's protocol is neither `http` nor `https`.
     #[error("relay protocol {0:?} is not allowed (http or https)")]
     BadHostProtocol(String),
+    /// The path's hop count is outside 1..=`ONION_MAX_PATH_LEN`.
     #[error("a path needs 1 to {max} hops, got {got}")]
-    PathLength { got: usize, max: usize },
+    PathLength {
+        /// The hops given.
+        got: usize,
+        /// The most hops allowed.
+        max: usize,
+    },
+    /// The reply is neither base64 nor raw ciphertext.
     #[error("reply is not base64 or raw ciphertext: {0}")]
     BadReply(String),
+    /// The reply is over `ONION_MAX_REPLY`.
     #[error("reply is {0} bytes; the limit is {limit}", limit = crate::formats::limits::ONION_MAX_REPLY)]
     ReplyTooLarge(usize),
+    /// The decrypted reply is not the `{status, body}` JSON.
     #[error("decrypted reply is not {{\"status\", \"body\"}} JSON: {0}")]
     BadReplyJson(String),
 }

@@ -24,26 +24,51 @@ use crate::formats::limits::{POW_MAX_EXPECTED_TRIALS, POW_MAX_THREADS, POW_NONCE
 /// Why a proof of work was refused, or could not be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PowError {
+    /// The envelope is invalid.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
+    /// The envelope has no nonce though the difficulty is not 0.
     #[error("envelope has no \"nonce\" but the difficulty is {0}")]
     MissingNonce(u64),
+    /// The hash prefix is not below the target.
     #[error("insufficient proof of work: hash prefix {value:#018x} is not below the target {target:#018x}")]
-    InsufficientWork { value: u64, target: u64 },
+    InsufficientWork {
+        /// The hash's first 8 bytes, big-endian.
+        value: u64,
+        /// The target for this difficulty and envelope.
+        target: u64,
+    },
+    /// The target is 0 for this difficulty and payload, so no nonce meets it.
     #[error(
         "difficulty {difficulty} is impossible for a {payload_len}-byte payload with this TTL: \
          the target is 0, no nonce can be below it"
     )]
-    ImpossibleTarget { difficulty: u64, payload_len: usize },
+    ImpossibleTarget {
+        /// The difficulty.
+        difficulty: u64,
+        /// The payload's length in bytes.
+        payload_len: usize,
+    },
+    /// The expected number of trials is over `POW_MAX_EXPECTED_TRIALS`.
     #[error(
         "difficulty {difficulty} is infeasible: about {expected_trials} trials expected, more than \
          the limit of {limit}"
     )]
-    Infeasible { difficulty: u64, expected_trials: u64, limit: u64 },
+    Infeasible {
+        /// The difficulty.
+        difficulty: u64,
+        /// Trials expected at this difficulty.
+        expected_trials: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The thread count is outside 1..=`POW_MAX_THREADS`.
     #[error("thread count must be between 1 and {POW_MAX_THREADS}, got {0}")]
     Threads(usize),
+    /// The caller cancelled the solving.
     #[error("solving was cancelled after {0} trials")]
     Cancelled(u64),
+    /// No nonce of the 64-bit space meets the target.
     #[error("no nonce in the whole 64-bit space meets the target")]
     Exhausted,
 }

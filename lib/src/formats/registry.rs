@@ -31,30 +31,85 @@ type Blake2b256 = Blake2b<U32>;
 /// Why a registry, or a change to it, was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
+    /// The registry file could not be read.
     #[error("cannot read registry {path}: {reason}")]
-    Io { path: String, reason: String },
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The registry file could not be written.
     #[error("cannot write registry {path}: {reason}")]
-    Write { path: String, reason: String },
+    Write {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The registry is not JSON.
     #[error("registry is not valid JSON: {0}")]
     Json(String),
+    /// The registry JSON is not a registry document; the string says what is missing.
     #[error("registry: {0}")]
     Shape(String),
+    /// An event is malformed.
     #[error("registry event {index}: {reason}")]
-    BadEvent { index: usize, reason: String },
+    BadEvent {
+        /// The event's position in the log.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A join of a node that is active already.
     #[error("registry event {index}: node {pubkey} joins but is already active")]
-    AlreadyActive { index: usize, pubkey: String },
+    AlreadyActive {
+        /// The event's position in the log.
+        index: usize,
+        /// The node's Ed25519 key, hex.
+        pubkey: String,
+    },
+    /// A leave of a node that is not active.
     #[error("registry event {index}: node {pubkey} leaves but is not active")]
-    NotActive { index: usize, pubkey: String },
+    NotActive {
+        /// The event's position in the log.
+        index: usize,
+        /// The node's Ed25519 key, hex.
+        pubkey: String,
+    },
+    /// A join reuses the X25519 key of an active node.
     #[error("registry event {index}: pubkey_x25519 {pubkey} is already used by an active node")]
-    DuplicateX25519 { index: usize, pubkey: String },
+    DuplicateX25519 {
+        /// The event's position in the log.
+        index: usize,
+        /// The reused X25519 key, hex.
+        pubkey: String,
+    },
+    /// A join reuses the address of an active node.
     #[error("registry event {index}: address {address} is already used by an active node")]
-    AddressInUse { index: usize, address: String },
+    AddressInUse {
+        /// The event's position in the log.
+        index: usize,
+        /// The reused `ip:port`.
+        address: String,
+    },
+    /// The log is over `REGISTRY_MAX_EVENTS`.
     #[error("registry holds more than {limit} events")]
-    TooManyEvents { limit: usize },
+    TooManyEvents {
+        /// The limit.
+        limit: usize,
+    },
+    /// The stated head hash does not match the hash chain of the events.
     #[error(
         "registry head {stated} does not match its events (computed {computed}); the file was edited or cut"
     )]
-    HeadMismatch { stated: String, computed: String },
+    HeadMismatch {
+        /// The head the document states.
+        stated: String,
+        /// The head its events hash to.
+        computed: String,
+    },
+    /// Fetching the registry over HTTP failed.
     #[error("cannot fetch registry: {0}")]
     Fetch(NodeListError),
 }
@@ -72,9 +127,13 @@ impl RegistryError {
 /// hashed into the chain ([`Event::chain_bytes`]) and checked for uniqueness.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NodeRecord {
+    /// The node's Ed25519 key, its identity on the network.
     pub pubkey_ed25519: [u8; 32],
+    /// The node's X25519 key, for onion layers addressed to it.
     pub pubkey_x25519: [u8; 32],
+    /// The node's IPv4 address.
     pub public_ip: Ipv4Addr,
+    /// The port of the node's storage HTTP server.
     pub storage_port: u16,
 }
 
@@ -88,8 +147,13 @@ impl NodeRecord {
 /// One entry of the history.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Event {
+    /// A node joins the network.
     Join(NodeRecord),
-    Leave { pubkey_ed25519: [u8; 32] },
+    /// A node leaves the network.
+    Leave {
+        /// The leaving node's Ed25519 key.
+        pubkey_ed25519: [u8; 32],
+    },
 }
 
 impl Event {

@@ -26,14 +26,19 @@ pub enum TransportError {
     Read(String),
     /// The answer's body is longer than the call allows.
     #[error("reply larger than {limit} bytes")]
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
 }
 
 /// Why an HTTP client could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
+    /// The TLS configuration could not be built.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// reqwest could not build the client.
     #[error("HTTP client: {0}")]
     Build(#[from] reqwest::Error),
 }
@@ -41,7 +46,9 @@ pub enum HttpError {
 /// An HTTP answer: status and body (whatever the status).
 #[derive(Debug, Clone)]
 pub struct HttpReply {
+    /// The HTTP status.
     pub status: u16,
+    /// The body, at most the call's limit.
     pub body: Vec<u8>,
 }
 

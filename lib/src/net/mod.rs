@@ -7,21 +7,38 @@ pub mod fs;
 pub mod http;
 pub mod network;
 pub mod nodes;
-pub mod path;
-pub mod registry;
+pub(crate) mod path;
+pub(crate) mod registry;
 pub mod tls;
 
 /// Why the network view could not be built or asked: the node list, the bootstrap, the swarms.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
+    /// The node list could not be loaded.
     #[error("cannot read the node list {source_name}: {reason}")]
-    NodeList { source_name: String, reason: String },
+    NodeList {
+        /// Where the list was to come from.
+        source_name: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The seed node could not give a node list.
     #[error("cannot bootstrap from {url}: {reason}")]
-    Bootstrap { url: String, reason: String },
+    Bootstrap {
+        /// The seed's URL.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// The node list has no usable node.
     #[error("the node list has no usable node")]
     NoNodes,
+    /// No swarm exists for the pubkey.
     #[error("no swarm holds {pubkey}: the node list has no swarm")]
-    NoSwarm { pubkey: String },
+    NoSwarm {
+        /// The pubkey, hex.
+        pubkey: String,
+    },
 }
 
 impl NetError {

@@ -22,7 +22,9 @@ use crate::formats::onion::{self, EncType, HopKeys};
 /// JSON string).
 #[derive(Debug, Clone)]
 pub struct RpcReply {
+    /// The target node's HTTP status.
     pub status: u16,
+    /// Its JSON body.
     pub body: Value,
 }
 

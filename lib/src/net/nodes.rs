@@ -50,8 +50,10 @@ pub enum NodeSource {
 /// Why a node list could not be had from its source.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
+    /// A node list failed to load.
     #[error(transparent)]
     List(#[from] NodeListError),
+    /// A registry failed to load.
     #[error(transparent)]
     Registry(#[from] RegistryError),
 }

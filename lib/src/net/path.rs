@@ -12,7 +12,7 @@ use crate::formats::nodelist::NodeInfo;
 
 /// Picks a path of `CLIENT_PATH_HOPS` nodes from `pool` for a request to `target` (ed25519).
 /// Returns `None` only for an empty pool.
-pub fn choose_path<R: Rng + ?Sized>(
+pub(crate) fn choose_path<R: Rng + ?Sized>(
     pool: &[NodeInfo],
     target: &[u8; 32],
     avoid: &[[u8; 32]],

@@ -19,8 +19,10 @@ const CERT_NAMES: [&str; 2] = ["localhost", "snode"];
 /// Why a TLS configuration could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// rustls refused the configuration.
     #[error("TLS configuration: {0}")]
     Config(#[from] rustls::Error),
+    /// The self-signed certificate could not be made.
     #[error("cannot make the node's self-signed certificate: {0}")]
     Certificate(#[from] rcgen::Error),
 }

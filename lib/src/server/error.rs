@@ -13,6 +13,7 @@ pub struct HttpError {
 }
 
 impl HttpError {
+    /// An error answering `status` with `body`.
     pub fn new(status: StatusCode, body: impl Into<String>) -> Self {
         Self { status, body: body.into() }
     }
@@ -32,10 +33,12 @@ impl HttpError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, body)
     }
 
+    /// The status it answers with.
     pub fn status_code(&self) -> StatusCode {
         self.status
     }
 
+    /// The plain-text body it answers with.
     pub fn body(&self) -> &str {
         &self.body
     }

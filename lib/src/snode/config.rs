@@ -35,6 +35,7 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
+    /// The defaults, with these three set.
     pub fn new(data_dir: PathBuf, listen: SocketAddr, registry: String) -> Self {
         Self {
             data_dir,
@@ -48,14 +49,17 @@ impl NodeConfig {
         }
     }
 
+    /// The node key file in the data directory.
     pub fn key_path(&self) -> PathBuf {
         self.data_dir.join(super::keys::KEY_FILE)
     }
 
+    /// The message database in the data directory.
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join(DB_FILE)
     }
 
+    /// The file the node writes its bound address to.
     pub fn listen_file(&self) -> PathBuf {
         self.data_dir.join(LISTEN_FILE)
     }

@@ -20,16 +20,44 @@ pub const KEY_FILE: &str = "key.json";
 /// Why a node key file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The key file could not be read.
     #[error("cannot read node key file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The key file could not be written.
     #[error("cannot write node key file {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The key file is not the node key format.
     #[error("node key file {path} is not valid JSON of the node key format: {reason}")]
-    Format { path: String, reason: String },
+    Format {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `ed25519_seed` is not 64 hex characters.
     #[error("node key file {path}: ed25519_seed must be 64 hex characters")]
-    Seed { path: String },
+    Seed {
+        /// The file.
+        path: String,
+    },
+    /// A key in the file differs from the one its seed derives.
     #[error("node key file {path}: field {field} does not match the seed")]
-    Mismatch { path: String, field: &'static str },
+    Mismatch {
+        /// The file.
+        path: String,
+        /// The differing field.
+        field: &'static str,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -122,18 +150,22 @@ impl NodeKeys {
         Ok(keys)
     }
 
+    /// The node's Ed25519 public key.
     pub fn ed25519_public(&self) -> [u8; 32] {
         self.id.ed25519_public()
     }
 
+    /// The node's X25519 public key.
     pub fn x25519_public(&self) -> [u8; 32] {
         self.id.x25519_public()
     }
 
+    /// The node's X25519 secret key (a secret).
     pub fn x25519_secret(&self) -> &StaticSecret {
         self.id.x25519_secret()
     }
 
+    /// The node's Ed25519 signing key (a secret).
     pub fn signing_key(&self) -> &ed25519_dalek::SigningKey {
         self.id.signing_key()
     }

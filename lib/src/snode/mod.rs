@@ -40,18 +40,25 @@ use view::ViewHandle;
 /// Why a node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// The data directory could not be created.
     #[error("cannot create data directory {0}: {1}")]
     DataDir(String, std::io::Error),
+    /// The node key file could not be loaded or made.
     #[error(transparent)]
     Keys(#[from] keys::KeyError),
+    /// The message store could not be opened.
     #[error(transparent)]
     Store(#[from] crate::snode::store::StoreError),
+    /// The listen address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
+    /// The listen file could not be written.
     #[error("cannot write {0}: {1}")]
     ListenFile(String, std::io::Error),
+    /// The HTTP client for node-to-node requests could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Http(String),
+    /// The server failed while serving.
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }

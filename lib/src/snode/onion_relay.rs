@@ -22,7 +22,7 @@ use crate::formats::rpc::ReplyBody;
 use crate::net::http::{TransportError, read_body_async};
 
 /// The replay guard of a node's onion endpoint.
-pub type Guard = onion::ReplayGuard;
+pub(crate) type Guard = onion::ReplayGuard;
 
 fn plain(status: u16, text: impl Into<String>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -30,7 +30,7 @@ fn plain(status: u16, text: impl Into<String>) -> Response {
 }
 
 /// `POST /onion_req/v2`.
-pub async fn onion_req(State(node): State<Arc<NodeContext>>, body: Bytes) -> Response {
+pub(crate) async fn onion_req(State(node): State<Arc<NodeContext>>, body: Bytes) -> Response {
     let keys = node.keys.clone();
     let layer =
         match onion::peel_guarded(&node.onion_guard, keys.x25519_secret(), &keys.x25519_public(), &body) {

@@ -21,7 +21,7 @@ use crate::snode::store::Store;
 
 /// How a peer answered one replicated message (the per-member entry of a store reply).
 #[derive(Debug, Clone)]
-pub enum PeerOutcome {
+pub(crate) enum PeerOutcome {
     Stored(Stored),
     /// No answer within the timeout.
     Timeout,
@@ -35,14 +35,14 @@ pub enum PeerOutcome {
 
 /// Why the client to the peers could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum PeersError {
+pub(crate) enum PeersError {
     #[error(transparent)]
     Http(#[from] crate::net::http::HttpError),
 }
 
 /// Why a bulk push to a node failed.
 #[derive(Debug, thiserror::Error)]
-pub enum PushError {
+pub(crate) enum PushError {
     #[error("cannot reach {0}: {1}")]
     Unreachable(String, String),
     #[error("{0} answered {1}: {2}")]
@@ -86,7 +86,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The node's HTTP client to its peers.
 #[derive(Clone)]
-pub struct Peers {
+pub(crate) struct Peers {
     http: reqwest::Client,
     store: Store,
     /// Whether every node of this network speaks HTTPS.
@@ -103,7 +103,12 @@ impl std::fmt::Debug for Peers {
 }
 
 impl Peers {
-    pub fn new(keys: Arc<NodeKeys>, store: Store, timeout: Duration, tls: bool) -> Result<Self, PeersError> {
+    pub(crate) fn new(
+        keys: Arc<NodeKeys>,
+        store: Store,
+        timeout: Duration,
+        tls: bool,
+    ) -> Result<Self, PeersError> {
         // No redirects (onion.md: a relay must not be steered elsewhere); peers present
         // self-signed certificates, their keys in the registry being what counts.
         let http = crate::net::http::async_client(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)?;
@@ -111,16 +116,16 @@ impl Peers {
     }
 
     /// A peer's base URL in this network's scheme.
-    pub fn url_of(&self, peer: &NodeInfo) -> String {
+    pub(crate) fn url_of(&self, peer: &NodeInfo) -> String {
         peer.url_with(self.tls)
     }
 
-    pub fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
     /// POSTs a signed request to `url` + `path`.
-    pub async fn post_signed(
+    pub(crate) async fn post_signed(
         &self,
         base_url: &str,
         path: &str,
@@ -136,7 +141,11 @@ impl Peers {
 
     /// Replicates one message to each of `peers` concurrently; returns each peer's outcome
     /// within the replication timeout.
-    pub async fn replicate(&self, peers: &[NodeInfo], msg: &PeerMessage) -> Vec<([u8; 32], PeerOutcome)> {
+    pub(crate) async fn replicate(
+        &self,
+        peers: &[NodeInfo],
+        msg: &PeerMessage,
+    ) -> Vec<([u8; 32], PeerOutcome)> {
         let waits = peers.iter().map(|peer| {
             let queue = self.queue_for(peer);
             let job_msg = msg.clone();
@@ -160,7 +169,7 @@ impl Peers {
     /// Forgets the replication queues of nodes that are no longer our swarm peers: their workers
     /// end, and what they had not taken is not pushed to them any more (a node that rejoins
     /// catches up by its own sync).
-    pub fn retain_peers(&self, peers: &[NodeInfo]) {
+    pub(crate) fn retain_peers(&self, peers: &[NodeInfo]) {
         let keep: std::collections::HashSet<[u8; 32]> = peers.iter().map(|p| p.pubkey_ed25519).collect();
         lock(&self.queues).retain(|ed, _| keep.contains(ed));
     }
@@ -187,7 +196,7 @@ impl Peers {
     }
 
     /// Pushes `messages` to `node` in batches (each batch all-or-nothing on the receiver).
-    pub async fn push(&self, node: &NodeInfo, messages: &[PeerMessage]) -> Result<usize, PushError> {
+    pub(crate) async fn push(&self, node: &NodeInfo, messages: &[PeerMessage]) -> Result<usize, PushError> {
         self.push_to(&self.url_of(node), messages).await
     }
 
@@ -214,7 +223,7 @@ impl Peers {
     }
 
     /// Asks `node` to push us every record of our swarm.
-    pub async fn request_sync(&self, node: &NodeInfo) -> Result<(), PushError> {
+    pub(crate) async fn request_sync(&self, node: &NodeInfo) -> Result<(), PushError> {
         let url = self.url_of(node);
         let resp = self
             .post_signed(&url, protocol::PATH_SYNC, b"{}".to_vec(), self.timeout)
@@ -229,7 +238,7 @@ impl Peers {
 }
 
 /// Splits messages into batches bounded in count and bytes.
-pub fn batches(messages: &[PeerMessage]) -> Vec<&[PeerMessage]> {
+pub(crate) fn batches(messages: &[PeerMessage]) -> Vec<&[PeerMessage]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;

@@ -99,13 +99,17 @@ pub(crate) struct PushReply {
 /// Reply of `/snode/v1/health`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Health {
+    /// The node's Ed25519 key, hex.
     pub pubkey_ed25519: String,
     /// This node's swarm in its current view (16 hex), or null when it is in none.
     pub swarm_id: Option<String>,
     /// BLAKE2b of the node list this node currently sees (equal on nodes that agree).
     pub view_digest: String,
+    /// How many nodes its registry view holds.
     pub registered_nodes: usize,
+    /// How many messages its store holds.
     pub messages: u64,
+    /// The proof-of-work difficulty it requires.
     pub pow_difficulty: u64,
     /// Records this node still has to hand on to other swarms.
     pub pending_handoff: usize,

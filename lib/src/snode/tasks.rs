@@ -8,14 +8,14 @@ use crate::formats::registry::Registry;
 
 /// Fetches the registry from `source` (URL or file) and builds `me`'s view of it. A client per
 /// call, as each poll had its own before (a fresh connection costs nothing on loopback).
-pub async fn fetch_view(source: &str, me: &[u8; 32]) -> Result<SwarmView, String> {
+pub(crate) async fn fetch_view(source: &str, me: &[u8; 32]) -> Result<SwarmView, String> {
     let client = crate::net::http::async_client(0).map_err(|e| e.to_string())?;
     let registry = Registry::fetch_async(&client, source).await.map_err(|e| e.to_string())?;
     Ok(SwarmView::from_registry(&registry, me))
 }
 
 /// Polls the registry every `poll_interval` (or at once when woken) and publishes changes.
-pub async fn poll_registry(node: Arc<NodeContext>) {
+pub(crate) async fn poll_registry(node: Arc<NodeContext>) {
     let me = node.ed25519();
     let mut failures: u32 = 0;
     loop {
@@ -53,7 +53,7 @@ pub async fn poll_registry(node: Arc<NodeContext>) {
 
 /// Deletes expired messages every `sweep_interval`. Also stops the node if its data directory
 /// disappeared (a removed test directory must not leave a node running).
-pub async fn sweep(node: Arc<NodeContext>) {
+pub(crate) async fn sweep(node: Arc<NodeContext>) {
     loop {
         tokio::time::sleep(node.config.sweep_interval).await;
         if !node.config.data_dir.exists() {

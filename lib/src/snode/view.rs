@@ -15,7 +15,7 @@ use crate::formats::swarm;
 
 /// One consistent picture of the network, computed from one registry state.
 #[derive(Debug, Clone, Default)]
-pub struct SwarmView {
+pub(crate) struct SwarmView {
     /// BLAKE2b-256 (hex) of the node list and parameters: equal views have equal digests.
     pub digest: String,
     /// Every active node, with its computed swarm id.
@@ -35,14 +35,14 @@ pub struct SwarmView {
 
 impl SwarmView {
     /// Builds the view `me` has of `registry`.
-    pub fn from_registry(registry: &Registry, me: &[u8; 32]) -> Self {
+    pub(crate) fn from_registry(registry: &Registry, me: &[u8; 32]) -> Self {
         let mut view = Self::from_nodes(registry.node_list(), registry.pow_difficulty(), me);
         view.list_json = registry.nodes_json();
         view
     }
 
     /// Builds a view from a node list.
-    pub fn from_nodes(list: NodeList, pow_difficulty: u64, me: &[u8; 32]) -> Self {
+    pub(crate) fn from_nodes(list: NodeList, pow_difficulty: u64, me: &[u8; 32]) -> Self {
         let nodes: Vec<NodeInfo> = list.iter().cloned().collect();
         let mut swarms: BTreeMap<u64, Vec<NodeInfo>> = BTreeMap::new();
         let mut by_ed = HashMap::new();
@@ -78,22 +78,22 @@ impl SwarmView {
     }
 
     /// The swarm responsible for `pk`, if any swarm exists.
-    pub fn swarm_for(&self, pk: &Pubkey) -> Option<u64> {
+    pub(crate) fn swarm_for(&self, pk: &Pubkey) -> Option<u64> {
         swarm::swarm_for(&self.swarm_ids, pk)
     }
 
     /// Whether `pk` belongs to this node's swarm.
-    pub fn is_mine(&self, pk: &Pubkey) -> bool {
+    pub(crate) fn is_mine(&self, pk: &Pubkey) -> bool {
         self.my_swarm.is_some() && self.swarm_for(pk) == self.my_swarm
     }
 
     /// Members of swarm `id` (empty if there is no such swarm).
-    pub fn members(&self, id: u64) -> &[NodeInfo] {
+    pub(crate) fn members(&self, id: u64) -> &[NodeInfo] {
         self.swarms.get(&id).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The other members of this node's swarm.
-    pub fn peers(&self, me: &[u8; 32]) -> Vec<NodeInfo> {
+    pub(crate) fn peers(&self, me: &[u8; 32]) -> Vec<NodeInfo> {
         match self.my_swarm {
             Some(id) => self.members(id).iter().filter(|n| &n.pubkey_ed25519 != me).cloned().collect(),
             None => Vec::new(),
@@ -101,7 +101,7 @@ impl SwarmView {
     }
 
     /// The node list JSON `{"service_node_states": [...], "pow_difficulty": N, ...}`.
-    pub fn node_list_json(&self) -> serde_json::Value {
+    pub(crate) fn node_list_json(&self) -> serde_json::Value {
         if self.list_json.is_null() {
             serde_json::json!({"service_node_states": [], "pow_difficulty": 0})
         } else {
@@ -110,30 +110,30 @@ impl SwarmView {
     }
 
     /// A registered node by its Ed25519 key.
-    pub fn node(&self, ed: &[u8; 32]) -> Option<&NodeInfo> {
+    pub(crate) fn node(&self, ed: &[u8; 32]) -> Option<&NodeInfo> {
         self.by_ed.get(ed).map(|&i| &self.nodes[i])
     }
 }
 
 /// The shared, updatable view: the poller writes, everyone else reads snapshots.
 #[derive(Debug, Clone)]
-pub struct ViewHandle {
+pub(crate) struct ViewHandle {
     tx: Arc<watch::Sender<Arc<SwarmView>>>,
 }
 
 impl ViewHandle {
-    pub fn new(initial: SwarmView) -> Self {
+    pub(crate) fn new(initial: SwarmView) -> Self {
         let (tx, _rx) = watch::channel(Arc::new(initial));
         Self { tx: Arc::new(tx) }
     }
 
     /// The current view.
-    pub fn current(&self) -> Arc<SwarmView> {
+    pub(crate) fn current(&self) -> Arc<SwarmView> {
         self.tx.borrow().clone()
     }
 
     /// Replaces the view if its digest changed; returns whether it did.
-    pub fn update(&self, view: SwarmView) -> bool {
+    pub(crate) fn update(&self, view: SwarmView) -> bool {
         let changed = self.tx.borrow().digest != view.digest;
         if changed {
             self.tx.send_replace(Arc::new(view));
@@ -142,7 +142,7 @@ impl ViewHandle {
     }
 
     /// A receiver notified on every change.
-    pub fn subscribe(&self) -> watch::Receiver<Arc<SwarmView>> {
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Arc<SwarmView>> {
         self.tx.subscribe()
     }
 }

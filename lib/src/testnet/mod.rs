@@ -35,10 +35,13 @@ pub const LOOPBACK: &str = "127.0.0.1";
 /// Why a testnet command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TestnetError {
+    /// The command was used wrongly (exit 2).
     #[error("{0}")]
     Usage(String),
+    /// A file or process operation failed.
     #[error("{0}")]
     Io(String),
+    /// The testnet did not do what was asked (exit 1).
     #[error("{0}")]
     Failed(String),
 }
@@ -52,6 +55,7 @@ impl TestnetError {
 /// The executables a testnet starts.
 #[derive(Debug, Clone)]
 pub struct Binaries {
+    /// The `snode` executable.
     pub snode: PathBuf,
     /// The `testnet` executable itself (runs `registry-serve`).
     pub testnet: PathBuf,
@@ -60,8 +64,11 @@ pub struct Binaries {
 /// Options of `testnet up`.
 #[derive(Debug, Clone)]
 pub struct UpOptions {
+    /// How many nodes to start.
     pub nodes: usize,
+    /// The proof-of-work difficulty the registry announces.
     pub pow_difficulty: u64,
+    /// The `RUST_LOG` level of the nodes.
     pub log_level: String,
     /// Nodes serve HTTPS (self-signed), as live service nodes do.
     pub tls: bool,

@@ -13,7 +13,7 @@ use rustix::process::{Pid, Signal, kill_process};
 use super::TestnetError;
 
 /// Starts `cmd` in its own process group with stdin closed and stdout/stderr appended to `log`.
-pub fn spawn_detached(mut cmd: Command, log: &Path) -> Result<u32, TestnetError> {
+pub(crate) fn spawn_detached(mut cmd: Command, log: &Path) -> Result<u32, TestnetError> {
     let out = OpenOptions::new()
         .create(true)
         .append(true)
@@ -28,7 +28,7 @@ pub fn spawn_detached(mut cmd: Command, log: &Path) -> Result<u32, TestnetError>
 }
 
 /// Whether `pid` is a live (not zombie) process whose command line contains `marker`.
-pub fn is_alive(pid: u32, marker: &str) -> bool {
+pub(crate) fn is_alive(pid: u32, marker: &str) -> bool {
     if pid == 0 {
         return false;
     }
@@ -55,14 +55,14 @@ fn send(pid: u32, sig: Signal) {
 }
 
 /// SIGTERM, if the process is still ours.
-pub fn signal_term(pid: u32, marker: &str) {
+pub(crate) fn signal_term(pid: u32, marker: &str) {
     if is_alive(pid, marker) {
         send(pid, Signal::TERM);
     }
 }
 
 /// SIGKILL and wait until it is gone.
-pub fn kill_now(pid: u32, marker: &str) {
+pub(crate) fn kill_now(pid: u32, marker: &str) {
     if is_alive(pid, marker) {
         send(pid, Signal::KILL);
     }
@@ -70,7 +70,7 @@ pub fn kill_now(pid: u32, marker: &str) {
 }
 
 /// SIGTERM, wait up to `grace`, then SIGKILL.
-pub fn terminate(pid: u32, marker: &str, grace: Duration) {
+pub(crate) fn terminate(pid: u32, marker: &str, grace: Duration) {
     signal_term(pid, marker);
     if !wait_gone(pid, marker, grace) {
         kill_now(pid, marker);

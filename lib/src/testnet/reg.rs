@@ -7,29 +7,35 @@ use serde_json::Value;
 use super::TestnetError;
 use crate::formats::registry::Registry;
 
-pub fn new(pow_difficulty: u64) -> Registry {
+pub(crate) fn new(pow_difficulty: u64) -> Registry {
     let mut r = Registry::new();
     r.set_pow_difficulty(pow_difficulty);
     r
 }
 
-pub fn load(path: &Path) -> Result<Registry, TestnetError> {
+pub(crate) fn load(path: &Path) -> Result<Registry, TestnetError> {
     Registry::load(path).map_err(|e| TestnetError::io(path.display(), e))
 }
 
-pub fn save(r: &Registry, path: &Path) -> Result<(), TestnetError> {
+pub(crate) fn save(r: &Registry, path: &Path) -> Result<(), TestnetError> {
     r.save_atomic(path).map_err(|e| TestnetError::io(path.display(), e))
 }
 
-pub fn add(r: &mut Registry, ed: &[u8; 32], x: &[u8; 32], ip: &str, port: u16) -> Result<(), TestnetError> {
+pub(crate) fn add(
+    r: &mut Registry,
+    ed: &[u8; 32],
+    x: &[u8; 32],
+    ip: &str,
+    port: u16,
+) -> Result<(), TestnetError> {
     r.join(*ed, *x, ip, port).map_err(|e| TestnetError::Failed(format!("cannot register node: {e}")))
 }
 
-pub fn remove(r: &mut Registry, ed: &[u8; 32]) -> Result<(), TestnetError> {
+pub(crate) fn remove(r: &mut Registry, ed: &[u8; 32]) -> Result<(), TestnetError> {
     r.leave(ed).map_err(|e| TestnetError::Failed(format!("cannot deregister node: {e}")))
 }
 
 /// The node list in its JSON form, with the network's `pow_difficulty` beside the node states.
-pub fn node_list_json(r: &Registry) -> Value {
+pub(crate) fn node_list_json(r: &Registry) -> Value {
     r.nodes_json()
 }

@@ -22,6 +22,7 @@ pub enum NodeState {
 }
 
 impl NodeState {
+    /// The state's name as `testnet status` prints it.
     pub fn as_str(&self) -> &'static str {
         match self {
             NodeState::Running => "running",
@@ -37,13 +38,21 @@ impl NodeState {
 /// state (running, stopped, killed) and index — which no other layer knows or needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeEntry {
+    /// The node's position in the testnet, from 0.
     pub index: usize,
+    /// The node's Ed25519 key, hex.
     pub pubkey_ed25519: String,
+    /// The node's X25519 key, hex.
     pub pubkey_x25519: String,
+    /// The node's storage port on loopback.
     pub port: u16,
+    /// The node's base URL.
     pub url: String,
+    /// The process id of its `snode`.
     pub pid: u32,
+    /// Its data directory.
     pub data_dir: String,
+    /// Whether it runs, was stopped or was killed.
     pub state: NodeState,
 }
 
@@ -52,10 +61,12 @@ fn key32(hex_key: &str, what: &str) -> Result<[u8; 32], TestnetError> {
 }
 
 impl NodeEntry {
+    /// The node's Ed25519 key, decoded.
     pub fn ed25519(&self) -> Result<[u8; 32], TestnetError> {
         key32(&self.pubkey_ed25519, "pubkey_ed25519")
     }
 
+    /// The node's X25519 key, decoded.
     pub fn x25519(&self) -> Result<[u8; 32], TestnetError> {
         key32(&self.pubkey_x25519, "pubkey_x25519")
     }
@@ -64,18 +75,25 @@ impl NodeEntry {
 /// The whole testnet.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestnetState {
+    /// The testnet's directory.
     pub dir: String,
+    /// The URL of the testnet's registry.
     pub registry_url: String,
+    /// The process id of the registry server, while it runs.
     pub registry_pid: Option<u32>,
+    /// The proof-of-work difficulty the registry announces.
     pub pow_difficulty: u64,
+    /// The `RUST_LOG` level the nodes run with.
     pub log_level: String,
     /// Nodes serve HTTPS (`testnet up --tls`).
     #[serde(default)]
     pub tls: bool,
+    /// The nodes, by index.
     pub nodes: Vec<NodeEntry>,
 }
 
 impl TestnetState {
+    /// Reads `testnet.json`.
     pub fn load(path: &Path) -> Result<Self, TestnetError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             TestnetError::Usage(format!(
@@ -87,6 +105,7 @@ impl TestnetState {
             .map_err(|e| TestnetError::Failed(format!("{} is not valid: {e}", path.display())))
     }
 
+    /// Writes `testnet.json` atomically.
     pub fn save(&self, path: &Path) -> Result<(), TestnetError> {
         let text = serde_json::to_string_pretty(self).map_err(|e| TestnetError::io(path.display(), e))?;
         crate::net::fs::write_atomic(path, text.as_bytes()).map_err(|e| TestnetError::io(path.display(), e))

@@ -30,7 +30,9 @@ pub struct Account<'a> {
 /// A decrypted message and whether it started the session.
 #[derive(Debug)]
 pub struct Decrypted {
+    /// Who sent it.
     pub from: SessionId,
+    /// The decrypted bytes.
     pub plaintext: Zeroizing<Vec<u8>>,
     /// This message came with an X3DH header and created (or replaced) the session.
     pub new_session: bool,
@@ -41,6 +43,7 @@ pub struct Decrypted {
 /// What one input line of `decrypt` turned out to be.
 #[derive(Debug)]
 pub enum Received {
+    /// A decrypted message.
     Message(Decrypted),
     /// A verified friend request (nothing is stored until it is accepted).
     Request(Box<FriendRequest>),
@@ -56,30 +59,43 @@ pub enum Received {
 /// `timestamp` (as `stored_at`) of a retrieved line.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Record {
+    /// The record's `type`: `message`, `friend_request`, `session_message` or `error`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// The input line the record answers, from 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The sender's Session ID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// The display name a friend request carried.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The message's text, when it is a Session text message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The message's bytes in base64, when they are not text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
+    /// The sender's timestamp of the message, ms since the epoch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<u64>,
+    /// `true` when this message started the session.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub new_session: bool,
+    /// `true` when an earlier run decrypted this message already.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub redelivered: bool,
+    /// For an error record: the error's kind.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
+    /// For an error record: the error's message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The retrieved line's `hash`, passed through.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<serde_json::Value>,
+    /// The retrieved line's `timestamp`, passed through as `stored_at`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stored_at: Option<serde_json::Value>,
 }
@@ -204,6 +220,7 @@ impl<'a> Account<'a> {
         }
     }
 
+    /// The state directory this account reads and writes.
     pub fn state(&self) -> &StateDir {
         &self.state
     }

@@ -81,6 +81,7 @@ impl StateDir {
         }
     }
 
+    /// The directory.
     pub fn path(&self) -> &Path {
         &self.root
     }
@@ -113,6 +114,7 @@ impl StateDir {
         Ok(store)
     }
 
+    /// Writes the prekey store atomically.
     pub fn save_prekeys(&self, store: &PrekeyStore) -> Result<(), RatchetError> {
         Self::write(&self.root.join(PREKEYS_FILE), &store.to_bytes()?)
     }
@@ -145,6 +147,7 @@ impl StateDir {
         Ok(Some(session))
     }
 
+    /// Writes one session atomically.
     pub fn save_session(&self, session: &Session) -> Result<(), RatchetError> {
         Self::write(&self.session_path(&session.peer()), &session.to_bytes()?)
     }

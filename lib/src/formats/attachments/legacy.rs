@@ -38,28 +38,45 @@ const MAC: u64 = LEGACY_MAC_BYTES as u64;
 /// Why a legacy attachment could not be encrypted or decrypted; each names the rule that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LegacyError {
+    /// A legacy key is not `LEGACY_KEY_BYTES` (AES key and HMAC key).
     #[error("legacy attachment key must be {LEGACY_KEY_BYTES} bytes (AES key ‖ HMAC key), got {0}")]
     KeyLength(usize),
+    /// A legacy digest is not `LEGACY_DIGEST_BYTES`.
     #[error("legacy attachment digest must be {LEGACY_DIGEST_BYTES} bytes (SHA-256), got {0}")]
     DigestLength(usize),
+    /// The blob is shorter than `LEGACY_MIN_BLOB_BYTES`.
     #[error("blob is {0} bytes, shorter than IV + one AES block + HMAC ({LEGACY_MIN_BLOB_BYTES} bytes)")]
     TooShort(u64),
+    /// The blob's length is not IV plus whole AES blocks plus HMAC.
     #[error("blob is {0} bytes: not IV + whole AES blocks + HMAC")]
     BadLength(u64),
+    /// The HMAC does not verify under the key.
     #[error("invalid key or corrupted data (the HMAC does not match)")]
     Mac,
+    /// The blob's SHA-256 is not the digest the pointer carries.
     #[error("digest mismatch: this blob is not the file the message points at")]
     Digest,
+    /// The PKCS#7 padding is malformed after decryption.
     #[error("bad PKCS7 padding after decryption")]
     Pkcs7,
+    /// The pointer's size is over the plaintext's length.
     #[error("the pointer's size {size} is larger than the {plaintext} bytes the blob holds")]
-    SizeTooLarge { size: u64, plaintext: u64 },
+    SizeTooLarge {
+        /// The pointer's size.
+        size: u64,
+        /// The plaintext's length in bytes.
+        plaintext: u64,
+    },
+    /// The input's second read differed from its first.
     #[error("the input changed while it was being read")]
     InputChanged,
+    /// A crypto primitive refused its input, which valid inputs never cause.
     #[error("the {0} primitive refused its input (a bug in snkit)")]
     Primitive(&'static str),
+    /// Reading the input failed.
     #[error("cannot read the input: {0}")]
     Read(#[source] io::Error),
+    /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Write(#[source] io::Error),
 }
@@ -76,6 +93,7 @@ impl LegacyError {
 pub struct LegacyKey(Zeroizing<[u8; LEGACY_KEY_BYTES]>);
 
 impl LegacyKey {
+    /// The key from its `LEGACY_KEY_BYTES` raw bytes; any other length is refused.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LegacyError> {
         let key: [u8; LEGACY_KEY_BYTES] =
             bytes.try_into().map_err(|_| LegacyError::KeyLength(bytes.len()))?;
@@ -107,7 +125,9 @@ impl fmt::Debug for LegacyKey {
 /// What encryption produced besides the blob: the pointer's `key`, `digest` and `size`.
 #[derive(Debug)]
 pub struct LegacyEncrypted {
+    /// The random key the file was encrypted with.
     pub key: LegacyKey,
+    /// The SHA-256 of the encrypted blob, for the pointer.
     pub digest: [u8; LEGACY_DIGEST_BYTES],
     /// The file's size (`AttachmentPointer.size`).
     pub plaintext_len: u64,

@@ -28,18 +28,31 @@ const FILE_PATH: &str = "/file/";
 /// Why a pointer or a URL cannot say how to read its file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PointerError {
+    /// The download URL is not `{scheme}://{host}/file/{id}`.
     #[error("download URL {0:?} is not {{scheme}}://{{host}}/file/{{id}}")]
     BadUrl(String),
+    /// The URL fragment's `p=` is not a 64-hex X25519 key.
     #[error("download URL fragment item p= is not a 64-hex X25519 key: {0}")]
     BadServerKey(KeyHexError),
+    /// The pointer carries no key.
     #[error("the pointer has no key")]
     MissingKey,
+    /// The pointer has a key but no way to tell its scheme (no `d` fragment, no digest).
     #[error(
         "the pointer has a key but neither a 'd' URL fragment (stream format) nor a digest (legacy format): cannot tell how to decrypt it"
     )]
     MissingDigest,
+    /// The key's length is wrong for its scheme.
     #[error("a {scheme} key is {expected} bytes, this one is {got}")]
-    KeyLength { scheme: Scheme, expected: usize, got: usize },
+    KeyLength {
+        /// The pointer's scheme.
+        scheme: Scheme,
+        /// The key length of that scheme.
+        expected: usize,
+        /// The key's length.
+        got: usize,
+    },
+    /// The legacy digest is not `LEGACY_DIGEST_BYTES`.
     #[error("a legacy digest is {LEGACY_DIGEST_BYTES} bytes (SHA-256), this one is {0}")]
     DigestLength(usize),
 }
@@ -109,6 +122,7 @@ impl DownloadUrl {
         Self { base: format!("{}{FILE_PATH}{id}", server.trim_end_matches('/')), stream, server_x25519 }
     }
 
+    /// Parses a download URL, its fragment included.
     pub fn parse(url: &str) -> Result<Self, PointerError> {
         let (base, fragment) = url.split_once('#').unwrap_or((url, ""));
         let bad = || PointerError::BadUrl(url.to_string());
@@ -224,11 +238,11 @@ impl fmt::Debug for AttachmentPointer {
 mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(bytes))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         hex::decode(text.trim()).map_err(|e| D::Error::custom(format!("not hex: {e}")))
     }
@@ -237,14 +251,14 @@ mod hex_bytes {
 mod hex_opt {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
         match bytes {
             Some(b) => s.serialize_str(&hex::encode(b)),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
         match Option::<String>::deserialize(d)? {
             Some(text) => {
                 hex::decode(text.trim()).map(Some).map_err(|e| D::Error::custom(format!("not hex: {e}")))

@@ -20,16 +20,21 @@ use crate::formats::limits::{
 /// Why a profile picture could not be encrypted or decrypted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProfileError {
+    /// A profile key is not `PROFILE_KEY_BYTES`.
     #[error("profile key must be {PROFILE_KEY_BYTES} bytes, got {0}")]
     KeyLength(usize),
+    /// The blob is under `PROFILE_MIN_BLOB_BYTES` (nonce, tag and one byte).
     #[error(
         "profile picture blob is {0} bytes, under the {PROFILE_MIN_BLOB_BYTES}-byte minimum (nonce + tag + 1)"
     )]
     TooShort(usize),
+    /// The blob is over `PROFILE_MAX_BLOB_BYTES`.
     #[error("profile picture is {0} bytes, over the {PROFILE_MAX_BLOB_BYTES}-byte limit")]
     TooLarge(usize),
+    /// The picture to encrypt is empty.
     #[error("profile picture is empty")]
     Empty,
+    /// The GCM tag does not verify under the key.
     #[error("invalid key or corrupted data (the GCM tag does not match)")]
     Authentication,
 }
@@ -39,6 +44,7 @@ pub enum ProfileError {
 pub struct ProfileKey(Zeroizing<[u8; PROFILE_KEY_BYTES]>);
 
 impl ProfileKey {
+    /// The key from its `PROFILE_KEY_BYTES` raw bytes; any other length is refused.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ProfileError> {
         let key: [u8; PROFILE_KEY_BYTES] =
             bytes.try_into().map_err(|_| ProfileError::KeyLength(bytes.len()))?;
@@ -52,6 +58,7 @@ impl ProfileKey {
         Self(key)
     }
 
+    /// The raw key bytes (a secret: not for logs).
     pub fn as_bytes(&self) -> &[u8; PROFILE_KEY_BYTES] {
         &self.0
     }

@@ -62,46 +62,80 @@ const PREAMBLE: u64 = PREAMBLE_BYTES as u64;
 /// Why a file could not be encrypted or a blob decrypted; each names the rule that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
+    /// The uploader seed has neither 32 nor 64 bytes.
     #[error("the uploader seed must be 32 bytes (or a 64-byte secret key), got {0} bytes")]
     SeedLength(usize),
+    /// An attachment key is not `ATTACHMENT_KEY_BYTES` long.
     #[error("attachment key must be {ATTACHMENT_KEY_BYTES} bytes, got {0}")]
     KeyLength(usize),
+    /// The file is over `ATTACHMENT_MAX_REGULAR_BYTES` and the large policy was not chosen.
     #[error(
         "file is {size} bytes, over the regular limit of {ATTACHMENT_MAX_REGULAR_BYTES} bytes (larger needs the explicit large policy)"
     )]
-    TooLarge { size: u64 },
+    TooLarge {
+        /// The file's size in bytes.
+        size: u64,
+    },
+    /// The input's second read (encryption) differed from the first (key derivation).
     #[error(
         "the input changed while it was being encrypted (read twice: to derive the key, then to encrypt)"
     )]
     InputChanged,
+    /// No padding makes the encrypted size come out exact for this file size.
     #[error("no padding gives an exact encrypted size for a {0}-byte file")]
     NoExactPadding(u64),
+    /// A crypto primitive refused its input, which valid inputs never cause.
     #[error("the {0} primitive refused its input (a bug in snkit)")]
     Primitive(&'static str),
+    /// The blob has no bytes at all.
     #[error("blob is empty")]
     Empty,
+    /// The blob's first byte is not the stream format's `S`.
     #[error("first byte is 0x{0:02x}, not 0x53 ('S'): not an attachment in the stream format")]
     BadPrefix(u8),
+    /// The blob ends inside the stream header.
     #[error("blob ends inside the {ATTACHMENT_HEADER_BYTES}-byte header ({0} bytes after the 'S')")]
     TruncatedHeader(usize),
+    /// A message of the stream is shorter than its tag and MAC.
     #[error(
         "message {index} is {len} bytes, shorter than its {ATTACHMENT_CHUNK_OVERHEAD}-byte tag and MAC: truncated"
     )]
-    TruncatedMessage { index: u64, len: usize },
+    TruncatedMessage {
+        /// The message's position in the stream.
+        index: u64,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A message of the stream does not authenticate under the key.
     #[error("invalid key or corrupted data (message {index} does not authenticate)")]
-    Authentication { index: u64 },
+    Authentication {
+        /// The message's position in the stream.
+        index: u64,
+    },
+    /// A message carries a tag other than MESSAGE or FINAL.
     #[error("message {index} has tag 0x{tag:02x}; only MESSAGE (0x00) and FINAL (0x03) are written")]
-    UnexpectedTag { index: u64, tag: u8 },
+    UnexpectedTag {
+        /// The message's position in the stream.
+        index: u64,
+        /// The tag byte it carries.
+        tag: u8,
+    },
+    /// A byte other than 0x00 stands in the padding before its terminating 0x01.
     #[error("bad padding: a 0x{0:02x} byte before the 0x01 that ends the padding")]
     BadPadding(u8),
+    /// The stream ended before the padding's terminating 0x01.
     #[error("bad padding: the stream ended before the 0x01 that ends the padding")]
     UnterminatedPadding,
+    /// The stream has no FINAL message: it was truncated.
     #[error("the stream ends without its FINAL message: truncated")]
     MissingFinal,
+    /// Bytes follow the FINAL message.
     #[error("data after the FINAL message")]
     DataAfterFinal,
+    /// Reading the input failed.
     #[error("cannot read the input: {0}")]
     Read(#[source] io::Error),
+    /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Write(#[source] io::Error),
 }
@@ -146,11 +180,13 @@ pub enum SizePolicy {
 pub struct StreamKey(Zeroizing<Key>);
 
 impl StreamKey {
+    /// The key from its `ATTACHMENT_KEY_BYTES` raw bytes; any other length is refused.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, StreamError> {
         let key: Key = bytes.try_into().map_err(|_| StreamError::KeyLength(bytes.len()))?;
         Ok(Self(Zeroizing::new(key)))
     }
 
+    /// The raw key bytes (a secret: not for logs).
     pub fn as_bytes(&self) -> &[u8; ATTACHMENT_KEY_BYTES] {
         &self.0
     }

@@ -26,7 +26,9 @@ use crate::formats::limits::{ONION_MAX_BODY, ONION_MAX_PATH_LEN, ONION_MAX_REPLY
 /// its X25519 key encrypts its layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HopKeys {
+    /// The hop's Ed25519 key (how the previous hop addresses it).
     pub ed25519: Ed25519Pk,
+    /// The hop's X25519 key (what its layer is encrypted to).
     pub x25519: X25519Pk,
 }
 

@@ -107,6 +107,7 @@ impl LayerKey {
         *self.key
     }
 
+    /// The cipher this key encrypts with.
     pub fn enc_type(&self) -> EncType {
         self.enc
     }

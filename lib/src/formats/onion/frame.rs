@@ -12,7 +12,9 @@ const FRAME_LEN_PREFIX: usize = 4;
 /// A decoded frame: the N bytes and the JSON object after them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame<'a> {
+    /// The encrypted part.
     pub payload: &'a [u8],
+    /// The JSON part.
     pub json: Map<String, Value>,
 }
 

@@ -20,25 +20,37 @@ use crate::formats::limits::ONION_MAX_PATH_LEN;
 /// One node of a path: its keys and its base URL (`http://ip:port`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathNode {
+    /// The hop's keys.
     pub keys: HopKeys,
+    /// The hop's base URL.
     pub url: String,
 }
 
 /// Why a path or a key file was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PathError {
+    /// The path file is none of the accepted JSON shapes.
     #[error(
         "path must be a JSON array of nodes (or {{\"path\": [...]}} / {{\"service_node_states\": [...]}})"
     )]
     NotAList,
+    /// The path's length is outside 1..=`ONION_MAX_PATH_LEN`.
     #[error("path needs 1 to {ONION_MAX_PATH_LEN} nodes, got {0}")]
     Length(usize),
+    /// A node of the path is invalid.
     #[error("path node {index}: {reason}")]
-    Node { index: usize, reason: String },
+    Node {
+        /// The node's position in the path.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A key file has neither an `ed25519_seed` nor a `seed`.
     #[error(
         "key file must be JSON with \"ed25519_seed\" (snode key file) or \"seed\" (keygen identity) as hex"
     )]
     KeyFields,
+    /// A key file's seed is invalid.
     #[error("key file seed is invalid: {0}")]
     KeySeed(String),
 }

@@ -32,14 +32,43 @@ const HOST_DEFAULT_METHOD: &str = "POST";
 pub enum Layer {
     /// This node is the destination: run `rpc_body` (the storage RPC JSON) and answer with
     /// [`encrypt_reply`]`(&reply, status, body)` as the HTTP 200 body.
-    Final { rpc_body: Vec<u8>, control: Value, reply: ReplyKey, ephemeral_key: [u8; 32], hop_no: u64 },
+    Final {
+        /// The storage RPC request, JSON.
+        rpc_body: Vec<u8>,
+        /// The layer's JSON part (what the client asked of this hop).
+        control: Value,
+        /// The key that seals the answer.
+        reply: ReplyKey,
+        /// The layer's ephemeral key.
+        ephemeral_key: [u8; 32],
+        /// This node's hop number.
+        hop_no: u64,
+    },
     /// POST `next_body` to the `/onion_req/v2` of the node whose Ed25519 key is
     /// `destination_ed25519`, and pass its status and body back unchanged. `hop_no` is the hop
     /// number written into `next_body` (this node's + 1).
-    Relay { destination_ed25519: [u8; 32], next_body: Vec<u8>, hop_no: u64, ephemeral_key: [u8; 32] },
+    Relay {
+        /// The next node's Ed25519 key.
+        destination_ed25519: [u8; 32],
+        /// The next hop's onion request.
+        next_body: Vec<u8>,
+        /// The hop number of the next node.
+        hop_no: u64,
+        /// The layer's ephemeral key.
+        ephemeral_key: [u8; 32],
+    },
     /// POST `plaintext` (the whole decrypted layer, JSON included) to `target` as
     /// `application/octet-stream` and pass the server's status and body back unchanged.
-    Host { target: HostTarget, plaintext: Vec<u8>, ephemeral_key: [u8; 32], hop_no: u64 },
+    Host {
+        /// Where to relay the request.
+        target: HostTarget,
+        /// The whole decrypted layer.
+        plaintext: Vec<u8>,
+        /// The layer's ephemeral key.
+        ephemeral_key: [u8; 32],
+        /// This node's hop number.
+        hop_no: u64,
+    },
 }
 
 impl Layer {
@@ -56,12 +85,15 @@ impl Layer {
 /// An HTTP server a final hop relays to (onion.md "Relay to an HTTP server").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostTarget {
+    /// The server's host name or IP address.
     pub host: String,
+    /// The server's port.
     pub port: u16,
     /// `http` or `https`.
     pub protocol: String,
     /// The path: starts with `/loki/` or `/oxen/`, ends with `/lsrpc`, no `?`.
     pub target: String,
+    /// The HTTP method to relay with (`POST` unless the layer says otherwise).
     pub method: String,
 }
 
@@ -114,9 +146,13 @@ impl HostTarget {
 /// One opened layer: the plaintext and what the outer JSON said (before interpretation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeeledLayer {
+    /// The decrypted layer.
     pub plaintext: Vec<u8>,
+    /// The key it was decrypted with (it also seals the reply).
     pub key: LayerKey,
+    /// The layer's ephemeral X25519 key, as sent.
     pub ephemeral_key: [u8; 32],
+    /// The layer's hop number (0 at the guard).
     pub hop_no: u64,
 }
 

@@ -71,6 +71,7 @@ impl ReplayGuard {
         self.state.lock().map(|s| s.order.len()).unwrap_or(0)
     }
 
+    /// `true` when no key is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

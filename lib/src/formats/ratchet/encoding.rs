@@ -24,12 +24,12 @@ pub(crate) mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
     use zeroize::Zeroizing;
 
-    pub fn serialize<S: Serializer, const N: usize>(bytes: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer, const N: usize>(bytes: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
         let text = Zeroizing::new(hex::encode(bytes));
         s.serialize_str(&text)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
         let text = Zeroizing::new(String::deserialize(d)?);
         super::hex_array(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("expected {} hex characters", 2 * N)))

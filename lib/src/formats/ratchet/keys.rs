@@ -54,6 +54,7 @@ pub fn dh(secret: &[u8; 32], public: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, R
 pub struct RootKey(#[serde(with = "hex_bytes")] [u8; 32]);
 
 impl RootKey {
+    /// A root key from its bytes.
     pub fn new(key: [u8; 32]) -> Self {
         Self(key)
     }
@@ -99,6 +100,7 @@ pub struct ChainKey {
 }
 
 impl ChainKey {
+    /// A chain key from its bytes and the index of its next message.
     pub fn new(key: [u8; 32], index: u32) -> Self {
         Self { key, index }
     }
@@ -156,6 +158,7 @@ pub struct MessageKey {
 }
 
 impl MessageKey {
+    /// The index of the message this key is for.
     pub fn index(&self) -> u32 {
         self.index
     }
@@ -234,6 +237,7 @@ pub struct RatchetKeyPair {
 }
 
 impl RatchetKeyPair {
+    /// A fresh ratchet keypair.
     pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
         let secret = StaticSecret::random_from_rng(rng);
         Self { public: PublicKey::from(&secret).to_bytes(), secret: secret.to_bytes() }
@@ -245,6 +249,7 @@ impl RatchetKeyPair {
         Self { public: PublicKey::from(&s).to_bytes(), secret: s.to_bytes() }
     }
 
+    /// The public key.
     pub fn public(&self) -> &[u8; 32] {
         &self.public
     }
@@ -276,10 +281,12 @@ impl fmt::Debug for RatchetKeyPair {
 pub struct RemoteRatchetKey(#[serde(with = "hex_bytes")] [u8; 32]);
 
 impl RemoteRatchetKey {
+    /// A peer's ratchet key from its bytes.
     pub fn new(key: [u8; 32]) -> Self {
         Self(key)
     }
 
+    /// The key's bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -63,6 +63,7 @@ impl fmt::Debug for PrekeyStore {
 }
 
 impl PrekeyStore {
+    /// An empty store for this identity.
     pub fn new(owner: &SessionId) -> Self {
         Self {
             format: PREKEYS_FORMAT,
@@ -160,12 +161,14 @@ impl PrekeyStore {
         spk_ok && bundle.opks.iter().all(|(id, pk)| self.one_time(*id).is_ok_and(|p| p.public() == pk))
     }
 
+    /// The store as JSON bytes, to be written to its 0600 file (a secret).
     pub fn to_bytes(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, RatchetError> {
         serde_json::to_vec(self)
             .map(zeroize::Zeroizing::new)
             .map_err(|e| RatchetError::CorruptState(format!("cannot encode prekeys: {e}")))
     }
 
+    /// Parses a store from its bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RatchetError> {
         let s: PrekeyStore = serde_json::from_slice(bytes)
             .map_err(|e| RatchetError::CorruptState(format!("prekey file does not parse: {e}")))?;
@@ -184,16 +187,21 @@ impl PrekeyStore {
 /// The signed prekey of a bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleSpk {
+    /// The prekey's id.
     pub id: u32,
+    /// The public key, hex.
     #[serde(rename = "pub")]
     pub public: String,
+    /// The Ed25519 signature of the public key, hex.
     pub sig: String,
 }
 
 /// A one-time prekey of a bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleOpk {
+    /// The prekey's id.
     pub id: u32,
+    /// The public key, hex.
     #[serde(rename = "pub")]
     pub public: String,
 }
@@ -201,9 +209,13 @@ pub struct BundleOpk {
 /// A prekey bundle as published (JSON, hex keys).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bundle {
+    /// The owner's Session ID.
     pub session_id: String,
+    /// The owner's Ed25519 key, hex.
     pub ed25519_pk: String,
+    /// The signed prekey.
     pub spk: BundleSpk,
+    /// The one-time prekeys (may be empty).
     #[serde(default)]
     pub opks: Vec<BundleOpk>,
 }
@@ -211,10 +223,15 @@ pub struct Bundle {
 /// A bundle whose keys parsed and whose signed prekey verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedBundle {
+    /// The owner's Session ID.
     pub session_id: SessionId,
+    /// The owner's Ed25519 key.
     pub ed25519_pk: [u8; 32],
+    /// The signed prekey's id.
     pub spk_id: u32,
+    /// The signed prekey.
     pub spk: [u8; 32],
+    /// The one-time prekeys, with their ids.
     pub opks: Vec<(u32, [u8; 32])>,
 }
 
@@ -224,11 +241,13 @@ fn bundle_key(field: &str, s: &str) -> Result<[u8; 32], RatchetError> {
 }
 
 impl Bundle {
+    /// Parses a bundle from JSON (types only; `verify` checks the signature).
     pub fn from_json(value: &serde_json::Value) -> Result<Self, RatchetError> {
         serde_json::from_value(value.clone())
             .map_err(|e| RatchetError::malformed(format!("prekey bundle: {e}")))
     }
 
+    /// The bundle as JSON.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }

@@ -42,7 +42,9 @@ const REQUEST_SIG_CONTEXT: &[u8] = b"snkit friend request v1\0";
 /// A sealed friend request, as sent (only the recipient is visible).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedRequest {
+    /// The recipient.
     pub to: SessionId,
+    /// The sealed request bytes.
     pub sealed: Vec<u8>,
 }
 
@@ -69,11 +71,17 @@ struct Body {
 /// An opened and verified friend request.
 #[derive(Clone, Debug)]
 pub struct FriendRequest {
+    /// The sender.
     pub from: SessionId,
+    /// The display name the sender gave.
     pub name: String,
+    /// The request's text.
     pub text: String,
+    /// The sender's timestamp, ms since the epoch.
     pub timestamp: u64,
+    /// The sender's prekey bundle, as sent.
     pub bundle: Bundle,
+    /// The same bundle, with its signatures verified.
     pub verified: VerifiedBundle,
 }
 
@@ -169,6 +177,7 @@ impl SealedRequest {
         serde_json::to_string(&self.json()).unwrap_or_default()
     }
 
+    /// Parses a sealed request from its JSON line.
     pub fn from_json(value: &Value) -> Result<Self, RatchetError> {
         if let Some(v) = value.get("v").and_then(Value::as_u64)
             && v != REQUEST_VERSION

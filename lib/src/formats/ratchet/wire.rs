@@ -34,6 +34,7 @@ pub struct Header {
 }
 
 impl Header {
+    /// The header's fixed-size wire form.
     pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[..32].copy_from_slice(self.ratchet.as_bytes());
@@ -42,6 +43,7 @@ impl Header {
         out
     }
 
+    /// Parses a header from its wire form.
     pub fn from_bytes(raw: &[u8]) -> Result<Self, RatchetError> {
         if raw.len() != HEADER_LEN {
             return Err(RatchetError::malformed(format!(
@@ -60,10 +62,15 @@ impl Header {
 /// One encrypted message between two Session IDs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WireMessage {
+    /// The sender.
     pub from: SessionId,
+    /// The recipient.
     pub to: SessionId,
+    /// The Double Ratchet header.
     pub header: Header,
+    /// The ciphertext.
     pub ct: Vec<u8>,
+    /// The X3DH header of a session's first messages.
     pub x3dh: Option<X3dhHeader>,
 }
 
@@ -123,6 +130,7 @@ impl WireMessage {
         serde_json::to_string(&self.json()).unwrap_or_default()
     }
 
+    /// Parses a ratchet message from its JSON line.
     pub fn from_json(value: &Value) -> Result<Self, RatchetError> {
         if let Some(v) = value.get("v").and_then(Value::as_u64)
             && v != WIRE_VERSION
@@ -158,7 +166,9 @@ impl WireMessage {
 /// What one input line of `decrypt` (or `accept`) holds.
 #[derive(Debug)]
 pub enum Payload {
+    /// A Double Ratchet message.
     Message(WireMessage),
+    /// A sealed friend request.
     Request(SealedRequest),
     /// A 1-1 message in the live Session apps' format (session-protocol.md §4): the decoded
     /// `data` of a retrieved record, a `WebSocketMessage` protobuf.
@@ -169,8 +179,11 @@ pub enum Payload {
 /// through to the output so that scripts can match them).
 #[derive(Debug)]
 pub struct Incoming {
+    /// What the line carries.
     pub payload: Payload,
+    /// The retrieved line's `hash`, passed through.
     pub hash: Option<Value>,
+    /// The retrieved line's `timestamp`, passed through.
     pub timestamp: Option<Value>,
 }
 

@@ -21,11 +21,15 @@ pub(crate) const AD_LEN: usize = 66;
 /// ids of the responder's prekeys it used (the `x3dh` object of the wire message).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct X3dhHeader {
+    /// The initiator's identity key (X25519).
     #[serde(with = "hex_bytes")]
     pub ik: [u8; 32],
+    /// The initiator's ephemeral key.
     #[serde(with = "hex_bytes")]
     pub ek: [u8; 32],
+    /// The id of the signed prekey used.
     pub spk_id: u32,
+    /// The id of the one-time prekey used, if one was.
     pub opk_id: Option<u32>,
 }
 

@@ -16,12 +16,16 @@ pub use super::request::request;
 /// Why a reply could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplyError {
+    /// The reply is not a JSON object.
     #[error("reply is not a JSON object")]
     NotObject,
+    /// A required field is absent.
     #[error("reply has no '{0}' field")]
     Missing(&'static str),
+    /// A field has the wrong JSON type.
     #[error("reply field '{0}' has the wrong type")]
     WrongType(&'static str),
+    /// A message's data is not base64.
     #[error("reply message data is not base64")]
     BadData,
 }

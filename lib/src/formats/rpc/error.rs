@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 /// The statuses the storage RPC answers with (storage-rpc.md "HTTP status codes").
 pub mod status {
+    /// Success.
     pub const OK: u16 = 200;
     /// Bad JSON or params: "invalid request: …".
     pub const BAD_REQUEST: u16 = 400;
@@ -20,16 +21,22 @@ pub mod status {
     pub const MISDIRECTED_REQUEST: u16 = 421;
     /// Invalid proof of work; the body is `{"difficulty": N}`.
     pub const INVALID_POW: u16 = 432;
+    /// The node failed internally.
     pub const INTERNAL_SERVER_ERROR: u16 = 500;
+    /// A relay could not reach the next hop.
     pub const BAD_GATEWAY: u16 = 502;
+    /// The node is not ready (no swarm yet) or its store is busy.
     pub const SERVICE_UNAVAILABLE: u16 = 503;
+    /// A request to another node timed out.
     pub const GATEWAY_TIMEOUT: u16 = 504;
 }
 
 /// A reply body: JSON, or plain text (the live network answers most errors as text).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReplyBody {
+    /// A JSON body.
     Json(Value),
+    /// A plain-text body.
     Text(String),
 }
 
@@ -37,13 +44,16 @@ pub enum ReplyBody {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{status}: {message}")]
 pub struct RpcError {
+    /// The HTTP status to answer with.
     pub status: u16,
+    /// Why, as the plain-text body.
     pub message: String,
     /// A JSON body to send instead of `message` (421, 432).
     pub json: Option<Value>,
 }
 
 impl RpcError {
+    /// An error with this status and message.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
         Self { status, message: message.into(), json: None }
     }

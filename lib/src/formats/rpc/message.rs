@@ -6,12 +6,17 @@ use crate::formats::keys::Pubkey;
 /// One stored message, as the RPC layer hands it to the store and gets it back.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredMessage {
+    /// The account it is stored for.
     pub pubkey: Pubkey,
+    /// Its namespace.
     pub namespace: i16,
     /// The message hash (`rpc::message_hash`): 43 base64 characters.
     pub hash: String,
+    /// The sender's timestamp, ms since the epoch.
     pub timestamp_ms: u64,
+    /// When it expires, ms since the epoch.
     pub expiry_ms: u64,
+    /// The message's bytes.
     pub data: Vec<u8>,
 }
 

@@ -28,7 +28,12 @@ pub enum StoreMemberFailure {
     /// The member did not answer in time.
     Timeout,
     /// The member answered with an error status and reason.
-    Code { code: u16, reason: String },
+    Code {
+        /// The HTTP status.
+        code: u16,
+        /// The member's reason.
+        reason: String,
+    },
     /// The member's answer could not be understood.
     BadPeerResponse,
     /// The member's own database failed.

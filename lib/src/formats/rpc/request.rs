@@ -12,12 +12,17 @@ use crate::formats::limits::RPC_MAX_BODY_BYTES;
 /// A parsed storage RPC request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
+    /// `store`.
     Store(StoreParams),
+    /// `retrieve`.
     Retrieve(RetrieveParams),
+    /// `delete`.
     Delete(DeleteParams),
     /// `get_swarm` or its alias `get_snodes_for_pubkey`.
     GetSwarm(GetSwarmParams),
+    /// `info`.
     Info,
+    /// `oxend_request` (the node answers only `get_service_nodes` and its aliases).
     OxendRequest(OxendRequestParams),
 }
 

@@ -10,8 +10,10 @@ use super::proto::decode_bounded;
 #[derive(Clone, PartialEq, Eq, prost::Message, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 #[prost(skip_debug)]
 pub struct DataMessage {
+    /// `body`: the text.
     #[prost(string, optional, tag = "1")]
     pub body: Option<String>,
+    /// `timestamp`, ms since the epoch.
     #[prost(uint64, optional, tag = "7")]
     pub timestamp: Option<u64>,
 }
@@ -19,8 +21,10 @@ pub struct DataMessage {
 /// `Content`, text part.
 #[derive(Clone, PartialEq, Eq, prost::Message)]
 pub struct Content {
+    /// `dataMessage`.
     #[prost(message, optional, tag = "1")]
     pub data_message: Option<DataMessage>,
+    /// `sigTimestamp`, ms since the epoch.
     #[prost(uint64, optional, tag = "15")]
     pub sig_timestamp: Option<u64>,
 }

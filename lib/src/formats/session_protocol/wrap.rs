@@ -49,13 +49,17 @@ struct EnvelopeWire {
 pub struct SessionEnvelope {
     /// `type`: [`ENVELOPE_SESSION_MESSAGE`] for a 1-1 message.
     pub kind: u32,
+    /// `source`: the sender's Session ID (absent when sealed).
     pub source: Option<String>,
     /// ms since the Unix epoch.
     pub timestamp: u64,
+    /// `sourceDevice`.
     pub source_device: Option<u32>,
     /// The ciphertext.
     pub content: Option<Vec<u8>>,
+    /// `serverTimestamp`, ms since the epoch.
     pub server_timestamp: Option<u64>,
+    /// `proSig`: the Session Pro signature, kept as bytes.
     pub pro_sig: Option<Vec<u8>>,
 }
 
@@ -106,12 +110,16 @@ impl SessionEnvelope {
 /// `WebSocketRequestMessage` (WebSocketResources.proto); `headers` (5) are skipped.
 #[derive(Clone, PartialEq, Eq, prost::Message)]
 pub struct WebSocketRequest {
+    /// `verb`: `PUT` for an incoming message.
     #[prost(string, optional, tag = "1")]
     pub verb: Option<String>,
+    /// `path`: `/api/v1/message`.
     #[prost(string, optional, tag = "2")]
     pub path: Option<String>,
+    /// `body`: the serialized Envelope.
     #[prost(bytes = "vec", optional, tag = "3")]
     pub body: Option<Vec<u8>>,
+    /// `requestId`.
     #[prost(uint64, optional, tag = "4")]
     pub request_id: Option<u64>,
 }
@@ -122,6 +130,7 @@ pub struct WebSocketMessage {
     /// `type`: [`WEBSOCKET_REQUEST`] for a stored message.
     #[prost(uint32, optional, tag = "1")]
     pub kind: Option<u32>,
+    /// `request`: the request of a REQUEST message.
     #[prost(message, optional, tag = "2")]
     pub request: Option<WebSocketRequest>,
 }

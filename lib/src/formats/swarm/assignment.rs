@@ -31,8 +31,10 @@ pub type NodeKey = [u8; 32];
 /// A change the engine refuses: the history is inconsistent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AssignError {
+    /// A join of a node that is active already.
     #[error("node {} joins but is already active", hex::encode(.0))]
     AlreadyActive(NodeKey),
+    /// A leave of a node that is not active.
     #[error("node {} leaves but is not active", hex::encode(.0))]
     NotActive(NodeKey),
 }

@@ -47,7 +47,10 @@ pub enum Inserted {
     New,
     /// A message with this hash was already stored; it is kept once. `expiry_ms` is its expiry
     /// now (extended to the new expiry if that was later, as the live network does).
-    Already { expiry_ms: u64 },
+    Already {
+        /// The stored message's expiry after this insert, ms since the epoch.
+        expiry_ms: u64,
+    },
 }
 
 impl Inserted {
@@ -59,6 +62,7 @@ impl Inserted {
         }
     }
 
+    /// `true` when this insert stored the message for the first time.
     pub fn is_new(&self) -> bool {
         matches!(self, Inserted::New)
     }
@@ -70,40 +74,91 @@ impl Inserted {
 /// reported through `rusqlite` ("Invalid parameter name: ..."): scripts may match it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// SQLite could not open the database file.
     #[error("cannot open message store {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The data directory could not be created.
     #[error("cannot open message store {path}: Invalid parameter name: cannot create {path}: {source}")]
-    Create { path: PathBuf, source: std::io::Error },
+    Create {
+        /// The database file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The database could not be put in WAL mode.
     #[error("cannot open message store {path}: Invalid parameter name: journal_mode is {mode}, expected wal")]
-    NotWal { path: PathBuf, mode: String },
+    NotWal {
+        /// The database file.
+        path: PathBuf,
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
+    /// The writer or a reader thread could not be started.
     #[error(
         "cannot open message store {path}: Invalid parameter name: cannot start {thread} thread: {source}"
     )]
-    Thread { path: PathBuf, thread: &'static str, source: std::io::Error },
+    Thread {
+        /// The database file.
+        path: PathBuf,
+        /// Which thread.
+        thread: &'static str,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file's schema is newer than this snode understands.
     #[error(
         "message store {path} has schema version {found}; this snode understands up to {supported}: \
          use a newer snode or another --data directory"
     )]
-    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+    SchemaTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// The file's `user_version`.
+        found: i64,
+        /// The newest version this snode knows.
+        supported: i64,
+    },
+    /// Any other SQLite failure.
     #[error("message store database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The batch holding the change could not begin or commit: nothing of it is on disk.
     #[error("message store database error: transaction not committed: {reason}")]
-    NotCommitted { reason: String },
+    NotCommitted {
+        /// SQLite's reason.
+        reason: String,
+    },
+    /// The disk is full (`SQLITE_FULL`).
     #[error("message store disk is full")]
     Full,
+    /// The message data is over `MAX_MESSAGE_BYTES`.
     #[error("message data is {0} bytes; the limit is {MAX_MESSAGE_BYTES}")]
     DataTooLarge(usize),
+    /// The message hash is empty or over `STORE_HASH_MAX_CHARS`.
     #[error("message hash must be 1 to {STORE_HASH_MAX_CHARS} characters, got {0}")]
     BadHash(usize),
+    /// A timestamp or expiry does not fit SQLite's signed 64-bit integers.
     #[error("{field} {value} does not fit the store's 63-bit integers")]
-    OutOfRange { field: &'static str, value: u64 },
+    OutOfRange {
+        /// Which value.
+        field: &'static str,
+        /// The value.
+        value: u64,
+    },
+    /// The hash is stored already under another pubkey.
     #[error("message hash {0} is already stored for another pubkey")]
     HashTaken(String),
+    /// One `insert_many` got more than `STORE_INSERT_MANY_MAX` messages.
     #[error("insert_many got {0} messages; the limit is {STORE_INSERT_MANY_MAX}")]
     TooMany(usize),
+    /// The writer's queue is full (`STORE_WRITE_QUEUE`): back-pressure.
     #[error("message store is busy ({STORE_WRITE_QUEUE} writes queued); retry shortly")]
     Busy,
+    /// The writer thread has stopped, so nothing can be written.
     #[error("message store writer has stopped")]
     WriterGone,
 }

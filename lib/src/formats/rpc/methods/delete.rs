@@ -20,15 +20,20 @@ use crate::formats::rpc::sig::verify_signature;
 /// `delete` params.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteParams {
+    /// The account whose messages are deleted.
     pub pubkey: Pubkey,
+    /// The hashes of the messages to delete.
     pub messages: Vec<String>,
+    /// The signature over the delete, by the account's key.
     pub signature: Option<[u8; 64]>,
+    /// For a 03-prefixed account: the Ed25519 key that signed.
     pub pubkey_ed25519: Option<Ed25519Pk>,
     /// `required: true` → 404 when nothing was deleted.
     pub required: bool,
 }
 
 impl DeleteParams {
+    /// Parses the params of a `delete` (types only; `validate` checks the rules).
     pub fn parse(p: &Params) -> Result<Self, RpcError> {
         let pubkey = pubkey_field(p, false)?;
         let messages = match get(p, "messages") {

@@ -14,10 +14,12 @@ use crate::formats::rpc::reply::with_t_hf;
 /// `get_swarm` / `get_snodes_for_pubkey` params.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetSwarmParams {
+    /// The pubkey whose swarm is asked for.
     pub pubkey: Pubkey,
 }
 
 impl GetSwarmParams {
+    /// Parses the params of a `get_swarm`.
     pub fn parse(p: &Params) -> Result<Self, RpcError> {
         Ok(Self { pubkey: pubkey_field(p, true)? })
     }
@@ -35,8 +37,11 @@ pub fn get_swarm_params(pubkey: &Pubkey) -> Value {
 /// A member of a swarm as `get_swarm` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwarmMember {
+    /// The member's Ed25519 key.
     pub pubkey_ed25519: [u8; 32],
+    /// The member's X25519 key.
     pub pubkey_x25519: [u8; 32],
+    /// The member's IP address.
     pub ip: String,
     /// The storage RPC port (snkit serves everything, node-to-node included, on it).
     pub port: u16,

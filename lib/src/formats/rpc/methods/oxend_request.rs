@@ -12,11 +12,14 @@ use crate::formats::rpc::reply::with_t_hf;
 /// `oxend_request` params: snkit serves only `get_service_nodes` (the node list).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OxendRequestParams {
+    /// The oxend endpoint asked for.
     pub endpoint: String,
+    /// Its params, if any.
     pub params: Option<Value>,
 }
 
 impl OxendRequestParams {
+    /// Parses the params of an `oxend_request`.
     pub fn parse(p: &Params) -> Result<Self, RpcError> {
         let endpoint = opt_str(p, "endpoint")?.ok_or_else(|| missing("endpoint"))?;
         if endpoint != "get_service_nodes" {

@@ -26,24 +26,36 @@ use crate::formats::rpc::sig::{namespace_part, verify_signature};
 /// `retrieve` params.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrieveParams {
+    /// The account whose messages are asked for.
     pub pubkey: Pubkey,
+    /// The namespace to read.
     pub namespace: i16,
     /// `last_hash` / `lastHash`; "" is absent.
     pub last_hash: Option<String>,
+    /// `max_count`: the most messages wanted (clamped by the node).
     pub max_count: Option<i64>,
+    /// `max_size`: the most bytes of messages wanted (negative: a fraction of the node's limit).
     pub max_size: Option<i64>,
+    /// `timestamp` of the signature, in ms.
     pub timestamp_ms: Option<u64>,
+    /// The signature over the retrieve, by the account's key.
     pub signature: Option<[u8; 64]>,
+    /// For a 03-prefixed account: the Ed25519 key that signed.
     pub pubkey_ed25519: Option<Ed25519Pk>,
 }
 
 /// A validated retrieve, with the live limits resolved: what to ask the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrieveQuery {
+    /// The account to read.
     pub pubkey: Pubkey,
+    /// The namespace to read.
     pub namespace: i16,
+    /// Messages after this hash only; `None` reads from the oldest.
     pub last_hash: Option<String>,
+    /// The most messages to return.
     pub max_count: usize,
+    /// The most bytes of message data to return.
     pub max_size: u64,
 }
 
@@ -66,6 +78,7 @@ pub fn resolve_retrieve_limits(max_count: Option<i64>, max_size: Option<i64>) ->
 }
 
 impl RetrieveParams {
+    /// Parses the params of a `retrieve` (types only; `validate` checks the rules).
     pub fn parse(p: &Params) -> Result<Self, RpcError> {
         let pubkey = pubkey_field(p, true)?;
         let namespace = opt_namespace(p)?.unwrap_or(0);
@@ -173,16 +186,22 @@ pub fn retrieve_reply(messages: &[StoredMessage], more: bool, now_ms: u64) -> Va
 /// A message from a retrieve reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrievedMessage {
+    /// The message's hash.
     pub hash: String,
+    /// When it was stored, as the sender stated (ms since the epoch).
     pub timestamp_ms: u64,
+    /// When the node will drop it (ms since the epoch).
     pub expiry_ms: u64,
+    /// The message's data, decoded from base64.
     pub data: Vec<u8>,
 }
 
 /// A parsed retrieve reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrieveReply {
+    /// The messages, oldest first.
     pub messages: Vec<RetrievedMessage>,
+    /// `true` when the node has more messages than it returned.
     pub more: bool,
     /// The node's clock (`t`), if it sent one.
     pub t: Option<u64>,

@@ -28,10 +28,13 @@ use crate::formats::rpc::{RpcError, message_hash};
 /// `store` params.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreParams {
+    /// The account to store for.
     pub pubkey: Pubkey,
     /// `pubkey` exactly as sent (the proof of work covers this text).
     pub pubkey_text: String,
+    /// The namespace to store in.
     pub namespace: i16,
+    /// `timestamp`: when the sender says it stored the message, ms since the epoch.
     pub timestamp_ms: u64,
     /// `expiry`, or `timestamp + ttl` when the request gave `ttl`.
     pub expiry_ms: u64,
@@ -41,15 +44,18 @@ pub struct StoreParams {
     pub data: Vec<u8>,
     /// `data` as sent (base64), for the proof of work, which covers the base64 text.
     pub data_base64: String,
+    /// The signature over the store, by the account's key (a public inbox needs none).
     pub signature: Option<[u8; 64]>,
     /// `sig_timestamp`, defaulting to `timestamp`.
     pub sig_timestamp_ms: u64,
+    /// For a 03-prefixed account: the Ed25519 key that signed.
     pub pubkey_ed25519: Option<Ed25519Pk>,
     /// snkit's proof-of-work nonce (base64), checked by the node with `snkit::pow`.
     pub nonce: Option<String>,
 }
 
 impl StoreParams {
+    /// Parses the params of a `store` (types only; `validate` checks the rules).
     pub fn parse(p: &Params) -> Result<Self, RpcError> {
         let timestamp_ms = opt_u64_or_string(p, "timestamp")?.ok_or_else(|| missing("timestamp"))?;
         let ttl = opt_u64_or_string(p, "ttl")?;
@@ -218,13 +224,18 @@ pub fn store_member_ok(sign: impl Fn(&[u8]) -> [u8; 64], hash: &str, expiry_ms: 
 /// One swarm member's answer to a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberStore {
+    /// The member stored the message.
     Stored {
+        /// The message hash the member stored under.
         hash: String,
         /// base64 of the member's Ed25519 signature over `hash`.
         signature: String,
+        /// When the member will drop it, ms since the epoch.
         expiry_ms: u64,
+        /// `true` when the member had it already.
         already: bool,
     },
+    /// The member refused or failed.
     Failed {
         /// What the member reported: "timeout", "code 406: …", "bad_peer_response", …
         reason: String,
@@ -236,7 +247,9 @@ pub enum MemberStore {
 pub struct StoreReply {
     /// The top-level `hash` (compat field), if present.
     pub hash: Option<String>,
+    /// Each member's result, keyed by its Ed25519 key, hex.
     pub members: Vec<(String, MemberStore)>,
+    /// The top-level `t` (the answering node's clock, ms), if present.
     pub t: Option<u64>,
 }
 
