@@ -14,5 +14,6 @@ mod crypto;
 mod identity;
 mod node;
 mod ratchet;
+mod rpc_methods;
 mod sources;
 mod swarm;

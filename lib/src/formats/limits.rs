@@ -126,6 +126,9 @@ pub const NODE_REPLICATION_RETRY_MS: u64 = 2_000;
 /// Most messages kept for redelivery to one peer (the oldest are dropped first, with a warning:
 /// a peer gone that long catches up by its own sync when it rejoins).
 pub const NODE_REPLICATION_RETRY_MAX_MESSAGES: usize = 20_000;
+/// How many times a forwarded request (delete_all, expire, …) a swarm peer missed is sent again,
+/// [`NODE_REPLICATION_RETRY_MS`] apart (an hour), before it is given up.
+pub const NODE_FORWARD_REDELIVERY_ATTEMPTS: u32 = 1_800;
 /// Default interval between two registry polls.
 pub const NODE_REGISTRY_POLL_MS: u64 = 500;
 /// Interval of the expiry sweeper (messages are gone within this long after their expiry).

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::RpcError;
-use super::sig::decode_signature;
+use super::sig::{NamespaceSel, decode_signature};
 use crate::formats::keys::{ACCOUNT_TYPE, Ed25519Pk, KeyHexError, Pubkey, decode_hex32};
 use crate::formats::limits::{MESSAGE_HASH_CHARS, MIN_TIMESTAMP_MS};
 
@@ -141,4 +141,29 @@ pub(super) fn is_hash(h: &str) -> bool {
 
 pub(super) fn within(now_ms: u64, ts: u64, tolerance: u64) -> bool {
     ts.abs_diff(now_ms) <= tolerance
+}
+
+/// `namespace` as delete_all / delete_before / expire_all take it: an int16 or `"all"`
+/// (default 0).
+pub(super) fn namespace_or_all(p: &Params) -> Result<NamespaceSel, RpcError> {
+    match get(p, "namespace") {
+        None => Ok(NamespaceSel::One(0)),
+        Some(Value::String(s)) if s == "all" => Ok(NamespaceSel::All),
+        Some(v) => match v.as_i64() {
+            Some(n) => i16::try_from(n).map(NamespaceSel::One).map_err(|_| {
+                RpcError::invalid_request("Invalid value given for 'namespace': value out of range")
+            }),
+            None => Err(bad_value("namespace", "integer or \"all\"")),
+        },
+    }
+}
+
+/// A required millisecond timestamp (the `TP` type: unsigned integer, not seconds).
+pub(super) fn req_timestamp(p: &Params, name: &str) -> Result<u64, RpcError> {
+    opt_timestamp(p, name, false)?.ok_or_else(|| missing(name))
+}
+
+/// A required signature (`Required field 'signature' missing`).
+pub(super) fn req_signature(p: &Params) -> Result<[u8; 64], RpcError> {
+    opt_signature(p)?.ok_or_else(|| missing("signature"))
 }

@@ -5,7 +5,10 @@
 use serde_json::{Map, Value, json};
 
 use super::RpcError;
-use super::methods::{DeleteParams, GetSwarmParams, OxendRequestParams, RetrieveParams, StoreParams};
+use super::methods::{
+    DeleteAllParams, DeleteBeforeParams, DeleteParams, GetSwarmParams, OxendRequestParams, RetrieveParams,
+    StoreParams,
+};
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::RPC_MAX_BODY_BYTES;
 
@@ -15,6 +18,10 @@ pub enum Request {
     Store(StoreParams),
     Retrieve(RetrieveParams),
     Delete(DeleteParams),
+    /// `delete_all`: a namespace's (or every) message of a mailbox.
+    DeleteAll(DeleteAllParams),
+    /// `delete_before`: messages with a timestamp at most `before`.
+    DeleteBefore(DeleteBeforeParams),
     /// `get_swarm` or its alias `get_snodes_for_pubkey`.
     GetSwarm(GetSwarmParams),
     Info,
@@ -28,6 +35,8 @@ impl Request {
             Request::Store(_) => "store",
             Request::Retrieve(_) => "retrieve",
             Request::Delete(_) => "delete",
+            Request::DeleteAll(_) => "delete_all",
+            Request::DeleteBefore(_) => "delete_before",
             Request::GetSwarm(_) => "get_swarm",
             Request::Info => "info",
             Request::OxendRequest(_) => "oxend_request",
@@ -41,6 +50,8 @@ impl Request {
             Request::Store(p) => Some(&p.pubkey),
             Request::Retrieve(p) => Some(&p.pubkey),
             Request::Delete(p) => Some(&p.pubkey),
+            Request::DeleteAll(p) => Some(&p.pubkey),
+            Request::DeleteBefore(p) => Some(&p.pubkey),
             _ => None,
         }
     }
@@ -79,6 +90,8 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
         "store" => Request::Store(StoreParams::parse(&params)?),
         "retrieve" => Request::Retrieve(RetrieveParams::parse(&params)?),
         "delete" => Request::Delete(DeleteParams::parse(&params)?),
+        "delete_all" => Request::DeleteAll(DeleteAllParams::parse(&params)?),
+        "delete_before" => Request::DeleteBefore(DeleteBeforeParams::parse(&params)?),
         "get_swarm" | "get_snodes_for_pubkey" => Request::GetSwarm(GetSwarmParams::parse(&params)?),
         "info" => Request::Info,
         "oxend_request" => Request::OxendRequest(OxendRequestParams::parse(&params)?),

@@ -617,3 +617,156 @@ fn signed_strings_are_the_live_networks_bytes() {
     assert_eq!(delete_sig_message(&["ab".into(), "cd".into()]), b"deleteabcd");
     assert_eq!(delete_sig_message(&[]), b"delete");
 }
+
+// ---- delete_all / delete_before -----------------------------------------------------------------
+
+fn delete_all(params: Value) -> Result<DeleteAllParams, RpcError> {
+    match parse("delete_all", params)? {
+        Request::DeleteAll(p) => Ok(p),
+        other => panic!("not a delete_all: {other:?}"),
+    }
+}
+
+fn delete_before(params: Value) -> Result<DeleteBeforeParams, RpcError> {
+    match parse("delete_before", params)? {
+        Request::DeleteBefore(p) => Ok(p),
+        other => panic!("not a delete_before: {other:?}"),
+    }
+}
+
+fn err_text<T: std::fmt::Debug>(r: Result<T, RpcError>) -> (u16, String) {
+    let e = r.unwrap_err();
+    (e.status, e.message)
+}
+
+#[test]
+fn delete_all_signed_strings_are_the_live_networks_bytes() {
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    assert_eq!(delete_all_sig_message(One(0), 1_700_000_000_123), b"delete_all1700000000123");
+    assert_eq!(delete_all_sig_message(All, 1_700_000_000_123), b"delete_allall1700000000123");
+    assert_eq!(delete_all_sig_message(One(-42), 5), b"delete_all-425");
+    assert_eq!(delete_before_sig_message(One(0), 1_700_000_000_123), b"delete_before1700000000123");
+    assert_eq!(delete_before_sig_message(All, 9), b"delete_beforeall9");
+    assert_eq!(delete_before_sig_message(One(3), 9), b"delete_before39");
+}
+
+#[test]
+fn test_delete_all_rules_and_error_texts() {
+    use crate::formats::limits::{SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS, SIGNATURE_CLOCK_TOLERANCE_MS};
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    let id = alice();
+    let p = delete_all(client::delete_all_params(&id, All, NOW)).unwrap();
+    assert_eq!(p.namespace, All);
+    p.validate(NOW + 60_000, SIGNATURE_CLOCK_TOLERANCE_MS).unwrap();
+    // ±60 s from a client, ±70 s forwarded; the live text (pinned for ±120 s).
+    let stale = (406, "delete_all timestamp too far from current time".to_string());
+    assert_eq!(err_text(p.validate(NOW + 60_001, SIGNATURE_CLOCK_TOLERANCE_MS)), stale);
+    assert_eq!(err_text(p.validate(NOW - 120_000, SIGNATURE_CLOCK_TOLERANCE_MS)), stale);
+    p.validate(NOW - 70_000, SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS).unwrap();
+    // A signature over another namespace, or another timestamp, is refused.
+    let mut q = client::delete_all_params(&id, One(0), NOW);
+    q["namespace"] = json!("all");
+    assert_eq!(
+        err_text(delete_all(q).unwrap().validate(NOW, SIGNATURE_CLOCK_TOLERANCE_MS)),
+        (401, "delete_all signature verification failed".to_string())
+    );
+    let mut q = client::delete_all_params(&id, One(0), NOW);
+    q.as_object_mut().unwrap().remove("namespace");
+    assert_eq!(delete_all(q).unwrap().namespace, One(0), "namespace defaults to 0");
+    // Parse errors (400, live texts).
+    let base = client::delete_all_params(&id, One(0), NOW);
+    let cases = [
+        (
+            "namespace",
+            json!("some"),
+            "invalid request: Invalid value given for 'namespace': expected integer or \"all\"",
+        ),
+        (
+            "namespace",
+            json!(32768),
+            "invalid request: Invalid value given for 'namespace': value out of range",
+        ),
+        (
+            "timestamp",
+            json!(999_999_999),
+            "invalid request: Invalid timestamp for 'timestamp': timestamp must be in milliseconds",
+        ),
+        (
+            "timestamp",
+            json!(-5),
+            "invalid request: Invalid value given for 'timestamp': expected integer timestamp (in milliseconds)",
+        ),
+        ("timestamp", Value::Null, "invalid request: Required field 'timestamp' missing"),
+        ("signature", Value::Null, "invalid request: Required field 'signature' missing"),
+        (
+            "signature",
+            json!("abc"),
+            "invalid request: invalid signature: expected base64 encoded Ed25519 signature",
+        ),
+    ];
+    for (k, v, text) in cases {
+        let mut q = base.clone();
+        q[k] = v;
+        assert_eq!(err_text(delete_all(q)), (400, text.to_string()), "{k}");
+    }
+}
+
+#[test]
+fn test_delete_before_rules_and_error_texts() {
+    use crate::formats::rpc::NamespaceSel::One;
+    let id = alice();
+    let p = delete_before(client::delete_before_params(&id, One(0), NOW + 60_000)).unwrap();
+    p.validate(NOW).unwrap();
+    // No lower bound; more than 60 s ahead is a 401 (not 406) on the live server.
+    delete_before(client::delete_before_params(&id, One(0), NOW - 86_400_000))
+        .unwrap()
+        .validate(NOW)
+        .unwrap();
+    assert_eq!(
+        err_text(
+            delete_before(client::delete_before_params(&id, One(0), NOW + 60_001)).unwrap().validate(NOW)
+        ),
+        (401, "delete_before timestamp too far in the future".to_string())
+    );
+    let mut q = client::delete_before_params(&id, One(0), NOW);
+    q["before"] = json!(NOW - 1);
+    assert_eq!(
+        err_text(delete_before(q).unwrap().validate(NOW)),
+        (401, "delete_before signature verification failed".to_string())
+    );
+    let mut q = client::delete_before_params(&id, One(0), NOW);
+    q["before"] = Value::Null;
+    assert_eq!(err_text(delete_before(q)), (400, "invalid request: Required field 'before' missing".into()));
+}
+
+#[test]
+fn test_delete_all_reply_and_node_signature() {
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    let node = Identity::from_seed_hex(&"44".repeat(16)).unwrap();
+    let (a, b, c) = ("a".repeat(43), "b".repeat(43), "c".repeat(43));
+    let deleted = vec![(5, c.clone()), (0, b.clone()), (-42, a.clone())];
+    let check = |v: &Value, ts: u64| {
+        let sig: [u8; 64] = STANDARD.decode(v["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+        // PUBKEY_HEX ‖ dec(ts) ‖ every hash sorted together.
+        let msg = format!("{}{ts}{a}{b}{c}", alice_pk().to_hex());
+        assert_eq!(delete_all_signature_message(&alice_pk(), ts, &deleted), msg.as_bytes());
+        assert!(
+            node.verifying_key()
+                .verify_strict(msg.as_bytes(), &ed25519_dalek::Signature::from_bytes(&sig))
+                .is_ok()
+        );
+    };
+    let one = delete_all_member_ok(|m| node.sign(m), &alice_pk(), One(0), NOW, &deleted);
+    assert_eq!(one["deleted"], json!([a, b, c]));
+    check(&one, NOW);
+    let all = delete_all_member_ok(|m| node.sign(m), &alice_pk(), All, NOW + 1, &deleted);
+    assert_eq!(all["deleted"], json!({"-42": [a], "0": [b], "5": [c]}));
+    check(&all, NOW + 1);
+    // Nothing deleted: the signature covers PUBKEY_HEX ‖ ts alone.
+    let none = delete_all_member_ok(|m| node.sign(m), &alice_pk(), One(0), 7, &[]);
+    assert_eq!(none["deleted"], json!([]));
+    assert_eq!(
+        delete_all_signature_message(&alice_pk(), 7, &[]),
+        format!("{}7", alice_pk().to_hex()).as_bytes()
+    );
+}

@@ -352,6 +352,28 @@ impl Store {
         self.write(writer::Delete(*pubkey, hashes.to_vec())).await
     }
 
+    /// Deletes the pubkey's messages in `namespace` (every namespace if None) whose timestamp
+    /// is at most `before` (all if None), durably; returns each deleted message's namespace and
+    /// hash (delete_all, delete_before).
+    pub async fn delete_matching_async(
+        &self,
+        pubkey: &Pubkey,
+        namespace: Option<i16>,
+        before: Option<u64>,
+    ) -> Res<Vec<(i16, String)>> {
+        self.write(writer::DeleteMatching { pubkey: *pubkey, namespace, before }).await
+    }
+
+    /// Blocking [`Store::delete_matching_async`].
+    pub fn delete_matching(
+        &self,
+        pubkey: &Pubkey,
+        namespace: Option<i16>,
+        before: Option<u64>,
+    ) -> Res<Vec<(i16, String)>> {
+        self.write_blocking(writer::DeleteMatching { pubkey: *pubkey, namespace, before })
+    }
+
     /// Deletes every message whose expiry is at or before `now_ms`; returns how many. Runs in
     /// chunks so that inserts are not held up by a large sweep.
     pub fn expire(&self, now_ms: u64) -> Res<usize> {

@@ -259,6 +259,37 @@ impl Change for Delete {
     }
 }
 
+/// Deletes a pubkey's messages in one namespace (or all: `None`), optionally only those with a
+/// timestamp at most `before` (see [`super::Store::delete_matching_async`]).
+pub(super) struct DeleteMatching {
+    pub(super) pubkey: Pubkey,
+    pub(super) namespace: Option<i16>,
+    pub(super) before: Option<u64>,
+}
+
+impl Change for DeleteMatching {
+    type Output = Vec<(i16, String)>;
+
+    fn prepare(&self) -> Res<Option<Self::Output>> {
+        self.before.map(|b| to_i64("before", b)).transpose().map(|_| None)
+    }
+
+    fn run(&self, conn: &Connection) -> Res<Self::Output> {
+        let pk = self.pubkey.to_bytes();
+        let before = self.before.map(|b| to_i64("before", b)).transpose()?;
+        let mut st = conn
+            .prepare_cached(
+                "DELETE FROM messages WHERE pubkey = ?1 AND (?2 IS NULL OR namespace = ?2) \
+                 AND (?3 IS NULL OR timestamp <= ?3) RETURNING namespace, hash",
+            )
+            .map_err(StoreError::from_sqlite)?;
+        let rows = st
+            .query_map(params![&pk[..], self.namespace, before], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(StoreError::from_sqlite)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(StoreError::from_sqlite)
+    }
+}
+
 /// Deletes up to [`STORE_EXPIRE_CHUNK`] messages expired at the given time (ms).
 pub(super) struct ExpireChunk(pub(super) u64);
 
@@ -490,5 +521,27 @@ mod tests {
             );
         });
         assert_eq!(s.count().unwrap(), 64);
+    }
+
+    #[test]
+    fn test_delete_matching_by_namespace_all_and_before() {
+        let (_d, s) = open_tmp();
+        for n in 0..4 {
+            s.insert(msg(pk(1), 0, n, FAR)).unwrap();
+            s.insert(msg(pk(1), 5, n, FAR)).unwrap();
+        }
+        s.insert(msg(pk(2), 0, 9, FAR)).unwrap();
+        // delete_before: the message timestamp (1_700_000_000_000 + n) at most `before`.
+        let mut d = s.delete_matching(&pk(1), Some(0), Some(1_700_000_000_001)).unwrap();
+        d.sort();
+        assert_eq!(d, vec![(0, "h1-0-0".to_string()), (0, "h1-0-1".to_string())]);
+        assert_eq!(s.delete_matching(&pk(1), Some(7), None).unwrap(), vec![], "an empty namespace");
+        let mut d = s.delete_matching(&pk(1), None, None).unwrap();
+        d.sort();
+        assert_eq!(d.len(), 6, "all namespaces: {d:?}");
+        assert_eq!(d[0], (0, "h1-0-2".to_string()));
+        assert_eq!(d[5], (5, "h1-5-3".to_string()));
+        assert_eq!(s.count_for(&pk(1)).unwrap(), 0);
+        assert_eq!(s.count_for(&pk(2)).unwrap(), 1, "another pubkey is untouched");
     }
 }

@@ -5,6 +5,8 @@
 //! the name → method dispatch is `request::parse_request_value`.
 
 pub(crate) mod delete;
+pub(crate) mod delete_all;
+pub(crate) mod delete_before;
 pub(crate) mod get_swarm;
 pub(crate) mod info;
 pub(crate) mod oxend_request;
@@ -12,6 +14,8 @@ pub(crate) mod retrieve;
 pub(crate) mod store;
 
 pub use delete::DeleteParams;
+pub use delete_all::DeleteAllParams;
+pub use delete_before::DeleteBeforeParams;
 pub use get_swarm::GetSwarmParams;
 pub use oxend_request::OxendRequestParams;
 pub use retrieve::{RetrieveParams, RetrieveQuery};

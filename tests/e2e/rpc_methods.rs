@@ -1,0 +1,192 @@
+//! End-to-end tests of the swarm-wide storage RPC methods beyond store/delete (issue 12):
+//! `delete_all` and `delete_before` through a real 12-node testnet. Each member's entry is
+//! checked against the node signature over the live string, the bad inputs change nothing, and a
+//! member that was down during the call reaches the same state once it is back (redelivery).
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use snkit::identity::Identity;
+use snkit::keys::Pubkey;
+use snkit::nodelist::NodeList;
+use snkit::rpc::NamespaceSel::{All, One};
+use snkit::rpc::client::{delete_all_params, delete_before_params, retrieve_params};
+
+use crate::common::{Testnet, eventually, now_ms, rpc};
+
+const CONVERGE: Duration = Duration::from_secs(60);
+
+/// The ed25519 keys (hex) of the members of `id`'s swarm.
+fn swarm_members(tn: &Testnet, id: &Identity) -> Vec<String> {
+    let list = NodeList::load(tn.nodes_json().to_str().unwrap()).expect("nodes.json");
+    let (_, members) = list.swarm_of(&Pubkey::from(id.session_id())).expect("a swarm");
+    members.iter().map(|n| hex::encode(n.pubkey_ed25519)).collect()
+}
+
+/// Stores `data` in `ns` for `id` (signed when the namespace needs it) through node `url`.
+fn store(url: &str, id: &Identity, ns: i16, ts: u64, data: &[u8]) -> String {
+    let mut p = json!({
+        "pubkey": id.session_id().to_string(), "timestamp": ts, "ttl": 3_600_000,
+        "data": STANDARD.encode(data), "namespace": ns,
+        "pubkey_ed25519": hex::encode(id.ed25519_public()),
+    });
+    p["signature"] = json!(STANDARD.encode(id.sign(&snkit::rpc::store_sig_message(ns, ts))));
+    let (status, reply) = rpc(url, "store", p);
+    assert_eq!(status, 200, "store: {reply}");
+    reply["hash"].as_str().unwrap().to_string()
+}
+
+/// The hashes node `url` holds for `id` in `ns` (a signed retrieve), sorted; None if refused.
+fn held(url: &str, id: &Identity, ns: i16) -> Option<Vec<String>> {
+    let (status, body) = rpc(url, "retrieve", retrieve_params(id, ns, None, now_ms()));
+    if status != 200 {
+        return None;
+    }
+    let mut v: Vec<String> =
+        body["messages"].as_array()?.iter().map(|m| m["hash"].as_str().unwrap().to_string()).collect();
+    v.sort();
+    Some(v)
+}
+
+/// Waits until every running member in `urls` holds exactly `want` in `ns`.
+fn assert_all_hold(urls: &[String], id: &Identity, ns: i16, want: &[String], when: &str) {
+    let mut want = want.to_vec();
+    want.sort();
+    let mut last = String::new();
+    let ok = eventually(CONVERGE, || {
+        urls.iter().all(|u| {
+            let got = held(u, id, ns);
+            let same = got.as_ref() == Some(&want);
+            if !same {
+                last = format!("{u} holds {got:?}");
+            }
+            same
+        })
+    });
+    assert!(ok, "{when}: ns {ns}: want {want:?}: {last}");
+}
+
+/// Checks one member's entry: its `deleted` (flattened, sorted) is `want`, and its signature is
+/// the member's over `PUBKEY_HEX ‖ ts ‖ sorted deleted…`.
+fn check_entry(ed: &str, entry: &Value, id: &Identity, ts: u64, want: &[String]) {
+    let mut deleted: Vec<String> = match &entry["deleted"] {
+        Value::Array(a) => a.iter().map(|h| h.as_str().unwrap().to_string()).collect(),
+        Value::Object(m) => m
+            .values()
+            .flat_map(|a| a.as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()))
+            .collect(),
+        other => panic!("member {ed}: no deleted: {other}"),
+    };
+    deleted.sort();
+    let mut want = want.to_vec();
+    want.sort();
+    assert_eq!(deleted, want, "member {ed}: {entry}");
+    let msg = format!("{}{ts}{}", Pubkey::from(id.session_id()).to_hex(), want.concat());
+    let sig: [u8; 64] =
+        STANDARD.decode(entry["signature"].as_str().unwrap()).unwrap().try_into().expect("64-byte signature");
+    let key = Pubkey::new(0x03, hex::decode(ed).unwrap().try_into().unwrap());
+    assert!(
+        snkit::rpc::verify_signature(&key, None, &sig, msg.as_bytes()),
+        "member {ed}: bad node signature"
+    );
+}
+
+#[test]
+fn twelve_nodes_delete_all_and_delete_before_swarm_wide_with_a_member_down() {
+    let tn = Testnet::up(12);
+    let alice = Identity::generate();
+    let members = swarm_members(&tn, &alice);
+    let idx: Vec<usize> = members.iter().map(|ed| tn.index_of(ed).unwrap()).collect();
+    let urls: Vec<String> = idx.iter().map(|&i| tn.url(i)).collect();
+    let t0 = now_ms() - 5_000;
+    let inbox: Vec<String> =
+        (0..3).map(|n| store(&urls[0], &alice, 0, t0 + n, format!("in {n}").as_bytes())).collect();
+    let config: Vec<String> =
+        (0..2).map(|n| store(&urls[1], &alice, 2, t0 + n, format!("cf {n}").as_bytes())).collect();
+    assert_all_hold(&urls, &alice, 0, &inbox, "after the stores");
+    assert_all_hold(&urls, &alice, 2, &config, "after the stores");
+
+    // Bad inputs: answered by the entry node alone (no swarm), and nothing changes anywhere.
+    let now = now_ms();
+    let mallory = Identity::generate();
+    let mut forged = delete_all_params(&mallory, All, now);
+    forged["pubkey"] = json!(alice.session_id().to_string());
+    forged["pubkey_ed25519"] = json!(hex::encode(alice.ed25519_public()));
+    let cases = [
+        ("delete_all", forged, 401, "delete_all signature verification failed"),
+        (
+            "delete_all",
+            delete_all_params(&alice, All, now - 120_000),
+            406,
+            "delete_all timestamp too far from current time",
+        ),
+        (
+            "delete_all",
+            delete_all_params(&alice, One(0), now + 120_000),
+            406,
+            "delete_all timestamp too far from current time",
+        ),
+        (
+            "delete_before",
+            delete_before_params(&alice, All, now + 120_000),
+            401,
+            "delete_before timestamp too far in the future",
+        ),
+        (
+            "delete_all",
+            json!({"pubkey": alice.session_id().to_string(), "timestamp": now}),
+            400,
+            "invalid request: Required field 'signature' missing",
+        ),
+    ];
+    for (method, params, status, text) in cases {
+        let (got, body) = rpc(&urls[2], method, params);
+        assert_eq!((got, body.as_str()), (status, Some(text)), "{method}");
+    }
+    let mut wrong_ns = delete_before_params(&alice, One(0), now);
+    wrong_ns["namespace"] = json!(2);
+    let (got, body) = rpc(&urls[2], "delete_before", wrong_ns);
+    assert_eq!((got, body.as_str()), (401, Some("delete_before signature verification failed")));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_all_hold(&urls, &alice, 0, &inbox, "after the refused requests");
+    assert_all_hold(&urls, &alice, 2, &config, "after the refused requests");
+
+    // delete_before in ns 0: the two oldest, on every member, each signing what it deleted.
+    let before = t0 + 1;
+    let (status, reply) = rpc(&urls[3], "delete_before", delete_before_params(&alice, One(0), before));
+    assert_eq!(status, 200, "{reply}");
+    let swarm = reply["swarm"].as_object().unwrap();
+    assert_eq!(swarm.len(), members.len(), "every member answers: {reply}");
+    for (ed, entry) in swarm {
+        check_entry(ed, entry, &alice, before, &inbox[..2]);
+    }
+    assert!(reply["t"].is_u64() && reply["hf"].is_array());
+    assert_all_hold(&urls, &alice, 0, &inbox[2..], "after delete_before");
+    assert_all_hold(&urls, &alice, 2, &config, "delete_before of ns 0 leaves ns 2");
+
+    // delete_all "all" with one member down: the others delete at once; the one down does when
+    // it is back (redelivery), so every member ends with nothing.
+    let down = idx.len() - 1;
+    tn.kill(idx[down]);
+    let ts = now_ms();
+    let (status, reply) = rpc(&urls[0], "delete_all", delete_all_params(&alice, All, ts));
+    assert_eq!(status, 200, "{reply}");
+    let swarm = reply["swarm"].as_object().unwrap();
+    for (ed, entry) in swarm {
+        if *ed == members[down] {
+            assert_eq!(entry["failed"], json!(true), "the member down failed: {entry}");
+            continue;
+        }
+        assert!(entry["deleted"].is_object(), "\"all\" answers by namespace: {entry}");
+        let mut want = inbox[2..].to_vec();
+        want.extend(config.iter().cloned());
+        check_entry(ed, entry, &alice, ts, &want);
+    }
+    assert_all_hold(&urls[..down], &alice, 0, &[], "after delete_all");
+    assert_all_hold(&urls[..down], &alice, 2, &[], "after delete_all");
+    tn.start(idx[down]);
+    assert_all_hold(&urls, &alice, 0, &[], "the member that was down, once back");
+    assert_all_hold(&urls, &alice, 2, &[], "the member that was down, once back");
+}
