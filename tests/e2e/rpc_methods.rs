@@ -11,8 +11,12 @@ use serde_json::{Value, json};
 use snkit::identity::Identity;
 use snkit::keys::Pubkey;
 use snkit::nodelist::NodeList;
+use snkit::rpc::ExpireMode;
 use snkit::rpc::NamespaceSel::{All, One};
-use snkit::rpc::client::{delete_all_params, delete_before_params, retrieve_params};
+use snkit::rpc::client::{
+    delete_all_params, delete_before_params, expire_all_params, expire_params, get_expiries_params,
+    retrieve_params,
+};
 
 use crate::common::{Testnet, eventually, now_ms, rpc};
 
@@ -189,4 +193,131 @@ fn twelve_nodes_delete_all_and_delete_before_swarm_wide_with_a_member_down() {
     tn.start(idx[down]);
     assert_all_hold(&urls, &alice, 0, &[], "the member that was down, once back");
     assert_all_hold(&urls, &alice, 2, &[], "the member that was down, once back");
+}
+
+/// The expiries node `url` reports for `hashes` of `id` (get_expiries).
+fn expiries(url: &str, id: &Identity, hashes: &[String]) -> Value {
+    let (status, body) = rpc(url, "get_expiries", get_expiries_params(id, hashes, now_ms()));
+    assert_eq!(status, 200, "get_expiries: {body}");
+    assert!(body.get("t").is_none(), "get_expiries has no t/hf: {body}");
+    body["expiries"].clone()
+}
+
+fn verify_member(ed: &str, entry: &Value, msg: &str) {
+    let sig: [u8; 64] =
+        STANDARD.decode(entry["signature"].as_str().unwrap()).unwrap().try_into().expect("64-byte signature");
+    let key = Pubkey::new(0x03, hex::decode(ed).unwrap().try_into().unwrap());
+    assert!(
+        snkit::rpc::verify_signature(&key, None, &sig, msg.as_bytes()),
+        "member {ed}: bad node signature on {entry}"
+    );
+}
+
+#[test]
+fn twelve_nodes_expire_expire_all_and_get_expiries_swarm_wide_with_a_member_down() {
+    let tn = Testnet::up(12);
+    let alice = Identity::generate();
+    let pkh = Pubkey::from(alice.session_id()).to_hex();
+    let members = swarm_members(&tn, &alice);
+    let idx: Vec<usize> = members.iter().map(|ed| tn.index_of(ed).unwrap()).collect();
+    let urls: Vec<String> = idx.iter().map(|&i| tn.url(i)).collect();
+    let t0 = now_ms();
+    let mut hashes: Vec<String> =
+        (0..3).map(|n| store(&urls[0], &alice, 0, t0, format!("m {n}").as_bytes())).collect();
+    hashes.sort();
+    let first = t0 + 3_600_000;
+    let all_at = |e: &Value, want: &[u64]| hashes.iter().zip(want).all(|(h, w)| e[h].as_u64() == Some(*w));
+    assert!(eventually(CONVERGE, || urls
+        .iter()
+        .all(|u| all_at(&expiries(u, &alice, &hashes), &[first, first, first]))));
+
+    // Bad inputs change nothing: a forged signature, an expiry in the past, a stale get_expiries.
+    let mallory = Identity::generate();
+    let mut forged = expire_params(&mallory, &hashes, &[t0 + 600_000], ExpireMode::Plain);
+    forged["pubkey"] = json!(alice.session_id().to_string());
+    forged["pubkey_ed25519"] = json!(hex::encode(alice.ed25519_public()));
+    let cases = [
+        ("expire", forged, 401, "expire: signature verification failed"),
+        (
+            "expire",
+            expire_params(&alice, &hashes, &[t0 - 120_000], ExpireMode::Plain),
+            401,
+            "expire: timestamp should be >= current time",
+        ),
+        (
+            "expire_all",
+            expire_all_params(&alice, One(0), t0 - 120_000),
+            406,
+            "expire_all timestamp should be >= current time",
+        ),
+        (
+            "get_expiries",
+            get_expiries_params(&alice, &hashes, t0 - 120_000),
+            406,
+            "get_expiries timestamp too far from current time",
+        ),
+    ];
+    for (method, params, status, text) in cases {
+        let (got, body) = rpc(&urls[2], method, params);
+        assert_eq!((got, body.as_str()), (status, Some(text)), "{method}");
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    for u in &urls {
+        assert!(
+            all_at(&expiries(u, &alice, &hashes), &[first, first, first]),
+            "refused requests changed nothing"
+        );
+    }
+
+    // extend, one expiry for two messages: every member extends both, signing the live string.
+    let later = t0 + 7_200_000;
+    let req = vec![hashes[1].clone(), hashes[0].clone()];
+    let (status, reply) = rpc(&urls[1], "expire", expire_params(&alice, &req, &[later], ExpireMode::Extend));
+    assert_eq!(status, 200, "{reply}");
+    let swarm = reply["swarm"].as_object().unwrap();
+    assert_eq!(swarm.len(), members.len(), "{reply}");
+    for (ed, entry) in swarm {
+        assert_eq!(entry["updated"], json!([hashes[0], hashes[1]]), "{entry}");
+        assert_eq!(entry["expiry"], json!(later));
+        assert_eq!(entry["unchanged"], json!({}));
+        verify_member(ed, entry, &format!("{pkh}{later}{}{}{}{}", req[0], req[1], hashes[0], hashes[1]));
+    }
+    // Clamped to now + 30 days.
+    let (status, reply) = rpc(
+        &urls[1],
+        "expire",
+        expire_params(&alice, &hashes[2..], &[t0 + 40 * 86_400_000], ExpireMode::Plain),
+    );
+    assert_eq!(status, 200, "{reply}");
+    let clamped = reply["swarm"][&members[0]]["expiry"].as_u64().unwrap();
+    assert!(clamped <= now_ms() + 30 * 86_400_000 && clamped > t0 + 29 * 86_400_000, "{reply}");
+    // Each member clamps with its own clock, so the clamped values differ by a few ms.
+    for u in &urls {
+        let e = expiries(u, &alice, &hashes);
+        assert!(all_at(&e, &[later, later]), "{u}: {e}");
+        let c = e[&hashes[2]].as_u64().unwrap();
+        assert!(c <= now_ms() + 30 * 86_400_000 && c > t0 + 29 * 86_400_000, "{u}: {e}");
+    }
+
+    // expire_all with a member down: shortened at once on the others, and on that one once back.
+    let down = idx.len() - 1;
+    tn.kill(idx[down]);
+    let short = now_ms() + 600_000;
+    let (status, reply) = rpc(&urls[0], "expire_all", expire_all_params(&alice, One(0), short));
+    assert_eq!(status, 200, "{reply}");
+    for (ed, entry) in reply["swarm"].as_object().unwrap() {
+        if *ed == members[down] {
+            assert_eq!(entry["failed"], json!(true), "{entry}");
+            continue;
+        }
+        assert_eq!(entry["updated"], json!(hashes), "{entry}");
+        verify_member(ed, entry, &format!("{pkh}{short}{}", hashes.concat()));
+    }
+    tn.start(idx[down]);
+    assert!(
+        eventually(CONVERGE, || urls
+            .iter()
+            .all(|u| all_at(&expiries(u, &alice, &hashes), &[short, short, short]))),
+        "every member, the one that was down too, has the shortened expiries"
+    );
 }

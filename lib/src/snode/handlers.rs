@@ -178,6 +178,42 @@ pub(super) async fn run_rpc(node: &Arc<NodeContext>, body: &[u8], origin: Origin
             })
             .await
         }
+        Request::Expire(p) => {
+            // A fixed 60 s on the live server, forwarded or not; a redelivery is not re-checked.
+            let tolerance =
+                if origin == Origin::Redelivered { u64::MAX } else { SIGNATURE_CLOCK_TOLERANCE_MS };
+            if let Err(e) = p.validate(now, tolerance) {
+                return error(e);
+            }
+            let local = node.store.expire_messages_async(&p.pubkey, p.updates(now), p.mode);
+            swarm_wide(node, &view, body, origin, now, local, |o| {
+                rpc::expire_member_ok(|m| node.keys.sign(m), &p, now, o)
+            })
+            .await
+        }
+        Request::ExpireAll(p) => {
+            if let Err(e) = p.validate(now, origin.tolerance_ms()) {
+                return error(e);
+            }
+            let (pk, sel, expiry) = (p.pubkey, p.namespace, p.expiry);
+            let local = node.store.expire_all_async(&pk, sel.one(), expiry);
+            swarm_wide(node, &view, body, origin, now, local, |u| {
+                rpc::expire_all_member_ok(|m| node.keys.sign(m), &pk, sel, expiry, u)
+            })
+            .await
+        }
+        Request::GetExpiries(p) => {
+            if let Err(e) = p.validate(now) {
+                return error(e);
+            }
+            let store = node.store.clone();
+            let found = tokio::task::spawn_blocking(move || store.expiries(&p.pubkey, &p.messages)).await;
+            match found {
+                Ok(Ok(found)) => ok(rpc::get_expiries_reply(&found)),
+                Ok(Err(e)) => error(e.into()),
+                Err(e) => error(RpcError::internal(e.to_string())),
+            }
+        }
         Request::GetSwarm(p) => match view.swarm_for(&p.pubkey) {
             Some(s) => ok(rpc::get_swarm_reply(s, &members(&view, s), now)),
             None => ok(rpc::get_swarm_reply(crate::formats::swarm::INVALID_SWARM_ID, &[], now)),

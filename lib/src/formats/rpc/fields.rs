@@ -167,3 +167,44 @@ pub(super) fn req_timestamp(p: &Params, name: &str) -> Result<u64, RpcError> {
 pub(super) fn req_signature(p: &Params) -> Result<[u8; 64], RpcError> {
     opt_signature(p)?.ok_or_else(|| missing("signature"))
 }
+
+/// A required list of strings, which may also be sent as one string (the live parser allows
+/// either), of at most `max` entries.
+pub(super) fn string_list(p: &Params, name: &str, max: usize) -> Result<Vec<String>, RpcError> {
+    let items: Vec<&Value> = match get(p, name) {
+        None => return Err(missing(name)),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v @ Value::String(_)) => vec![v],
+        Some(_) => return Err(bad_value(name, "string array")),
+    };
+    if items.len() > max {
+        return Err(RpcError::invalid_request(format!(
+            "{name} has {} entries; the limit is {max}",
+            items.len()
+        )));
+    }
+    items
+        .into_iter()
+        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad_value(name, "string array")))
+        .collect()
+}
+
+/// A required list of millisecond timestamps, which may also be sent as one (at most `max`).
+pub(super) fn timestamp_list(p: &Params, name: &str, max: usize) -> Result<Vec<u64>, RpcError> {
+    let items: Vec<&Value> = match get(p, name) {
+        None => return Err(missing(name)),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v) if v.is_u64() => vec![v],
+        Some(_) => return Err(bad_value(name, "timestamp array")),
+    };
+    if items.len() > max {
+        return Err(RpcError::invalid_request(format!(
+            "{name} has {} entries; the limit is {max}",
+            items.len()
+        )));
+    }
+    items
+        .into_iter()
+        .map(|v| v.as_u64().ok_or_else(|| bad_value(name, "timestamp array")).and_then(|t| check_ms(name, t)))
+        .collect()
+}

@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::RpcError;
 use super::methods::{
-    DeleteAllParams, DeleteBeforeParams, DeleteParams, GetSwarmParams, OxendRequestParams, RetrieveParams,
-    StoreParams,
+    DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireParams, GetExpiriesParams,
+    GetSwarmParams, OxendRequestParams, RetrieveParams, StoreParams,
 };
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::RPC_MAX_BODY_BYTES;
@@ -22,6 +22,12 @@ pub enum Request {
     DeleteAll(DeleteAllParams),
     /// `delete_before`: messages with a timestamp at most `before`.
     DeleteBefore(DeleteBeforeParams),
+    /// `expire`: set some messages' expiry.
+    Expire(ExpireParams),
+    /// `expire_all`: shorten every message's expiry.
+    ExpireAll(ExpireAllParams),
+    /// `get_expiries`: some messages' current expiry.
+    GetExpiries(GetExpiriesParams),
     /// `get_swarm` or its alias `get_snodes_for_pubkey`.
     GetSwarm(GetSwarmParams),
     Info,
@@ -37,6 +43,9 @@ impl Request {
             Request::Delete(_) => "delete",
             Request::DeleteAll(_) => "delete_all",
             Request::DeleteBefore(_) => "delete_before",
+            Request::Expire(_) => "expire",
+            Request::ExpireAll(_) => "expire_all",
+            Request::GetExpiries(_) => "get_expiries",
             Request::GetSwarm(_) => "get_swarm",
             Request::Info => "info",
             Request::OxendRequest(_) => "oxend_request",
@@ -52,6 +61,9 @@ impl Request {
             Request::Delete(p) => Some(&p.pubkey),
             Request::DeleteAll(p) => Some(&p.pubkey),
             Request::DeleteBefore(p) => Some(&p.pubkey),
+            Request::Expire(p) => Some(&p.pubkey),
+            Request::ExpireAll(p) => Some(&p.pubkey),
+            Request::GetExpiries(p) => Some(&p.pubkey),
             _ => None,
         }
     }
@@ -92,6 +104,9 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
         "delete" => Request::Delete(DeleteParams::parse(&params)?),
         "delete_all" => Request::DeleteAll(DeleteAllParams::parse(&params)?),
         "delete_before" => Request::DeleteBefore(DeleteBeforeParams::parse(&params)?),
+        "expire" => Request::Expire(ExpireParams::parse(&params)?),
+        "expire_all" => Request::ExpireAll(ExpireAllParams::parse(&params)?),
+        "get_expiries" => Request::GetExpiries(GetExpiriesParams::parse(&params)?),
         "get_swarm" | "get_snodes_for_pubkey" => Request::GetSwarm(GetSwarmParams::parse(&params)?),
         "info" => Request::Info,
         "oxend_request" => Request::OxendRequest(OxendRequestParams::parse(&params)?),

@@ -770,3 +770,191 @@ fn test_delete_all_reply_and_node_signature() {
         format!("{}7", alice_pk().to_hex()).as_bytes()
     );
 }
+
+// ---- expire / expire_all / get_expiries ---------------------------------------------------------
+
+fn expire(params: Value) -> Result<ExpireParams, RpcError> {
+    match parse("expire", params)? {
+        Request::Expire(p) => Ok(p),
+        other => panic!("not an expire: {other:?}"),
+    }
+}
+
+fn node_signed(node: &Identity, v: &Value, msg: &str) -> bool {
+    let sig: [u8; 64] = STANDARD.decode(v["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+    node.verifying_key().verify_strict(msg.as_bytes(), &ed25519_dalek::Signature::from_bytes(&sig)).is_ok()
+}
+
+#[test]
+fn expire_signed_strings_are_the_live_networks_bytes() {
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    let h = ["ab".to_string(), "cd".to_string()];
+    assert_eq!(expire_sig_message(ExpireMode::Plain, &[1_700_000_000_123], &h), b"expire1700000000123abcd");
+    assert_eq!(expire_sig_message(ExpireMode::Shorten, &[5], &h), b"expireshorten5abcd");
+    assert_eq!(expire_sig_message(ExpireMode::Extend, &[5], &h[..1]), b"expireextend5ab");
+    assert_eq!(
+        expire_sig_message(ExpireMode::Plain, &[5, 66], &h),
+        b"expire566abcd",
+        "multi: expiries concatenated"
+    );
+    assert_eq!(expire_all_sig_message(One(0), 77), b"expire_all77");
+    assert_eq!(expire_all_sig_message(All, 77), b"expire_allall77");
+    assert_eq!(expire_all_sig_message(One(-5), 77), b"expire_all-577");
+    assert_eq!(get_expiries_sig_message(99, &h), b"get_expiries99abcd");
+}
+
+#[test]
+fn test_expire_rules_and_error_texts() {
+    let id = alice();
+    let (a, b) = ("a".repeat(43), "b".repeat(43));
+    let hashes = vec![a.clone(), b.clone()];
+    let p = expire(client::expire_params(&id, &hashes, &[NOW + 1000], ExpireMode::Extend)).unwrap();
+    assert_eq!(p.mode, ExpireMode::Extend);
+    p.validate(NOW, 60_000).unwrap();
+    // Clamped to now + 30 days for storage and the reply; the signature covers the request.
+    let far = NOW + TTL_MAX_PRIVATE_MS + 5;
+    let p = expire(client::expire_params(&id, &hashes, &[far], ExpireMode::Plain)).unwrap();
+    p.validate(NOW, 60_000).unwrap();
+    assert_eq!(
+        p.updates(NOW),
+        vec![(a.clone(), NOW + TTL_MAX_PRIVATE_MS), (b.clone(), NOW + TTL_MAX_PRIVATE_MS)]
+    );
+    // Multi: one expiry per message.
+    let p = expire(client::expire_params(&id, &hashes, &[NOW + 1, NOW + 2], ExpireMode::Plain)).unwrap();
+    p.validate(NOW, 60_000).unwrap();
+    assert_eq!(p.updates(NOW), vec![(a.clone(), NOW + 1), (b.clone(), NOW + 2)]);
+    // 401 (not 406) for a past expiry, before the signature.
+    let old = expire(client::expire_params(&id, &hashes, &[NOW - 60_001], ExpireMode::Plain)).unwrap();
+    assert_eq!(
+        err_text(old.validate(NOW, 60_000)),
+        (401, "expire: timestamp should be >= current time".into())
+    );
+    let mut q = client::expire_params(&id, &hashes, &[NOW + 1000], ExpireMode::Plain);
+    q["shorten"] = json!(true);
+    assert_eq!(
+        err_text(expire(q).unwrap().validate(NOW, 60_000)),
+        (401, "expire: signature verification failed".into())
+    );
+    let base = client::expire_params(&id, &hashes, &[NOW + 1000], ExpireMode::Plain);
+    let cases = [
+        (
+            "shorten",
+            json!(true),
+            "extend",
+            json!(true),
+            "invalid request: cannot specify both 'shorten' and 'extend'",
+        ),
+        (
+            "expiry",
+            json!([]),
+            "x",
+            Value::Null,
+            "invalid request: 'expiry' does not contain any expiration timestamps",
+        ),
+        (
+            "expiry",
+            json!([NOW, NOW, NOW]),
+            "x",
+            Value::Null,
+            "invalid request: 'expiry' must be a single expiry, or the same length as 'messages'",
+        ),
+        (
+            "messages",
+            json!([]),
+            "x",
+            Value::Null,
+            "invalid request: messages does not contain any message hashes",
+        ),
+        ("messages", json!("short"), "x", Value::Null, "invalid request: invalid message hash: short"),
+        (
+            "expiry",
+            json!("soon"),
+            "x",
+            Value::Null,
+            "invalid request: Invalid value given for 'expiry': expected timestamp array",
+        ),
+    ];
+    for (k1, v1, k2, v2, text) in cases {
+        let mut q = base.clone();
+        q[k1] = v1;
+        q[k2] = v2;
+        assert_eq!(err_text(expire(q)), (400, text.to_string()), "{k1}");
+    }
+    // One hash as a string (live: array fields take a single value).
+    let mut q = base.clone();
+    q["messages"] = json!(a);
+    assert_eq!(expire(q).unwrap().messages, vec![a]);
+}
+
+#[test]
+fn test_expire_reply_and_node_signature() {
+    let node = Identity::from_seed_hex(&"44".repeat(16)).unwrap();
+    let (a, b, c) = ("a".repeat(43), "b".repeat(43), "c".repeat(43));
+    let pkh = alice_pk().to_hex();
+    // Single expiry, extend: `unchanged` is sent and signed (hash ‖ expiry, hash order); the
+    // mode word is not signed.
+    let req = vec![c.clone(), a.clone(), b.clone()];
+    let p = expire(client::expire_params(&alice(), &req, &[NOW + 500], ExpireMode::Extend)).unwrap();
+    let outcome = ExpireOutcome {
+        updated: vec![(c.clone(), NOW + 500), (a.clone(), NOW + 500)],
+        unchanged: vec![(b.clone(), NOW + 900)],
+    };
+    let v = expire_member_ok(|m| node.sign(m), &p, NOW, &outcome);
+    assert_eq!(v["updated"], json!([a, c]));
+    assert_eq!(v["expiry"], json!(NOW + 500));
+    assert_eq!(v["unchanged"], json!({ b.clone(): NOW + 900 }));
+    let e = NOW + 500;
+    assert!(node_signed(&node, &v, &format!("{pkh}{e}{c}{a}{b}{a}{c}{b}{}", NOW + 900)));
+    // Plain: no `unchanged`; multi: `expiry` is the applied expiries aligned with sorted updated.
+    let req = vec![b.clone(), a.clone()];
+    let p = expire(client::expire_params(&alice(), &req, &[NOW + 2, NOW + 1], ExpireMode::Plain)).unwrap();
+    let outcome =
+        ExpireOutcome { updated: vec![(b.clone(), NOW + 2), (a.clone(), NOW + 1)], unchanged: vec![] };
+    let v = expire_member_ok(|m| node.sign(m), &p, NOW, &outcome);
+    assert!(v.get("unchanged").is_none());
+    assert_eq!(v["expiry"], json!([NOW + 1, NOW + 2]));
+    assert!(node_signed(&node, &v, &format!("{pkh}{}{}{b}{a}{a}{b}", NOW + 1, NOW + 2)));
+}
+
+#[test]
+fn test_expire_all_and_get_expiries_rules_replies_and_signatures() {
+    use crate::formats::rpc::NamespaceSel::All;
+    let id = alice();
+    let node = Identity::from_seed_hex(&"44".repeat(16)).unwrap();
+    let p = match parse("expire_all", client::expire_all_params(&id, All, NOW)).unwrap() {
+        Request::ExpireAll(p) => p,
+        other => panic!("{other:?}"),
+    };
+    p.validate(NOW + 60_000, 60_000).unwrap();
+    assert_eq!(
+        err_text(p.validate(NOW + 60_001, 60_000)),
+        (406, "expire_all timestamp should be >= current time".into())
+    );
+    p.validate(NOW + 70_000, 70_000).unwrap();
+    let mut q = client::expire_all_params(&id, All, NOW);
+    q["namespace"] = json!(0);
+    let Request::ExpireAll(bad) = parse("expire_all", q).unwrap() else { panic!() };
+    assert_eq!(err_text(bad.validate(NOW, 60_000)), (401, "expire_all signature verification failed".into()));
+    let (a, b) = ("a".repeat(43), "b".repeat(43));
+    let v = expire_all_member_ok(|m| node.sign(m), &alice_pk(), All, NOW, &[(3, b.clone()), (0, a.clone())]);
+    assert_eq!(v["updated"], json!({"0": [a], "3": [b]}));
+    assert!(node_signed(&node, &v, &format!("{}{NOW}{a}{b}", alice_pk().to_hex())));
+
+    let hashes = vec![a.clone(), "whatever".to_string()];
+    let Request::GetExpiries(g) =
+        parse("get_expiries", client::get_expiries_params(&id, &hashes, NOW)).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(g.messages, hashes, "get_expiries does not check hashes");
+    g.validate(NOW - 60_000).unwrap();
+    assert_eq!(
+        err_text(g.validate(NOW + 60_001)),
+        (406, "get_expiries timestamp too far from current time".into())
+    );
+    let mut q = client::get_expiries_params(&id, &hashes, NOW);
+    q["messages"] = json!([a]);
+    let Request::GetExpiries(bad) = parse("get_expiries", q).unwrap() else { panic!() };
+    assert_eq!(err_text(bad.validate(NOW)), (401, "get_expiries signature verification failed".into()));
+    assert_eq!(get_expiries_reply(&[(a.clone(), 5)]), json!({"expiries": { a: 5 }}), "no t/hf");
+}

@@ -452,6 +452,34 @@ impl Store {
         reads::count_for(&self.reader(), self.now_ms(), pubkey)
     }
 
+    /// The current expiry of those of `hashes` that are the pubkey's unexpired messages (in
+    /// the order asked; get_expiries).
+    pub fn expiries(&self, pubkey: &Pubkey, hashes: &[String]) -> Res<Vec<(String, u64)>> {
+        reads::expiries(&self.reader(), self.now_ms(), pubkey, hashes)
+    }
+
+    /// Sets the expiry of the pubkey's messages `updates` (hash, expiry) as `mode` allows,
+    /// durably (expire).
+    pub async fn expire_messages_async(
+        &self,
+        pubkey: &Pubkey,
+        updates: Vec<(String, u64)>,
+        mode: crate::formats::rpc::ExpireMode,
+    ) -> Res<crate::formats::rpc::ExpireOutcome> {
+        self.write(writer::ExpireMessages { pubkey: *pubkey, updates, mode }).await
+    }
+
+    /// Shortens to `expiry` every later expiry of the pubkey's messages in `namespace` (all if
+    /// None), durably; returns what it changed (expire_all).
+    pub async fn expire_all_async(
+        &self,
+        pubkey: &Pubkey,
+        namespace: Option<i16>,
+        expiry: u64,
+    ) -> Res<Vec<(i16, String)>> {
+        self.write(writer::ExpireAll { pubkey: *pubkey, namespace, expiry }).await
+    }
+
     /// Every pubkey with at least one stored message, sorted.
     pub fn all_pubkeys(&self) -> Res<Vec<Pubkey>> {
         reads::all_pubkeys(&self.reader())
