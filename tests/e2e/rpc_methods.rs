@@ -321,3 +321,90 @@ fn twelve_nodes_expire_expire_all_and_get_expiries_swarm_wide_with_a_member_down
         "every member, the one that was down too, has the shortened expiries"
     );
 }
+
+fn store_sub(id: &Identity, ns: i16, ts: u64, data: &[u8], signed: bool) -> Value {
+    let mut p = json!({
+        "pubkey": id.session_id().to_string(), "timestamp": ts, "ttl": 3_600_000,
+        "data": STANDARD.encode(data), "namespace": ns,
+    });
+    if signed {
+        p["pubkey_ed25519"] = json!(hex::encode(id.ed25519_public()));
+        p["signature"] = json!(STANDARD.encode(id.sign(&snkit::rpc::store_sig_message(ns, ts))));
+    }
+    json!({"method": "store", "params": p})
+}
+
+#[test]
+fn twelve_nodes_batch_and_sequence() {
+    let tn = Testnet::up(12);
+    let alice = Identity::generate();
+    let members = swarm_members(&tn, &alice);
+    let urls: Vec<String> = members.iter().map(|ed| tn.url(tn.index_of(ed).unwrap())).collect();
+    let t0 = now_ms();
+
+    // batch: every subrequest runs, recursive ones on the whole swarm; results in request order.
+    let (status, reply) = rpc(
+        &urls[0],
+        "batch",
+        json!({"requests": [store_sub(&alice, 0, t0, b"one", false), {"method": "info", "params": {}}, store_sub(&alice, 0, t0, b"two", false)]}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    let results = reply["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert!(reply.get("t").is_none(), "no t/hf at the top of a batch reply");
+    assert_eq!(results[0]["code"], json!(200));
+    assert_eq!(results[0]["body"]["swarm"].as_object().unwrap().len(), members.len(), "{reply}");
+    assert!(results[1]["body"]["version"].is_array(), "{reply}");
+    let mut stored: Vec<String> =
+        [&results[0], &results[2]].iter().map(|r| r["body"]["hash"].as_str().unwrap().to_string()).collect();
+    assert_all_hold(&urls, &alice, 0, &stored, "after the batch");
+
+    // sequence: stops after the first failure, which is included (live text as a string body).
+    let (status, reply) = rpc(
+        &urls[1],
+        "sequence",
+        json!({"requests": [store_sub(&alice, 0, t0, b"three", false), store_sub(&alice, 33, t0, b"x", false), store_sub(&alice, 0, t0, b"never", false)]}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    let results = reply["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{reply}");
+    assert_eq!(
+        results[1],
+        json!({"code": 401, "body": "store: signature required to store to namespace 33"})
+    );
+    stored.push(results[0]["body"]["hash"].as_str().unwrap().to_string());
+
+    // Refused batches change nothing.
+    let too_many: Vec<Value> =
+        (0..21).map(|n| store_sub(&alice, 0, t0, format!("no {n}").as_bytes(), false)).collect();
+    let cases = [
+        (json!({"requests": too_many}), "invalid request: Invalid batch request: subrequest limit exceeded"),
+        (
+            json!({"requests": [store_sub(&alice, 0, t0, b"no", false), {"method": "nope", "params": {}}]}),
+            "invalid request: Invalid batch subrequest: invalid method \"nope\"",
+        ),
+        (
+            json!({"requests": [store_sub(&alice, 0, t0, b"no", false), {"method": "sequence", "params": {}}]}),
+            "invalid request: Invalid batch subrequest: subrequests may not contain meta-requests",
+        ),
+    ];
+    for (params, text) in cases {
+        let (status, body) = rpc(&urls[2], "batch", params);
+        assert_eq!((status, body.as_str()), (400, Some(text)));
+    }
+    let (status, body) = rpc(&urls[2], "nope", json!({}));
+    assert_eq!(status, 400, "unknown method: {body}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_all_hold(&urls, &alice, 0, &stored, "after the refused batches");
+
+    // A recursive subrequest inside a batch reaches every member.
+    let (status, reply) = rpc(
+        &urls[3],
+        "batch",
+        json!({"requests": [{"method": "delete_all", "params": delete_all_params(&alice, One(0), now_ms())}]}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["results"][0]["code"], json!(200), "{reply}");
+    assert_eq!(reply["results"][0]["body"]["swarm"].as_object().unwrap().len(), members.len(), "{reply}");
+    assert_all_hold(&urls, &alice, 0, &[], "after a batched delete_all");
+}

@@ -71,6 +71,8 @@ pub const RETRIEVE_PER_MESSAGE_OVERHEAD: u64 = 100;
 /// Most messages one retrieve returns, whatever max_count says (snkit safety bound; the size
 /// bound is the live one and usually binds first).
 pub const RETRIEVE_MAX_COUNT: usize = 10_000;
+/// Most subrequests in one `batch` / `sequence` (live `BATCH_REQUEST_MAX`).
+pub const BATCH_REQUEST_MAX: usize = 20;
 /// Most hashes in one `delete` request (snkit bound; the body cap allows ~200,000).
 pub const DELETE_MAX_HASHES: usize = 10_000;
 /// Length of a message hash: unpadded base64 of 32 bytes.

@@ -127,6 +127,27 @@ pub(super) async fn run_rpc(node: &Arc<NodeContext>, body: &[u8], origin: Origin
         Ok(r) => r,
         Err(e) => return error(e),
     };
+    run_parsed(node, req, body, origin, now).await
+}
+
+/// A subrequest of a batch, boxed (the batch arm of [`run_parsed`] runs [`run_parsed`]).
+fn run_sub<'a>(
+    node: &'a Arc<NodeContext>,
+    sub: rpc::SubRequest,
+    origin: Origin,
+    now: u64,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = (u16, ReplyBody)> + Send + 'a>> {
+    Box::pin(async move { run_parsed(node, sub.request, &sub.body, origin, now).await })
+}
+
+/// Runs a parsed request whose body (as sent, forwarded to swarm peers) is `body`.
+async fn run_parsed(
+    node: &Arc<NodeContext>,
+    req: Request,
+    body: &[u8],
+    origin: Origin,
+    now: u64,
+) -> (u16, ReplyBody) {
     let view = node.view.current();
     if let Some(pk) = req.swarm_pubkey() {
         match view.swarm_for(pk) {
@@ -213,6 +234,22 @@ pub(super) async fn run_rpc(node: &Arc<NodeContext>, body: &[u8], origin: Origin
                 Ok(Err(e)) => error(e.into()),
                 Err(e) => error(RpcError::internal(e.to_string())),
             }
+        }
+        Request::Batch(p) => {
+            let runs = p.requests.into_iter().map(|sub| run_sub(node, sub, origin, now));
+            let results = futures_util::future::join_all(runs).await;
+            ok(rpc::batch_reply(results.into_iter().map(|(s, b)| rpc::batch_result(s, b)).collect()))
+        }
+        Request::Sequence(p) => {
+            let mut results = Vec::with_capacity(p.requests.len());
+            for sub in p.requests {
+                let (status, body) = run_sub(node, sub, origin, now).await;
+                results.push(rpc::batch_result(status, body));
+                if rpc::sequence_stops(status) {
+                    break;
+                }
+            }
+            ok(rpc::batch_reply(results))
         }
         Request::GetSwarm(p) => match view.swarm_for(&p.pubkey) {
             Some(s) => ok(rpc::get_swarm_reply(s, &members(&view, s), now)),

@@ -25,6 +25,7 @@ mod sig;
 pub use error::{ReplyBody, RpcError, status};
 pub use hash::{legacy_message_hash_v22, message_hash};
 pub use message::{is_noauth_retrieve_namespace, is_public_inbox};
+pub use methods::batch::{batch_reply, batch_result, sequence_stops};
 pub use methods::delete::{delete_member_ok, delete_sig_message, delete_signature_message};
 pub use methods::delete_all::{
     delete_all_member_ok, delete_all_sig_message, delete_all_signature_message, hashes_by_namespace,
@@ -39,9 +40,9 @@ pub use methods::oxend_request::oxend_reply;
 pub use methods::retrieve::{resolve_retrieve_limits, retrieve_reply, retrieve_sig_message};
 pub use methods::store::{store_member_ok, store_sig_message};
 pub use methods::{
-    DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireMode, ExpireOutcome,
-    ExpireParams, GetExpiriesParams, GetSwarmParams, OxendRequestParams, RetrieveParams, RetrieveQuery,
-    StoreParams,
+    BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireMode,
+    ExpireOutcome, ExpireParams, GetExpiriesParams, GetSwarmParams, OxendRequestParams, RetrieveParams,
+    RetrieveQuery, StoreParams, SubRequest,
 };
 pub use reply::{
     HARDFORK, SERVER_VERSION, StoreMemberFailure, signer, store_member_failed, swarm_reply, with_t_hf,

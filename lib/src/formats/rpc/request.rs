@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::RpcError;
 use super::methods::{
-    DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireParams, GetExpiriesParams,
-    GetSwarmParams, OxendRequestParams, RetrieveParams, StoreParams,
+    BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireParams,
+    GetExpiriesParams, GetSwarmParams, OxendRequestParams, RetrieveParams, StoreParams,
 };
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::RPC_MAX_BODY_BYTES;
@@ -28,6 +28,10 @@ pub enum Request {
     ExpireAll(ExpireAllParams),
     /// `get_expiries`: some messages' current expiry.
     GetExpiries(GetExpiriesParams),
+    /// `batch`: every subrequest runs.
+    Batch(BatchParams),
+    /// `sequence`: subrequests run in order until one fails.
+    Sequence(BatchParams),
     /// `get_swarm` or its alias `get_snodes_for_pubkey`.
     GetSwarm(GetSwarmParams),
     Info,
@@ -46,6 +50,8 @@ impl Request {
             Request::Expire(_) => "expire",
             Request::ExpireAll(_) => "expire_all",
             Request::GetExpiries(_) => "get_expiries",
+            Request::Batch(_) => "batch",
+            Request::Sequence(_) => "sequence",
             Request::GetSwarm(_) => "get_swarm",
             Request::Info => "info",
             Request::OxendRequest(_) => "oxend_request",
@@ -107,6 +113,8 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
         "expire" => Request::Expire(ExpireParams::parse(&params)?),
         "expire_all" => Request::ExpireAll(ExpireAllParams::parse(&params)?),
         "get_expiries" => Request::GetExpiries(GetExpiriesParams::parse(&params)?),
+        "batch" => Request::Batch(BatchParams::parse(&params)?),
+        "sequence" => Request::Sequence(BatchParams::parse(&params)?),
         "get_swarm" | "get_snodes_for_pubkey" => Request::GetSwarm(GetSwarmParams::parse(&params)?),
         "info" => Request::Info,
         "oxend_request" => Request::OxendRequest(OxendRequestParams::parse(&params)?),
@@ -115,6 +123,28 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
             return Err(RpcError::invalid_request(format!("unknown method '{shown}'")));
         }
     })
+}
+
+/// The methods a subrequest of a batch may name (the live list minus what snode does not
+/// serve yet).
+const SUBREQUEST_METHODS: &[&str] = &[
+    "store",
+    "retrieve",
+    "delete",
+    "delete_all",
+    "delete_before",
+    "expire",
+    "expire_all",
+    "get_expiries",
+    "get_swarm",
+    "get_snodes_for_pubkey",
+    "oxend_request",
+    "info",
+];
+
+/// Whether `method` is one a batch subrequest may name.
+pub(crate) fn is_method(method: &str) -> bool {
+    SUBREQUEST_METHODS.contains(&method)
 }
 
 /// The body of a storage RPC request: `{"method": ..., "params": ...}`.

@@ -958,3 +958,52 @@ fn test_expire_all_and_get_expiries_rules_replies_and_signatures() {
     assert_eq!(err_text(bad.validate(NOW)), (401, "get_expiries signature verification failed".into()));
     assert_eq!(get_expiries_reply(&[(a.clone(), 5)]), json!({"expiries": { a: 5 }}), "no t/hf");
 }
+
+// ---- batch / sequence ---------------------------------------------------------------------------
+
+#[test]
+fn test_batch_parse_and_live_error_texts() {
+    let info = json!({"method": "info", "params": {}});
+    let Request::Batch(b) = parse("batch", json!({"requests": [info, info]})).unwrap() else { panic!() };
+    assert_eq!(b.requests.len(), 2);
+    assert_eq!(b.requests[0].request, Request::Info);
+    assert_eq!(b.requests[0].body, br#"{"method":"info","params":{}}"#);
+    let Request::Sequence(s) = parse("sequence", json!({"requests": [info]})).unwrap() else { panic!() };
+    assert_eq!(s.requests.len(), 1);
+    let too_many: Vec<Value> = (0..21).map(|_| info.clone()).collect();
+    let cases = [
+        (json!({}), "invalid request: Invalid batch request: no valid \"requests\" field"),
+        (json!({"requests": []}), "invalid request: Invalid batch request: no valid \"requests\" field"),
+        (json!({"requests": too_many}), "invalid request: Invalid batch request: subrequest limit exceeded"),
+        (json!({"requests": [1]}), "invalid request: Invalid batch request: requests must be objects"),
+        (
+            json!({"requests": [{"method": "info"}]}),
+            "invalid request: Invalid batch request: subrequests must have method/params keys",
+        ),
+        (
+            json!({"requests": [{"method": "nope", "params": {}}]}),
+            "invalid request: Invalid batch subrequest: invalid method \"nope\"",
+        ),
+        (
+            json!({"requests": [{"method": "batch", "params": {}}]}),
+            "invalid request: Invalid batch subrequest: subrequests may not contain meta-requests",
+        ),
+        // A subrequest that does not parse fails the whole batch with its own message.
+        (
+            json!({"requests": [info, {"method": "delete_all", "params": {"pubkey": "05"}}]}),
+            "invalid request: Pubkey must be 66 hex digits (33 bytes) long",
+        ),
+    ];
+    for (params, text) in cases {
+        assert_eq!(err_text(parse("batch", params.clone())), (400, text.to_string()), "{params}");
+        assert_eq!(err_text(parse("sequence", params)), (400, text.to_string()));
+    }
+    assert_eq!(
+        batch_reply(vec![
+            batch_result(200, ReplyBody::Json(json!({"a": 1}))),
+            batch_result(401, ReplyBody::Text("no".into()))
+        ]),
+        json!({"results": [{"code": 200, "body": {"a": 1}}, {"code": 401, "body": "no"}]})
+    );
+    assert!(!sequence_stops(200) && sequence_stops(401) && sequence_stops(421));
+}

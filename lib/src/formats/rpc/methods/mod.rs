@@ -4,6 +4,7 @@
 //! methods share lives beside this folder (`fields`, `sig`, `reply`, `message`, `hash`, `error`);
 //! the name → method dispatch is `request::parse_request_value`.
 
+pub(crate) mod batch;
 pub(crate) mod delete;
 pub(crate) mod delete_all;
 pub(crate) mod delete_before;
@@ -16,6 +17,7 @@ pub(crate) mod oxend_request;
 pub(crate) mod retrieve;
 pub(crate) mod store;
 
+pub use batch::{BatchParams, SubRequest};
 pub use delete::DeleteParams;
 pub use delete_all::DeleteAllParams;
 pub use delete_before::DeleteBeforeParams;
