@@ -14,6 +14,7 @@
 
 pub mod client;
 mod error;
+pub mod errors;
 mod fields;
 mod hash;
 pub mod message;

@@ -1007,3 +1007,178 @@ fn test_batch_parse_and_live_error_texts() {
     );
     assert!(!sequence_stops(200) && sequence_stops(401) && sequence_stops(421));
 }
+
+// ---- the live error table -----------------------------------------------------------------------
+
+/// Every entry of [`errors::LIVE_ERRORS`] is sent by snode's own code for some request (and
+/// every fixed text below is in the table).
+#[test]
+fn every_live_error_text_is_sent() {
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    use crate::formats::rpc::errors::{LIVE_ERRORS, matches_pattern};
+    let id = alice();
+    let pk = alice_pk().to_hex();
+    let h = "a".repeat(43);
+    let with = |mut v: Value, k: &str, x: Value| {
+        v[k] = x;
+        v
+    };
+    let sig_of = |m: &[u8]| json!(STANDARD.encode(alice().sign(m)));
+    let forged = with(client::delete_all_params(&id, One(0), NOW), "timestamp", json!(NOW + 1));
+    let mut got: Vec<RpcError> = vec![
+        parse("delete_all", json!({"pubkey": pk, "timestamp": NOW})).unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "timestamp", json!(true)))
+            .unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "timestamp", json!(5)))
+            .unwrap_err(),
+        parse("retrieve", json!({"pubkey": pk, "namespace": 40000})).unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "namespace", json!("x")))
+            .unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "pubkey", json!("05")))
+            .unwrap_err(),
+        parse(
+            "delete_all",
+            with(client::delete_all_params(&id, One(0), NOW), "pubkey", json!(format!("03{}", &pk[2..]))),
+        )
+        .unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "pubkey_ed25519", json!("ab")))
+            .unwrap_err(),
+        parse(
+            "delete_all",
+            with(client::delete_all_params(&id, One(0), NOW), "pubkey_ed25519", json!("z".repeat(64))),
+        )
+        .unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "signature", json!("x")))
+            .unwrap_err(),
+        store(with(store_base(0), "pubKey", json!(pk))).unwrap_err(),
+        store(with(store_base(0), "expiry", json!(NOW + 1000))).unwrap_err(),
+        store(with(store_base(0), "data", json!("!!!"))).unwrap_err(),
+        retrieve(json!({"pubkey": pk, "namespace": -10, "last_hash": h, "lastHash": h})).unwrap_err(),
+        retrieve(json!({"pubkey": pk, "namespace": -10, "last_hash": "short"})).unwrap_err(),
+        delete(json!({"pubkey": pk, "messages": [], "signature": sig_of(b"delete")})).unwrap_err(),
+        delete(json!({"pubkey": pk, "messages": ["bad"]})).unwrap_err(),
+        expire(with(
+            client::expire_params(&id, &[h.clone()], &[NOW], ExpireMode::Plain),
+            "expiry",
+            json!([]),
+        ))
+        .unwrap_err(),
+        expire(with(
+            client::expire_params(&id, &[h.clone()], &[NOW], ExpireMode::Shorten),
+            "extend",
+            json!(true),
+        ))
+        .unwrap_err(),
+        expire(with(
+            client::expire_params(&id, &[h.clone()], &[NOW], ExpireMode::Plain),
+            "expiry",
+            json!([NOW, NOW]),
+        ))
+        .unwrap_err(),
+        parse("batch", json!({})).unwrap_err(),
+        parse("batch", json!({"requests": vec![json!({"method": "info", "params": {}}); 21]})).unwrap_err(),
+        parse("batch", json!({"requests": [1]})).unwrap_err(),
+        parse("batch", json!({"requests": [{"method": "info"}]})).unwrap_err(),
+        parse("batch", json!({"requests": [{"method": "x", "params": {}}]})).unwrap_err(),
+        parse("batch", json!({"requests": [{"method": "ifelse", "params": {}}]})).unwrap_err(),
+        store(store_base(33)).unwrap().validate(NOW).unwrap_err(),
+        store(with(signed_store(33, NOW), "sig_timestamp", json!(NOW + 1)))
+            .unwrap()
+            .validate(NOW)
+            .unwrap_err(),
+        retrieve(json!({"pubkey": pk})).unwrap().validate(NOW).unwrap_err(),
+        retrieve(with(client::retrieve_params(&id, 0, None, NOW), "timestamp", json!(NOW + 1)))
+            .unwrap()
+            .validate(NOW)
+            .unwrap_err(),
+        delete(json!({"pubkey": pk, "messages": [h], "signature": sig_of(b"delete")}))
+            .unwrap()
+            .validate()
+            .unwrap_err(),
+        delete_all(forged).unwrap().validate(NOW, 60_000).unwrap_err(),
+        delete_before(client::delete_before_params(&id, All, NOW + 61_000))
+            .unwrap()
+            .validate(NOW)
+            .unwrap_err(),
+        delete_before(with(client::delete_before_params(&id, All, NOW), "before", json!(NOW - 1)))
+            .unwrap()
+            .validate(NOW)
+            .unwrap_err(),
+        expire(client::expire_params(&id, &[h.clone()], &[NOW - 61_000], ExpireMode::Plain))
+            .unwrap()
+            .validate(NOW, 60_000)
+            .unwrap_err(),
+        expire(with(
+            client::expire_params(&id, &[h.clone()], &[NOW], ExpireMode::Plain),
+            "extend",
+            json!(true),
+        ))
+        .unwrap()
+        .validate(NOW, 60_000)
+        .unwrap_err(),
+        store(with(store_base(0), "ttl", json!(1))).unwrap().validate(NOW).unwrap_err(),
+        store(with(store_base(0), "timestamp", json!(NOW + 60_000))).unwrap().validate(NOW).unwrap_err(),
+        store(signed_store(33, NOW - 61_000)).unwrap().validate(NOW).unwrap_err(),
+        retrieve(client::retrieve_params(&id, 0, None, NOW - 61_000)).unwrap().validate(NOW).unwrap_err(),
+        delete_all(client::delete_all_params(&id, One(0), NOW - 61_000))
+            .unwrap()
+            .validate(NOW, 60_000)
+            .unwrap_err(),
+    ];
+    let Request::ExpireAll(ea) = parse("expire_all", client::expire_all_params(&id, All, NOW)).unwrap()
+    else {
+        panic!()
+    };
+    got.push(ea.validate(NOW + 61_000, 60_000).unwrap_err());
+    let Request::ExpireAll(bad) =
+        parse("expire_all", with(client::expire_all_params(&id, All, NOW), "expiry", json!(NOW + 1)))
+            .unwrap()
+    else {
+        panic!()
+    };
+    got.push(bad.validate(NOW, 60_000).unwrap_err());
+    let Request::GetExpiries(g) =
+        parse("get_expiries", client::get_expiries_params(&id, &[h.clone()], NOW)).unwrap()
+    else {
+        panic!()
+    };
+    got.push(g.validate(NOW + 61_000).unwrap_err());
+    let Request::GetExpiries(g) = parse(
+        "get_expiries",
+        with(client::get_expiries_params(&id, &[h.clone()], NOW), "timestamp", json!(NOW + 1)),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    got.push(g.validate(NOW).unwrap_err());
+    for live in LIVE_ERRORS {
+        assert!(
+            got.iter().any(|e| e.status == live.status && matches_pattern(live.text, &e.message)),
+            "no request gets {} {:?}; got {:#?}",
+            live.status,
+            live.text,
+            got.iter().map(|e| (e.status, e.message.as_str())).collect::<Vec<_>>()
+        );
+    }
+    // And every error above is in the table (nothing snode sends is left out of it).
+    for e in &got {
+        assert!(
+            LIVE_ERRORS.iter().any(|l| l.status == e.status && matches_pattern(l.text, &e.message)),
+            "{} {:?} is not in the table",
+            e.status,
+            e.message
+        );
+    }
+}
+
+#[test]
+fn test_error_pattern_matching() {
+    use crate::formats::rpc::errors::matches_pattern;
+    assert!(matches_pattern("a {} b", "a x b"));
+    assert!(!matches_pattern("a {} b", "a  b"));
+    assert!(matches_pattern("x: {}", "x: y"));
+    assert!(!matches_pattern("x: {}", "x: "));
+    assert!(matches_pattern("fixed", "fixed"));
+    assert!(!matches_pattern("fixed", "fixed!"));
+    assert!(matches_pattern("'{}': expected {}", "'ns': expected int"));
+}
