@@ -1019,6 +1019,7 @@ fn every_live_error_text_is_sent() {
     let id = alice();
     let pk = alice_pk().to_hex();
     let h = "a".repeat(43);
+    let hs = vec![h.clone()];
     let with = |mut v: Value, k: &str, x: Value| {
         v[k] = x;
         v
@@ -1057,24 +1058,12 @@ fn every_live_error_text_is_sent() {
         retrieve(json!({"pubkey": pk, "namespace": -10, "last_hash": "short"})).unwrap_err(),
         delete(json!({"pubkey": pk, "messages": [], "signature": sig_of(b"delete")})).unwrap_err(),
         delete(json!({"pubkey": pk, "messages": ["bad"]})).unwrap_err(),
-        expire(with(
-            client::expire_params(&id, &[h.clone()], &[NOW], ExpireMode::Plain),
-            "expiry",
-            json!([]),
-        ))
-        .unwrap_err(),
-        expire(with(
-            client::expire_params(&id, &[h.clone()], &[NOW], ExpireMode::Shorten),
-            "extend",
-            json!(true),
-        ))
-        .unwrap_err(),
-        expire(with(
-            client::expire_params(&id, &[h.clone()], &[NOW], ExpireMode::Plain),
-            "expiry",
-            json!([NOW, NOW]),
-        ))
-        .unwrap_err(),
+        expire(with(client::expire_params(&id, &hs, &[NOW], ExpireMode::Plain), "expiry", json!([])))
+            .unwrap_err(),
+        expire(with(client::expire_params(&id, &hs, &[NOW], ExpireMode::Shorten), "extend", json!(true)))
+            .unwrap_err(),
+        expire(with(client::expire_params(&id, &hs, &[NOW], ExpireMode::Plain), "expiry", json!([NOW, NOW])))
+            .unwrap_err(),
         parse("batch", json!({})).unwrap_err(),
         parse("batch", json!({"requests": vec![json!({"method": "info", "params": {}}); 21]})).unwrap_err(),
         parse("batch", json!({"requests": [1]})).unwrap_err(),
@@ -1104,18 +1093,14 @@ fn every_live_error_text_is_sent() {
             .unwrap()
             .validate(NOW)
             .unwrap_err(),
-        expire(client::expire_params(&id, &[h.clone()], &[NOW - 61_000], ExpireMode::Plain))
+        expire(client::expire_params(&id, &hs, &[NOW - 61_000], ExpireMode::Plain))
             .unwrap()
             .validate(NOW, 60_000)
             .unwrap_err(),
-        expire(with(
-            client::expire_params(&id, &[h.clone()], &[NOW], ExpireMode::Plain),
-            "extend",
-            json!(true),
-        ))
-        .unwrap()
-        .validate(NOW, 60_000)
-        .unwrap_err(),
+        expire(with(client::expire_params(&id, &hs, &[NOW], ExpireMode::Plain), "extend", json!(true)))
+            .unwrap()
+            .validate(NOW, 60_000)
+            .unwrap_err(),
         store(with(store_base(0), "ttl", json!(1))).unwrap().validate(NOW).unwrap_err(),
         store(with(store_base(0), "timestamp", json!(NOW + 60_000))).unwrap().validate(NOW).unwrap_err(),
         store(signed_store(33, NOW - 61_000)).unwrap().validate(NOW).unwrap_err(),
@@ -1137,17 +1122,15 @@ fn every_live_error_text_is_sent() {
         panic!()
     };
     got.push(bad.validate(NOW, 60_000).unwrap_err());
-    let Request::GetExpiries(g) =
-        parse("get_expiries", client::get_expiries_params(&id, &[h.clone()], NOW)).unwrap()
+    let Request::GetExpiries(g) = parse("get_expiries", client::get_expiries_params(&id, &hs, NOW)).unwrap()
     else {
         panic!()
     };
     got.push(g.validate(NOW + 61_000).unwrap_err());
-    let Request::GetExpiries(g) = parse(
-        "get_expiries",
-        with(client::get_expiries_params(&id, &[h.clone()], NOW), "timestamp", json!(NOW + 1)),
-    )
-    .unwrap() else {
+    let Request::GetExpiries(g) =
+        parse("get_expiries", with(client::get_expiries_params(&id, &hs, NOW), "timestamp", json!(NOW + 1)))
+            .unwrap()
+    else {
         panic!()
     };
     got.push(g.validate(NOW).unwrap_err());
