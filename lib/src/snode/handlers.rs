@@ -182,7 +182,10 @@ async fn run_parsed(
                 return error(e);
             }
             let (pk, sel, ts) = (p.pubkey, p.namespace, p.timestamp);
-            let local = node.store.delete_matching_async(&pk, sel.one(), None);
+            // Redelivered late, it must not take messages stored since the call: only those
+            // dated up to the request's timestamp.
+            let bound = (origin == Origin::Redelivered).then_some(ts);
+            let local = node.store.delete_matching_async(&pk, sel.one(), bound);
             swarm_wide(node, &view, body, origin, now, local, |d| {
                 rpc::delete_all_member_ok(|m| node.keys.sign(m), &pk, sel, ts, d)
             })
