@@ -19,5 +19,6 @@ mod crypto;
 mod identity;
 mod node;
 mod ratchet;
+mod rpc_methods;
 mod sources;
 mod swarm;

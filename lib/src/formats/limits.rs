@@ -71,6 +71,8 @@ pub const RETRIEVE_PER_MESSAGE_OVERHEAD: u64 = 100;
 /// Most messages one retrieve returns, whatever max_count says (snkit safety bound; the size
 /// bound is the live one and usually binds first).
 pub const RETRIEVE_MAX_COUNT: usize = 10_000;
+/// Most subrequests in one `batch` / `sequence` (live `BATCH_REQUEST_MAX`).
+pub const BATCH_REQUEST_MAX: usize = 20;
 /// Most hashes in one `delete` request (snkit bound; the body cap allows ~200,000).
 pub const DELETE_MAX_HASHES: usize = 10_000;
 /// Length of a message hash: unpadded base64 of 32 bytes.
@@ -126,6 +128,9 @@ pub const NODE_REPLICATION_RETRY_MS: u64 = 2_000;
 /// Most messages kept for redelivery to one peer (the oldest are dropped first, with a warning:
 /// a peer gone that long catches up by its own sync when it rejoins).
 pub const NODE_REPLICATION_RETRY_MAX_MESSAGES: usize = 20_000;
+/// How many times a forwarded request (delete_all, expire, …) a swarm peer missed is sent again,
+/// [`NODE_REPLICATION_RETRY_MS`] apart (an hour), before it is given up.
+pub const NODE_FORWARD_REDELIVERY_ATTEMPTS: u32 = 1_800;
 /// Default interval between two registry polls.
 pub const NODE_REGISTRY_POLL_MS: u64 = 500;
 /// Interval of the expiry sweeper (messages are gone within this long after their expiry).

@@ -14,6 +14,7 @@ use super::peers::PeerOutcome;
 use super::protocol::{self, PeerMessage};
 use super::view::SwarmView;
 use super::{NodeContext, now_ms};
+use crate::formats::limits::{SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS, SIGNATURE_CLOCK_TOLERANCE_MS};
 use crate::formats::nodelist::NodeInfo;
 use crate::formats::rpc::{self, ReplyBody, Request, RpcError, StoreMemberFailure, SwarmMember};
 use crate::server::HttpError;
@@ -21,8 +22,25 @@ use crate::server::HttpError;
 /// Who sent the request: a client (replicate to the swarm) or a swarm peer (run here only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Origin {
+    /// A client: the request is run here and on every swarm member.
     Client,
+    /// A swarm peer forwarding a client's request at once.
     Peer,
+    /// A swarm peer redelivering a client's request we missed (we were down): its clock
+    /// window is not checked again, the signature still is.
+    Redelivered,
+}
+
+impl Origin {
+    /// The clock window of a signed timestamp: ±60 s from a client, ±70 s forwarded (live
+    /// `SIGNATURE_TOLERANCE_FORWARDED`), none when redelivered later (it was checked on entry).
+    fn tolerance_ms(self) -> u64 {
+        match self {
+            Origin::Client => SIGNATURE_CLOCK_TOLERANCE_MS,
+            Origin::Peer => SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS,
+            Origin::Redelivered => u64::MAX,
+        }
+    }
 }
 
 /// `POST /storage_rpc/v1`.
@@ -109,6 +127,27 @@ pub(super) async fn run_rpc(node: &Arc<NodeContext>, body: &[u8], origin: Origin
         Ok(r) => r,
         Err(e) => return error(e),
     };
+    run_parsed(node, req, body, origin, now).await
+}
+
+/// A subrequest of a batch, boxed (the batch arm of [`run_parsed`] runs [`run_parsed`]).
+fn run_sub<'a>(
+    node: &'a Arc<NodeContext>,
+    sub: rpc::SubRequest,
+    origin: Origin,
+    now: u64,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = (u16, ReplyBody)> + Send + 'a>> {
+    Box::pin(async move { run_parsed(node, sub.request, &sub.body, origin, now).await })
+}
+
+/// Runs a parsed request whose body (as sent, forwarded to swarm peers) is `body`.
+async fn run_parsed(
+    node: &Arc<NodeContext>,
+    req: Request,
+    body: &[u8],
+    origin: Origin,
+    now: u64,
+) -> (u16, ReplyBody) {
     let view = node.view.current();
     if let Some(pk) = req.swarm_pubkey() {
         match view.swarm_for(pk) {
@@ -138,6 +177,83 @@ pub(super) async fn run_rpc(node: &Arc<NodeContext>, body: &[u8], origin: Origin
             }
         }
         Request::Delete(p) => delete(node, &view, p, body, origin, now).await,
+        Request::DeleteAll(p) => {
+            if let Err(e) = p.validate(now, origin.tolerance_ms()) {
+                return error(e);
+            }
+            let (pk, sel, ts) = (p.pubkey, p.namespace, p.timestamp);
+            // Redelivered late, it must not take messages stored since the call: only those
+            // dated up to the request's timestamp.
+            let bound = (origin == Origin::Redelivered).then_some(ts);
+            let local = node.store.delete_matching_async(&pk, sel.one(), bound);
+            swarm_wide(node, &view, body, origin, now, local, |d| {
+                rpc::delete_all_member_ok(|m| node.keys.sign(m), &pk, sel, ts, d)
+            })
+            .await
+        }
+        Request::DeleteBefore(p) => {
+            if let Err(e) = p.validate(now) {
+                return error(e);
+            }
+            let (pk, sel, before) = (p.pubkey, p.namespace, p.before);
+            let local = node.store.delete_matching_async(&pk, sel.one(), Some(before));
+            swarm_wide(node, &view, body, origin, now, local, |d| {
+                rpc::delete_all_member_ok(|m| node.keys.sign(m), &pk, sel, before, d)
+            })
+            .await
+        }
+        Request::Expire(p) => {
+            // A fixed 60 s on the live server, forwarded or not; a redelivery is not re-checked.
+            let tolerance =
+                if origin == Origin::Redelivered { u64::MAX } else { SIGNATURE_CLOCK_TOLERANCE_MS };
+            if let Err(e) = p.validate(now, tolerance) {
+                return error(e);
+            }
+            let local = node.store.expire_messages_async(&p.pubkey, p.updates(now), p.mode);
+            swarm_wide(node, &view, body, origin, now, local, |o| {
+                rpc::expire_member_ok(|m| node.keys.sign(m), &p, now, o)
+            })
+            .await
+        }
+        Request::ExpireAll(p) => {
+            if let Err(e) = p.validate(now, origin.tolerance_ms()) {
+                return error(e);
+            }
+            let (pk, sel, expiry) = (p.pubkey, p.namespace, p.expiry);
+            let local = node.store.expire_all_async(&pk, sel.one(), expiry);
+            swarm_wide(node, &view, body, origin, now, local, |u| {
+                rpc::expire_all_member_ok(|m| node.keys.sign(m), &pk, sel, expiry, u)
+            })
+            .await
+        }
+        Request::GetExpiries(p) => {
+            if let Err(e) = p.validate(now) {
+                return error(e);
+            }
+            let store = node.store.clone();
+            let found = tokio::task::spawn_blocking(move || store.expiries(&p.pubkey, &p.messages)).await;
+            match found {
+                Ok(Ok(found)) => ok(rpc::get_expiries_reply(&found)),
+                Ok(Err(e)) => error(e.into()),
+                Err(e) => error(RpcError::internal(e.to_string())),
+            }
+        }
+        Request::Batch(p) => {
+            let runs = p.requests.into_iter().map(|sub| run_sub(node, sub, origin, now));
+            let results = futures_util::future::join_all(runs).await;
+            ok(rpc::batch_reply(results.into_iter().map(|(s, b)| rpc::batch_result(s, b)).collect()))
+        }
+        Request::Sequence(p) => {
+            let mut results = Vec::with_capacity(p.requests.len());
+            for sub in p.requests {
+                let (status, body) = run_sub(node, sub, origin, now).await;
+                results.push(rpc::batch_result(status, body));
+                if rpc::sequence_stops(status) {
+                    break;
+                }
+            }
+            ok(rpc::batch_reply(results))
+        }
         Request::GetSwarm(p) => match view.swarm_for(&p.pubkey) {
             Some(s) => ok(rpc::get_swarm_reply(s, &members(&view, s), now)),
             None => ok(rpc::get_swarm_reply(crate::formats::swarm::INVALID_SWARM_ID, &[], now)),
@@ -250,32 +366,8 @@ async fn delete(
         return error(e);
     }
     let me = node.ed25519();
-    let peers = if origin == Origin::Client { view.peers(&me) } else { Vec::new() };
-    let forwards = peers.iter().map(|peer| {
-        let peers_client = node.peers.clone();
-        let url = node.peers.url_of(peer);
-        let ed = peer.pubkey_ed25519;
-        let body = body.to_vec();
-        let timeout = node.config.replication_timeout;
-        async move {
-            let r = peers_client.post_signed(&url, protocol::PATH_STORAGE_CC, body, timeout).await;
-            let entry = match r {
-                Err(e) if e.is_timeout() => rpc::store_member_failed(&StoreMemberFailure::Timeout),
-                Err(_) => rpc::store_member_failed(&StoreMemberFailure::QueryFailure),
-                Ok(resp) => match resp.bytes().await.map(|b| serde_json::from_slice::<Value>(&b)) {
-                    Ok(Ok(v)) if v["code"] == json!(200) => v["body"].clone(),
-                    Ok(Ok(v)) => rpc::store_member_failed(&StoreMemberFailure::Code {
-                        code: v["code"].as_u64().unwrap_or(500) as u16,
-                        reason: v["body"].as_str().unwrap_or_default().to_string(),
-                    }),
-                    _ => rpc::store_member_failed(&StoreMemberFailure::BadPeerResponse),
-                },
-            };
-            (hex::encode(ed), entry)
-        }
-    });
     let local = node.store.delete_async(&p.pubkey, &p.messages);
-    let (local, remote) = tokio::join!(local, futures_util::future::join_all(forwards));
+    let (local, remote) = tokio::join!(local, forward_to_swarm(node, view, body, origin));
     let deleted: Vec<String> = match local {
         Ok(d) => d,
         Err(e) => return error(e.into()),
@@ -284,10 +376,87 @@ async fn delete(
         return error(e);
     }
     let mine = rpc::delete_member_ok(|m| node.keys.sign(m), &p.pubkey, &p.messages, &deleted);
-    if origin == Origin::Peer {
+    if origin != Origin::Client {
         return ok(mine);
     }
     let mut results = vec![(hex::encode(me), mine)];
+    results.extend(remote);
+    let (status, body) = rpc::swarm_reply(results, None, now);
+    (status, ReplyBody::Json(body))
+}
+
+/// Forwards a client's request (its body as sent) to every other member of our swarm, when it
+/// came from a client, and returns each member's entry: its own reply, or why it failed. A
+/// member that could not take it now (no answer, 5xx) gets it again later
+/// ([`super::peers::Peers::redeliver`]), so that a member that was down ends in the same state.
+async fn forward_to_swarm(
+    node: &Arc<NodeContext>,
+    view: &SwarmView,
+    body: &[u8],
+    origin: Origin,
+) -> Vec<(String, Value)> {
+    if origin != Origin::Client {
+        return Vec::new();
+    }
+    let peers = view.peers(&node.ed25519());
+    let forwards = peers.iter().map(|peer| {
+        let peers_client = node.peers.clone();
+        let url = node.peers.url_of(peer);
+        let ed = peer.pubkey_ed25519;
+        let body = body.to_vec();
+        let timeout = node.config.replication_timeout;
+        async move {
+            let r = peers_client.post_signed(&url, protocol::PATH_STORAGE_CC, body.clone(), timeout).await;
+            let (entry, retry) = match r {
+                Err(e) if e.is_timeout() => (rpc::store_member_failed(&StoreMemberFailure::Timeout), true),
+                Err(_) => (rpc::store_member_failed(&StoreMemberFailure::QueryFailure), true),
+                Ok(resp) => match resp.bytes().await.map(|b| serde_json::from_slice::<Value>(&b)) {
+                    Ok(Ok(v)) if v["code"] == json!(200) => (v["body"].clone(), false),
+                    Ok(Ok(v)) => {
+                        let code = v["code"].as_u64().unwrap_or(500) as u16;
+                        let reason = v["body"].as_str().unwrap_or_default().to_string();
+                        (rpc::store_member_failed(&StoreMemberFailure::Code { code, reason }), code >= 500)
+                    }
+                    _ => (rpc::store_member_failed(&StoreMemberFailure::BadPeerResponse), true),
+                },
+            };
+            if retry {
+                peers_client.redeliver(url, body);
+            }
+            (hex::encode(ed), entry)
+        }
+    });
+    futures_util::future::join_all(forwards).await
+}
+
+/// A recursive method that changes this node's store (delete_all, delete_before, …): runs
+/// `local` here while the swarm runs the request, and answers this node's entry (built by
+/// `entry` from what `local` changed) alone to a peer, or the merged
+/// `{"swarm": {ed25519: entry}, "t", "hf"}` to a client.
+async fn swarm_wide<T>(
+    node: &Arc<NodeContext>,
+    view: &SwarmView,
+    body: &[u8],
+    origin: Origin,
+    now: u64,
+    local: impl std::future::Future<Output = Result<T, crate::snode::store::StoreError>>,
+    entry: impl FnOnce(&T) -> Value,
+) -> (u16, ReplyBody) {
+    let (local, remote) = tokio::join!(local, forward_to_swarm(node, view, body, origin));
+    let mine = match local {
+        Ok(done) => entry(&done),
+        Err(e) => {
+            tracing::warn!(error = %e, "local change failed");
+            if origin != Origin::Client {
+                return error(e.into());
+            }
+            rpc::store_member_failed(&StoreMemberFailure::QueryFailure)
+        }
+    };
+    if origin != Origin::Client {
+        return ok(mine);
+    }
+    let mut results = vec![(hex::encode(node.ed25519()), mine)];
     results.extend(remote);
     let (status, body) = rpc::swarm_reply(results, None, now);
     (status, ReplyBody::Json(body))

@@ -138,7 +138,26 @@ pub(super) async fn storage_cc(
     body: Bytes,
 ) -> Result<Response, HttpError> {
     authenticate(&node, &headers, protocol::PATH_STORAGE_CC, &body).await?;
-    let (status, reply) = handlers::run_rpc(&node, &body, handlers::Origin::Peer).await;
+    run_forwarded(&node, &body, handlers::Origin::Peer).await
+}
+
+/// `POST /snode/v1/storage_cc_redelivery`: as [`storage_cc`], for a request a peer forwarded
+/// while we could not take it (down, overloaded); its clock window is not checked again.
+pub(super) async fn storage_cc_redelivery(
+    State(node): State<Arc<NodeContext>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    authenticate(&node, &headers, protocol::PATH_STORAGE_CC_REDELIVERY, &body).await?;
+    run_forwarded(&node, &body, handlers::Origin::Redelivered).await
+}
+
+async fn run_forwarded(
+    node: &Arc<NodeContext>,
+    body: &[u8],
+    origin: handlers::Origin,
+) -> Result<Response, HttpError> {
+    let (status, reply) = handlers::run_rpc(node, body, origin).await;
     let body = match reply {
         crate::formats::rpc::ReplyBody::Json(v) => v,
         crate::formats::rpc::ReplyBody::Text(t) => serde_json::Value::String(t),

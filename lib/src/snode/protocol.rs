@@ -15,6 +15,9 @@ pub(crate) const PATH_PUSH: &str = "/snode/v1/push";
 pub(crate) const PATH_SYNC: &str = "/snode/v1/sync";
 /// Path of a forwarded client request (delete), run by the peer without forwarding again.
 pub(crate) const PATH_STORAGE_CC: &str = "/snode/v1/storage_cc";
+/// A forwarded client request sent again to a peer that missed it (its clock window is not
+/// checked again; the path is covered by the node signature, so only a node can ask for that).
+pub(crate) const PATH_STORAGE_CC_REDELIVERY: &str = "/snode/v1/storage_cc_redelivery";
 /// Path of the health/status probe (`testnet status`).
 pub(crate) const PATH_HEALTH: &str = "/snode/v1/health";
 

@@ -40,5 +40,6 @@ fn node_to_node() -> Router<Arc<NodeContext>> {
         .route(protocol::PATH_PUSH, post(peer_api::push))
         .route(protocol::PATH_SYNC, post(peer_api::sync))
         .route(protocol::PATH_STORAGE_CC, post(peer_api::storage_cc))
+        .route(protocol::PATH_STORAGE_CC_REDELIVERY, post(peer_api::storage_cc_redelivery))
         .route(protocol::PATH_HEALTH, get(peer_api::health))
 }

@@ -6,6 +6,11 @@
 use serde_json::Value;
 
 pub use super::methods::delete::delete_params;
+pub use super::methods::delete_all::{delete_all_params, namespace_json};
+pub use super::methods::delete_before::delete_before_params;
+pub use super::methods::expire::expire_params;
+pub use super::methods::expire_all::expire_all_params;
+pub use super::methods::get_expiries::get_expiries_params;
 pub use super::methods::get_swarm::get_swarm_params;
 pub use super::methods::retrieve::{RetrieveReply, RetrievedMessage, parse_retrieve_reply, retrieve_params};
 pub use super::methods::store::{

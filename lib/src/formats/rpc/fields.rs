@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::RpcError;
-use super::sig::decode_signature;
+use super::sig::{NamespaceSel, decode_signature};
 use crate::formats::keys::{ACCOUNT_TYPE, Ed25519Pk, KeyHexError, Pubkey, decode_hex32};
 use crate::formats::limits::{MESSAGE_HASH_CHARS, MIN_TIMESTAMP_MS};
 
@@ -141,4 +141,70 @@ pub(super) fn is_hash(h: &str) -> bool {
 
 pub(super) fn within(now_ms: u64, ts: u64, tolerance: u64) -> bool {
     ts.abs_diff(now_ms) <= tolerance
+}
+
+/// `namespace` as delete_all / delete_before / expire_all take it: an int16 or `"all"`
+/// (default 0).
+pub(super) fn namespace_or_all(p: &Params) -> Result<NamespaceSel, RpcError> {
+    match get(p, "namespace") {
+        None => Ok(NamespaceSel::One(0)),
+        Some(Value::String(s)) if s == "all" => Ok(NamespaceSel::All),
+        Some(v) => match v.as_i64() {
+            Some(n) => i16::try_from(n).map(NamespaceSel::One).map_err(|_| {
+                RpcError::invalid_request("Invalid value given for 'namespace': value out of range")
+            }),
+            None => Err(bad_value("namespace", "integer or \"all\"")),
+        },
+    }
+}
+
+/// A required millisecond timestamp (the `TP` type: unsigned integer, not seconds).
+pub(super) fn req_timestamp(p: &Params, name: &str) -> Result<u64, RpcError> {
+    opt_timestamp(p, name, false)?.ok_or_else(|| missing(name))
+}
+
+/// A required signature (`Required field 'signature' missing`).
+pub(super) fn req_signature(p: &Params) -> Result<[u8; 64], RpcError> {
+    opt_signature(p)?.ok_or_else(|| missing("signature"))
+}
+
+/// A required list of strings, which may also be sent as one string (the live parser allows
+/// either), of at most `max` entries.
+pub(super) fn string_list(p: &Params, name: &str, max: usize) -> Result<Vec<String>, RpcError> {
+    let items: Vec<&Value> = match get(p, name) {
+        None => return Err(missing(name)),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v @ Value::String(_)) => vec![v],
+        Some(_) => return Err(bad_value(name, "string array")),
+    };
+    if items.len() > max {
+        return Err(RpcError::invalid_request(format!(
+            "{name} has {} entries; the limit is {max}",
+            items.len()
+        )));
+    }
+    items
+        .into_iter()
+        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad_value(name, "string array")))
+        .collect()
+}
+
+/// A required list of millisecond timestamps, which may also be sent as one (at most `max`).
+pub(super) fn timestamp_list(p: &Params, name: &str, max: usize) -> Result<Vec<u64>, RpcError> {
+    let items: Vec<&Value> = match get(p, name) {
+        None => return Err(missing(name)),
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v) if v.is_u64() => vec![v],
+        Some(_) => return Err(bad_value(name, "timestamp array")),
+    };
+    if items.len() > max {
+        return Err(RpcError::invalid_request(format!(
+            "{name} has {} entries; the limit is {max}",
+            items.len()
+        )));
+    }
+    items
+        .into_iter()
+        .map(|v| v.as_u64().ok_or_else(|| bad_value(name, "timestamp array")).and_then(|t| check_ms(name, t)))
+        .collect()
 }

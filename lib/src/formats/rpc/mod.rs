@@ -14,6 +14,7 @@
 
 pub mod client;
 mod error;
+pub mod errors;
 mod fields;
 mod hash;
 pub mod message;
@@ -25,20 +26,30 @@ mod sig;
 pub use error::{ReplyBody, RpcError, status};
 pub use hash::{legacy_message_hash_v22, message_hash};
 pub use message::{is_noauth_retrieve_namespace, is_public_inbox};
+pub use methods::batch::{batch_reply, batch_result, sequence_stops};
 pub use methods::delete::{delete_member_ok, delete_sig_message, delete_signature_message};
+pub use methods::delete_all::{
+    delete_all_member_ok, delete_all_sig_message, delete_all_signature_message, hashes_by_namespace,
+};
+pub use methods::delete_before::delete_before_sig_message;
+pub use methods::expire::{expire_member_ok, expire_sig_message};
+pub use methods::expire_all::{expire_all_member_ok, expire_all_sig_message};
+pub use methods::get_expiries::{get_expiries_reply, get_expiries_sig_message};
 pub use methods::get_swarm::{SwarmMember, base32z, get_swarm_reply, wrong_swarm};
 pub use methods::info::info_reply;
 pub use methods::oxend_request::oxend_reply;
 pub use methods::retrieve::{resolve_retrieve_limits, retrieve_reply, retrieve_sig_message};
 pub use methods::store::{store_member_ok, store_sig_message};
 pub use methods::{
-    DeleteParams, GetSwarmParams, OxendRequestParams, RetrieveParams, RetrieveQuery, StoreParams,
+    BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireMode,
+    ExpireOutcome, ExpireParams, GetExpiriesParams, GetSwarmParams, OxendRequestParams, RetrieveParams,
+    RetrieveQuery, StoreParams, SubRequest,
 };
 pub use reply::{
     HARDFORK, SERVER_VERSION, StoreMemberFailure, signer, store_member_failed, swarm_reply, with_t_hf,
 };
 pub use request::{Request, parse_request, parse_request_value};
-pub use sig::{decode_signature, namespace_part, verify_signature};
+pub use sig::{NamespaceSel, decode_signature, namespace_part, verify_signature};
 
 #[cfg(test)]
 mod tests;

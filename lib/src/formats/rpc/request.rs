@@ -5,7 +5,10 @@
 use serde_json::{Map, Value, json};
 
 use super::RpcError;
-use super::methods::{DeleteParams, GetSwarmParams, OxendRequestParams, RetrieveParams, StoreParams};
+use super::methods::{
+    BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireParams,
+    GetExpiriesParams, GetSwarmParams, OxendRequestParams, RetrieveParams, StoreParams,
+};
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::RPC_MAX_BODY_BYTES;
 
@@ -18,6 +21,20 @@ pub enum Request {
     Retrieve(RetrieveParams),
     /// `delete`.
     Delete(DeleteParams),
+    /// `delete_all`: a namespace's (or every) message of a mailbox.
+    DeleteAll(DeleteAllParams),
+    /// `delete_before`: messages with a timestamp at most `before`.
+    DeleteBefore(DeleteBeforeParams),
+    /// `expire`: set some messages' expiry.
+    Expire(ExpireParams),
+    /// `expire_all`: shorten every message's expiry.
+    ExpireAll(ExpireAllParams),
+    /// `get_expiries`: some messages' current expiry.
+    GetExpiries(GetExpiriesParams),
+    /// `batch`: every subrequest runs.
+    Batch(BatchParams),
+    /// `sequence`: subrequests run in order until one fails.
+    Sequence(BatchParams),
     /// `get_swarm` or its alias `get_snodes_for_pubkey`.
     GetSwarm(GetSwarmParams),
     /// `info`.
@@ -33,6 +50,13 @@ impl Request {
             Request::Store(_) => "store",
             Request::Retrieve(_) => "retrieve",
             Request::Delete(_) => "delete",
+            Request::DeleteAll(_) => "delete_all",
+            Request::DeleteBefore(_) => "delete_before",
+            Request::Expire(_) => "expire",
+            Request::ExpireAll(_) => "expire_all",
+            Request::GetExpiries(_) => "get_expiries",
+            Request::Batch(_) => "batch",
+            Request::Sequence(_) => "sequence",
             Request::GetSwarm(_) => "get_swarm",
             Request::Info => "info",
             Request::OxendRequest(_) => "oxend_request",
@@ -46,6 +70,11 @@ impl Request {
             Request::Store(p) => Some(&p.pubkey),
             Request::Retrieve(p) => Some(&p.pubkey),
             Request::Delete(p) => Some(&p.pubkey),
+            Request::DeleteAll(p) => Some(&p.pubkey),
+            Request::DeleteBefore(p) => Some(&p.pubkey),
+            Request::Expire(p) => Some(&p.pubkey),
+            Request::ExpireAll(p) => Some(&p.pubkey),
+            Request::GetExpiries(p) => Some(&p.pubkey),
             _ => None,
         }
     }
@@ -84,6 +113,13 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
         "store" => Request::Store(StoreParams::parse(&params)?),
         "retrieve" => Request::Retrieve(RetrieveParams::parse(&params)?),
         "delete" => Request::Delete(DeleteParams::parse(&params)?),
+        "delete_all" => Request::DeleteAll(DeleteAllParams::parse(&params)?),
+        "delete_before" => Request::DeleteBefore(DeleteBeforeParams::parse(&params)?),
+        "expire" => Request::Expire(ExpireParams::parse(&params)?),
+        "expire_all" => Request::ExpireAll(ExpireAllParams::parse(&params)?),
+        "get_expiries" => Request::GetExpiries(GetExpiriesParams::parse(&params)?),
+        "batch" => Request::Batch(BatchParams::parse(&params)?),
+        "sequence" => Request::Sequence(BatchParams::parse(&params)?),
         "get_swarm" | "get_snodes_for_pubkey" => Request::GetSwarm(GetSwarmParams::parse(&params)?),
         "info" => Request::Info,
         "oxend_request" => Request::OxendRequest(OxendRequestParams::parse(&params)?),
@@ -92,6 +128,28 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
             return Err(RpcError::invalid_request(format!("unknown method '{shown}'")));
         }
     })
+}
+
+/// The methods a subrequest of a batch may name (the live list minus what snode does not
+/// serve yet).
+const SUBREQUEST_METHODS: &[&str] = &[
+    "store",
+    "retrieve",
+    "delete",
+    "delete_all",
+    "delete_before",
+    "expire",
+    "expire_all",
+    "get_expiries",
+    "get_swarm",
+    "get_snodes_for_pubkey",
+    "oxend_request",
+    "info",
+];
+
+/// Whether `method` is one a batch subrequest may name.
+pub(crate) fn is_method(method: &str) -> bool {
+    SUBREQUEST_METHODS.contains(&method)
 }
 
 /// The body of a storage RPC request: `{"method": ..., "params": ...}`.

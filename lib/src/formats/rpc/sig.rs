@@ -15,6 +15,34 @@ pub fn namespace_part(namespace: i16) -> String {
     if namespace == 0 { String::new() } else { namespace.to_string() }
 }
 
+/// The namespace a swarm-wide method (delete_all, delete_before, expire_all) acts on: one
+/// namespace, or every namespace of the account (`"all"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceSel {
+    /// One namespace (0 when the request names none).
+    One(i16),
+    /// `"namespace": "all"`.
+    All,
+}
+
+impl NamespaceSel {
+    /// The namespace part of the signed string: "" for 0, `"all"`, or dec(ns).
+    pub fn sig_part(&self) -> String {
+        match self {
+            NamespaceSel::One(n) => namespace_part(*n),
+            NamespaceSel::All => "all".to_string(),
+        }
+    }
+
+    /// The one namespace, or None for all.
+    pub fn one(&self) -> Option<i16> {
+        match self {
+            NamespaceSel::One(n) => Some(*n),
+            NamespaceSel::All => None,
+        }
+    }
+}
+
 /// Decodes a JSON signature: base64 of 64 bytes, 86 characters or 88 ending in "==".
 pub fn decode_signature(s: &str) -> Result<[u8; 64], RpcError> {
     let bad = || RpcError::invalid_request("invalid signature: expected base64 encoded Ed25519 signature");

@@ -617,3 +617,551 @@ fn signed_strings_are_the_live_networks_bytes() {
     assert_eq!(delete_sig_message(&["ab".into(), "cd".into()]), b"deleteabcd");
     assert_eq!(delete_sig_message(&[]), b"delete");
 }
+
+// ---- delete_all / delete_before -----------------------------------------------------------------
+
+fn delete_all(params: Value) -> Result<DeleteAllParams, RpcError> {
+    match parse("delete_all", params)? {
+        Request::DeleteAll(p) => Ok(p),
+        other => panic!("not a delete_all: {other:?}"),
+    }
+}
+
+fn delete_before(params: Value) -> Result<DeleteBeforeParams, RpcError> {
+    match parse("delete_before", params)? {
+        Request::DeleteBefore(p) => Ok(p),
+        other => panic!("not a delete_before: {other:?}"),
+    }
+}
+
+fn err_text<T: std::fmt::Debug>(r: Result<T, RpcError>) -> (u16, String) {
+    let e = r.unwrap_err();
+    (e.status, e.message)
+}
+
+#[test]
+fn delete_all_signed_strings_are_the_live_networks_bytes() {
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    assert_eq!(delete_all_sig_message(One(0), 1_700_000_000_123), b"delete_all1700000000123");
+    assert_eq!(delete_all_sig_message(All, 1_700_000_000_123), b"delete_allall1700000000123");
+    assert_eq!(delete_all_sig_message(One(-42), 5), b"delete_all-425");
+    assert_eq!(delete_before_sig_message(One(0), 1_700_000_000_123), b"delete_before1700000000123");
+    assert_eq!(delete_before_sig_message(All, 9), b"delete_beforeall9");
+    assert_eq!(delete_before_sig_message(One(3), 9), b"delete_before39");
+}
+
+#[test]
+fn test_delete_all_rules_and_error_texts() {
+    use crate::formats::limits::{SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS, SIGNATURE_CLOCK_TOLERANCE_MS};
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    let id = alice();
+    let p = delete_all(client::delete_all_params(&id, All, NOW)).unwrap();
+    assert_eq!(p.namespace, All);
+    p.validate(NOW + 60_000, SIGNATURE_CLOCK_TOLERANCE_MS).unwrap();
+    // ±60 s from a client, ±70 s forwarded; the live text (pinned for ±120 s).
+    let stale = (406, "delete_all timestamp too far from current time".to_string());
+    assert_eq!(err_text(p.validate(NOW + 60_001, SIGNATURE_CLOCK_TOLERANCE_MS)), stale);
+    assert_eq!(err_text(p.validate(NOW - 120_000, SIGNATURE_CLOCK_TOLERANCE_MS)), stale);
+    p.validate(NOW - 70_000, SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS).unwrap();
+    // A signature over another namespace, or another timestamp, is refused.
+    let mut q = client::delete_all_params(&id, One(0), NOW);
+    q["namespace"] = json!("all");
+    assert_eq!(
+        err_text(delete_all(q).unwrap().validate(NOW, SIGNATURE_CLOCK_TOLERANCE_MS)),
+        (401, "delete_all signature verification failed".to_string())
+    );
+    let mut q = client::delete_all_params(&id, One(0), NOW);
+    q.as_object_mut().unwrap().remove("namespace");
+    assert_eq!(delete_all(q).unwrap().namespace, One(0), "namespace defaults to 0");
+    // Parse errors (400, live texts).
+    let base = client::delete_all_params(&id, One(0), NOW);
+    let cases = [
+        (
+            "namespace",
+            json!("some"),
+            "invalid request: Invalid value given for 'namespace': expected integer or \"all\"",
+        ),
+        (
+            "namespace",
+            json!(32768),
+            "invalid request: Invalid value given for 'namespace': value out of range",
+        ),
+        (
+            "timestamp",
+            json!(999_999_999),
+            "invalid request: Invalid timestamp for 'timestamp': timestamp must be in milliseconds",
+        ),
+        (
+            "timestamp",
+            json!(-5),
+            "invalid request: Invalid value given for 'timestamp': expected integer timestamp (in milliseconds)",
+        ),
+        ("timestamp", Value::Null, "invalid request: Required field 'timestamp' missing"),
+        ("signature", Value::Null, "invalid request: Required field 'signature' missing"),
+        (
+            "signature",
+            json!("abc"),
+            "invalid request: invalid signature: expected base64 encoded Ed25519 signature",
+        ),
+    ];
+    for (k, v, text) in cases {
+        let mut q = base.clone();
+        q[k] = v;
+        assert_eq!(err_text(delete_all(q)), (400, text.to_string()), "{k}");
+    }
+}
+
+#[test]
+fn test_delete_before_rules_and_error_texts() {
+    use crate::formats::rpc::NamespaceSel::One;
+    let id = alice();
+    let p = delete_before(client::delete_before_params(&id, One(0), NOW + 60_000)).unwrap();
+    p.validate(NOW).unwrap();
+    // No lower bound; more than 60 s ahead is a 401 (not 406) on the live server.
+    delete_before(client::delete_before_params(&id, One(0), NOW - 86_400_000))
+        .unwrap()
+        .validate(NOW)
+        .unwrap();
+    assert_eq!(
+        err_text(
+            delete_before(client::delete_before_params(&id, One(0), NOW + 60_001)).unwrap().validate(NOW)
+        ),
+        (401, "delete_before timestamp too far in the future".to_string())
+    );
+    let mut q = client::delete_before_params(&id, One(0), NOW);
+    q["before"] = json!(NOW - 1);
+    assert_eq!(
+        err_text(delete_before(q).unwrap().validate(NOW)),
+        (401, "delete_before signature verification failed".to_string())
+    );
+    let mut q = client::delete_before_params(&id, One(0), NOW);
+    q["before"] = Value::Null;
+    assert_eq!(err_text(delete_before(q)), (400, "invalid request: Required field 'before' missing".into()));
+}
+
+#[test]
+fn test_delete_all_reply_and_node_signature() {
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    let node = Identity::from_seed_hex(&"44".repeat(16)).unwrap();
+    let (a, b, c) = ("a".repeat(43), "b".repeat(43), "c".repeat(43));
+    let deleted = vec![(5, c.clone()), (0, b.clone()), (-42, a.clone())];
+    let check = |v: &Value, ts: u64| {
+        let sig: [u8; 64] = STANDARD.decode(v["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+        // PUBKEY_HEX ‖ dec(ts) ‖ every hash sorted together.
+        let msg = format!("{}{ts}{a}{b}{c}", alice_pk().to_hex());
+        assert_eq!(delete_all_signature_message(&alice_pk(), ts, &deleted), msg.as_bytes());
+        assert!(
+            node.verifying_key()
+                .verify_strict(msg.as_bytes(), &ed25519_dalek::Signature::from_bytes(&sig))
+                .is_ok()
+        );
+    };
+    let one = delete_all_member_ok(|m| node.sign(m), &alice_pk(), One(0), NOW, &deleted);
+    assert_eq!(one["deleted"], json!([a, b, c]));
+    check(&one, NOW);
+    let all = delete_all_member_ok(|m| node.sign(m), &alice_pk(), All, NOW + 1, &deleted);
+    assert_eq!(all["deleted"], json!({"-42": [a], "0": [b], "5": [c]}));
+    check(&all, NOW + 1);
+    // Nothing deleted: the signature covers PUBKEY_HEX ‖ ts alone.
+    let none = delete_all_member_ok(|m| node.sign(m), &alice_pk(), One(0), 7, &[]);
+    assert_eq!(none["deleted"], json!([]));
+    assert_eq!(
+        delete_all_signature_message(&alice_pk(), 7, &[]),
+        format!("{}7", alice_pk().to_hex()).as_bytes()
+    );
+}
+
+// ---- expire / expire_all / get_expiries ---------------------------------------------------------
+
+fn expire(params: Value) -> Result<ExpireParams, RpcError> {
+    match parse("expire", params)? {
+        Request::Expire(p) => Ok(p),
+        other => panic!("not an expire: {other:?}"),
+    }
+}
+
+fn node_signed(node: &Identity, v: &Value, msg: &str) -> bool {
+    let sig: [u8; 64] = STANDARD.decode(v["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+    node.verifying_key().verify_strict(msg.as_bytes(), &ed25519_dalek::Signature::from_bytes(&sig)).is_ok()
+}
+
+#[test]
+fn expire_signed_strings_are_the_live_networks_bytes() {
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    let h = ["ab".to_string(), "cd".to_string()];
+    assert_eq!(expire_sig_message(ExpireMode::Plain, &[1_700_000_000_123], &h), b"expire1700000000123abcd");
+    assert_eq!(expire_sig_message(ExpireMode::Shorten, &[5], &h), b"expireshorten5abcd");
+    assert_eq!(expire_sig_message(ExpireMode::Extend, &[5], &h[..1]), b"expireextend5ab");
+    assert_eq!(
+        expire_sig_message(ExpireMode::Plain, &[5, 66], &h),
+        b"expire566abcd",
+        "multi: expiries concatenated"
+    );
+    assert_eq!(expire_all_sig_message(One(0), 77), b"expire_all77");
+    assert_eq!(expire_all_sig_message(All, 77), b"expire_allall77");
+    assert_eq!(expire_all_sig_message(One(-5), 77), b"expire_all-577");
+    assert_eq!(get_expiries_sig_message(99, &h), b"get_expiries99abcd");
+}
+
+#[test]
+fn test_expire_rules_and_error_texts() {
+    let id = alice();
+    let (a, b) = ("a".repeat(43), "b".repeat(43));
+    let hashes = vec![a.clone(), b.clone()];
+    let p = expire(client::expire_params(&id, &hashes, &[NOW + 1000], ExpireMode::Extend)).unwrap();
+    assert_eq!(p.mode, ExpireMode::Extend);
+    p.validate(NOW, 60_000).unwrap();
+    // Clamped to now + 30 days for storage and the reply; the signature covers the request.
+    let far = NOW + TTL_MAX_PRIVATE_MS + 5;
+    let p = expire(client::expire_params(&id, &hashes, &[far], ExpireMode::Plain)).unwrap();
+    p.validate(NOW, 60_000).unwrap();
+    assert_eq!(
+        p.updates(NOW),
+        vec![(a.clone(), NOW + TTL_MAX_PRIVATE_MS), (b.clone(), NOW + TTL_MAX_PRIVATE_MS)]
+    );
+    // Multi: one expiry per message.
+    let p = expire(client::expire_params(&id, &hashes, &[NOW + 1, NOW + 2], ExpireMode::Plain)).unwrap();
+    p.validate(NOW, 60_000).unwrap();
+    assert_eq!(p.updates(NOW), vec![(a.clone(), NOW + 1), (b.clone(), NOW + 2)]);
+    // 401 (not 406) for a past expiry, before the signature.
+    let old = expire(client::expire_params(&id, &hashes, &[NOW - 60_001], ExpireMode::Plain)).unwrap();
+    assert_eq!(
+        err_text(old.validate(NOW, 60_000)),
+        (401, "expire: timestamp should be >= current time".into())
+    );
+    let mut q = client::expire_params(&id, &hashes, &[NOW + 1000], ExpireMode::Plain);
+    q["shorten"] = json!(true);
+    assert_eq!(
+        err_text(expire(q).unwrap().validate(NOW, 60_000)),
+        (401, "expire: signature verification failed".into())
+    );
+    let base = client::expire_params(&id, &hashes, &[NOW + 1000], ExpireMode::Plain);
+    let cases = [
+        (
+            "shorten",
+            json!(true),
+            "extend",
+            json!(true),
+            "invalid request: cannot specify both 'shorten' and 'extend'",
+        ),
+        (
+            "expiry",
+            json!([]),
+            "x",
+            Value::Null,
+            "invalid request: 'expiry' does not contain any expiration timestamps",
+        ),
+        (
+            "expiry",
+            json!([NOW, NOW, NOW]),
+            "x",
+            Value::Null,
+            "invalid request: 'expiry' must be a single expiry, or the same length as 'messages'",
+        ),
+        (
+            "messages",
+            json!([]),
+            "x",
+            Value::Null,
+            "invalid request: messages does not contain any message hashes",
+        ),
+        ("messages", json!("short"), "x", Value::Null, "invalid request: invalid message hash: short"),
+        (
+            "expiry",
+            json!("soon"),
+            "x",
+            Value::Null,
+            "invalid request: Invalid value given for 'expiry': expected timestamp array",
+        ),
+    ];
+    for (k1, v1, k2, v2, text) in cases {
+        let mut q = base.clone();
+        q[k1] = v1;
+        q[k2] = v2;
+        assert_eq!(err_text(expire(q)), (400, text.to_string()), "{k1}");
+    }
+    // One hash as a string (live: array fields take a single value).
+    let mut q = base.clone();
+    q["messages"] = json!(a);
+    assert_eq!(expire(q).unwrap().messages, vec![a]);
+}
+
+#[test]
+fn test_expire_reply_and_node_signature() {
+    let node = Identity::from_seed_hex(&"44".repeat(16)).unwrap();
+    let (a, b, c) = ("a".repeat(43), "b".repeat(43), "c".repeat(43));
+    let pkh = alice_pk().to_hex();
+    // Single expiry, extend: `unchanged` is sent and signed (hash ‖ expiry, hash order); the
+    // mode word is not signed.
+    let req = vec![c.clone(), a.clone(), b.clone()];
+    let p = expire(client::expire_params(&alice(), &req, &[NOW + 500], ExpireMode::Extend)).unwrap();
+    let outcome = ExpireOutcome {
+        updated: vec![(c.clone(), NOW + 500), (a.clone(), NOW + 500)],
+        unchanged: vec![(b.clone(), NOW + 900)],
+    };
+    let v = expire_member_ok(|m| node.sign(m), &p, NOW, &outcome);
+    assert_eq!(v["updated"], json!([a, c]));
+    assert_eq!(v["expiry"], json!(NOW + 500));
+    assert_eq!(v["unchanged"], json!({ b.clone(): NOW + 900 }));
+    let e = NOW + 500;
+    assert!(node_signed(&node, &v, &format!("{pkh}{e}{c}{a}{b}{a}{c}{b}{}", NOW + 900)));
+    // Plain: no `unchanged`; multi: `expiry` is the applied expiries aligned with sorted updated.
+    let req = vec![b.clone(), a.clone()];
+    let p = expire(client::expire_params(&alice(), &req, &[NOW + 2, NOW + 1], ExpireMode::Plain)).unwrap();
+    let outcome =
+        ExpireOutcome { updated: vec![(b.clone(), NOW + 2), (a.clone(), NOW + 1)], unchanged: vec![] };
+    let v = expire_member_ok(|m| node.sign(m), &p, NOW, &outcome);
+    assert!(v.get("unchanged").is_none());
+    assert_eq!(v["expiry"], json!([NOW + 1, NOW + 2]));
+    assert!(node_signed(&node, &v, &format!("{pkh}{}{}{b}{a}{a}{b}", NOW + 1, NOW + 2)));
+}
+
+#[test]
+fn test_expire_all_and_get_expiries_rules_replies_and_signatures() {
+    use crate::formats::rpc::NamespaceSel::All;
+    let id = alice();
+    let node = Identity::from_seed_hex(&"44".repeat(16)).unwrap();
+    let p = match parse("expire_all", client::expire_all_params(&id, All, NOW)).unwrap() {
+        Request::ExpireAll(p) => p,
+        other => panic!("{other:?}"),
+    };
+    p.validate(NOW + 60_000, 60_000).unwrap();
+    assert_eq!(
+        err_text(p.validate(NOW + 60_001, 60_000)),
+        (406, "expire_all timestamp should be >= current time".into())
+    );
+    p.validate(NOW + 70_000, 70_000).unwrap();
+    let mut q = client::expire_all_params(&id, All, NOW);
+    q["namespace"] = json!(0);
+    let Request::ExpireAll(bad) = parse("expire_all", q).unwrap() else { panic!() };
+    assert_eq!(err_text(bad.validate(NOW, 60_000)), (401, "expire_all signature verification failed".into()));
+    let (a, b) = ("a".repeat(43), "b".repeat(43));
+    let v = expire_all_member_ok(|m| node.sign(m), &alice_pk(), All, NOW, &[(3, b.clone()), (0, a.clone())]);
+    assert_eq!(v["updated"], json!({"0": [a], "3": [b]}));
+    assert!(node_signed(&node, &v, &format!("{}{NOW}{a}{b}", alice_pk().to_hex())));
+
+    let hashes = vec![a.clone(), "whatever".to_string()];
+    let Request::GetExpiries(g) =
+        parse("get_expiries", client::get_expiries_params(&id, &hashes, NOW)).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(g.messages, hashes, "get_expiries does not check hashes");
+    g.validate(NOW - 60_000).unwrap();
+    assert_eq!(
+        err_text(g.validate(NOW + 60_001)),
+        (406, "get_expiries timestamp too far from current time".into())
+    );
+    let mut q = client::get_expiries_params(&id, &hashes, NOW);
+    q["messages"] = json!([a]);
+    let Request::GetExpiries(bad) = parse("get_expiries", q).unwrap() else { panic!() };
+    assert_eq!(err_text(bad.validate(NOW)), (401, "get_expiries signature verification failed".into()));
+    assert_eq!(get_expiries_reply(&[(a.clone(), 5)]), json!({"expiries": { a: 5 }}), "no t/hf");
+}
+
+// ---- batch / sequence ---------------------------------------------------------------------------
+
+#[test]
+fn test_batch_parse_and_live_error_texts() {
+    let info = json!({"method": "info", "params": {}});
+    let Request::Batch(b) = parse("batch", json!({"requests": [info, info]})).unwrap() else { panic!() };
+    assert_eq!(b.requests.len(), 2);
+    assert_eq!(b.requests[0].request, Request::Info);
+    assert_eq!(b.requests[0].body, br#"{"method":"info","params":{}}"#);
+    let Request::Sequence(s) = parse("sequence", json!({"requests": [info]})).unwrap() else { panic!() };
+    assert_eq!(s.requests.len(), 1);
+    let too_many: Vec<Value> = (0..21).map(|_| info.clone()).collect();
+    let cases = [
+        (json!({}), "invalid request: Invalid batch request: no valid \"requests\" field"),
+        (json!({"requests": []}), "invalid request: Invalid batch request: no valid \"requests\" field"),
+        (json!({"requests": too_many}), "invalid request: Invalid batch request: subrequest limit exceeded"),
+        (json!({"requests": [1]}), "invalid request: Invalid batch request: requests must be objects"),
+        (
+            json!({"requests": [{"method": "info"}]}),
+            "invalid request: Invalid batch request: subrequests must have method/params keys",
+        ),
+        (
+            json!({"requests": [{"method": "nope", "params": {}}]}),
+            "invalid request: Invalid batch subrequest: invalid method \"nope\"",
+        ),
+        (
+            json!({"requests": [{"method": "batch", "params": {}}]}),
+            "invalid request: Invalid batch subrequest: subrequests may not contain meta-requests",
+        ),
+        // A subrequest that does not parse fails the whole batch with its own message.
+        (
+            json!({"requests": [info, {"method": "delete_all", "params": {"pubkey": "05"}}]}),
+            "invalid request: Pubkey must be 66 hex digits (33 bytes) long",
+        ),
+    ];
+    for (params, text) in cases {
+        assert_eq!(err_text(parse("batch", params.clone())), (400, text.to_string()), "{params}");
+        assert_eq!(err_text(parse("sequence", params)), (400, text.to_string()));
+    }
+    assert_eq!(
+        batch_reply(vec![
+            batch_result(200, ReplyBody::Json(json!({"a": 1}))),
+            batch_result(401, ReplyBody::Text("no".into()))
+        ]),
+        json!({"results": [{"code": 200, "body": {"a": 1}}, {"code": 401, "body": "no"}]})
+    );
+    assert!(!sequence_stops(200) && sequence_stops(401) && sequence_stops(421));
+}
+
+// ---- the live error table -----------------------------------------------------------------------
+
+/// Every entry of [`errors::LIVE_ERRORS`] is sent by snode's own code for some request (and
+/// every fixed text below is in the table).
+#[test]
+fn every_live_error_text_is_sent() {
+    use crate::formats::rpc::NamespaceSel::{All, One};
+    use crate::formats::rpc::errors::{LIVE_ERRORS, matches_pattern};
+    let id = alice();
+    let pk = alice_pk().to_hex();
+    let h = "a".repeat(43);
+    let hs = vec![h.clone()];
+    let with = |mut v: Value, k: &str, x: Value| {
+        v[k] = x;
+        v
+    };
+    let sig_of = |m: &[u8]| json!(STANDARD.encode(alice().sign(m)));
+    let forged = with(client::delete_all_params(&id, One(0), NOW), "timestamp", json!(NOW + 1));
+    let mut got: Vec<RpcError> = vec![
+        parse("delete_all", json!({"pubkey": pk, "timestamp": NOW})).unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "timestamp", json!(true)))
+            .unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "timestamp", json!(5)))
+            .unwrap_err(),
+        parse("retrieve", json!({"pubkey": pk, "namespace": 40000})).unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "namespace", json!("x")))
+            .unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "pubkey", json!("05")))
+            .unwrap_err(),
+        parse(
+            "delete_all",
+            with(client::delete_all_params(&id, One(0), NOW), "pubkey", json!(format!("03{}", &pk[2..]))),
+        )
+        .unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "pubkey_ed25519", json!("ab")))
+            .unwrap_err(),
+        parse(
+            "delete_all",
+            with(client::delete_all_params(&id, One(0), NOW), "pubkey_ed25519", json!("z".repeat(64))),
+        )
+        .unwrap_err(),
+        parse("delete_all", with(client::delete_all_params(&id, One(0), NOW), "signature", json!("x")))
+            .unwrap_err(),
+        store(with(store_base(0), "pubKey", json!(pk))).unwrap_err(),
+        store(with(store_base(0), "expiry", json!(NOW + 1000))).unwrap_err(),
+        store(with(store_base(0), "data", json!("!!!"))).unwrap_err(),
+        retrieve(json!({"pubkey": pk, "namespace": -10, "last_hash": h, "lastHash": h})).unwrap_err(),
+        retrieve(json!({"pubkey": pk, "namespace": -10, "last_hash": "short"})).unwrap_err(),
+        delete(json!({"pubkey": pk, "messages": [], "signature": sig_of(b"delete")})).unwrap_err(),
+        delete(json!({"pubkey": pk, "messages": ["bad"]})).unwrap_err(),
+        expire(with(client::expire_params(&id, &hs, &[NOW], ExpireMode::Plain), "expiry", json!([])))
+            .unwrap_err(),
+        expire(with(client::expire_params(&id, &hs, &[NOW], ExpireMode::Shorten), "extend", json!(true)))
+            .unwrap_err(),
+        expire(with(client::expire_params(&id, &hs, &[NOW], ExpireMode::Plain), "expiry", json!([NOW, NOW])))
+            .unwrap_err(),
+        parse("batch", json!({})).unwrap_err(),
+        parse("batch", json!({"requests": vec![json!({"method": "info", "params": {}}); 21]})).unwrap_err(),
+        parse("batch", json!({"requests": [1]})).unwrap_err(),
+        parse("batch", json!({"requests": [{"method": "info"}]})).unwrap_err(),
+        parse("batch", json!({"requests": [{"method": "x", "params": {}}]})).unwrap_err(),
+        parse("batch", json!({"requests": [{"method": "ifelse", "params": {}}]})).unwrap_err(),
+        store(store_base(33)).unwrap().validate(NOW).unwrap_err(),
+        store(with(signed_store(33, NOW), "sig_timestamp", json!(NOW + 1)))
+            .unwrap()
+            .validate(NOW)
+            .unwrap_err(),
+        retrieve(json!({"pubkey": pk})).unwrap().validate(NOW).unwrap_err(),
+        retrieve(with(client::retrieve_params(&id, 0, None, NOW), "timestamp", json!(NOW + 1)))
+            .unwrap()
+            .validate(NOW)
+            .unwrap_err(),
+        delete(json!({"pubkey": pk, "messages": [h], "signature": sig_of(b"delete")}))
+            .unwrap()
+            .validate()
+            .unwrap_err(),
+        delete_all(forged).unwrap().validate(NOW, 60_000).unwrap_err(),
+        delete_before(client::delete_before_params(&id, All, NOW + 61_000))
+            .unwrap()
+            .validate(NOW)
+            .unwrap_err(),
+        delete_before(with(client::delete_before_params(&id, All, NOW), "before", json!(NOW - 1)))
+            .unwrap()
+            .validate(NOW)
+            .unwrap_err(),
+        expire(client::expire_params(&id, &hs, &[NOW - 61_000], ExpireMode::Plain))
+            .unwrap()
+            .validate(NOW, 60_000)
+            .unwrap_err(),
+        expire(with(client::expire_params(&id, &hs, &[NOW], ExpireMode::Plain), "extend", json!(true)))
+            .unwrap()
+            .validate(NOW, 60_000)
+            .unwrap_err(),
+        store(with(store_base(0), "ttl", json!(1))).unwrap().validate(NOW).unwrap_err(),
+        store(with(store_base(0), "timestamp", json!(NOW + 60_000))).unwrap().validate(NOW).unwrap_err(),
+        store(signed_store(33, NOW - 61_000)).unwrap().validate(NOW).unwrap_err(),
+        retrieve(client::retrieve_params(&id, 0, None, NOW - 61_000)).unwrap().validate(NOW).unwrap_err(),
+        delete_all(client::delete_all_params(&id, One(0), NOW - 61_000))
+            .unwrap()
+            .validate(NOW, 60_000)
+            .unwrap_err(),
+    ];
+    let Request::ExpireAll(ea) = parse("expire_all", client::expire_all_params(&id, All, NOW)).unwrap()
+    else {
+        panic!()
+    };
+    got.push(ea.validate(NOW + 61_000, 60_000).unwrap_err());
+    let Request::ExpireAll(bad) =
+        parse("expire_all", with(client::expire_all_params(&id, All, NOW), "expiry", json!(NOW + 1)))
+            .unwrap()
+    else {
+        panic!()
+    };
+    got.push(bad.validate(NOW, 60_000).unwrap_err());
+    let Request::GetExpiries(g) = parse("get_expiries", client::get_expiries_params(&id, &hs, NOW)).unwrap()
+    else {
+        panic!()
+    };
+    got.push(g.validate(NOW + 61_000).unwrap_err());
+    let Request::GetExpiries(g) =
+        parse("get_expiries", with(client::get_expiries_params(&id, &hs, NOW), "timestamp", json!(NOW + 1)))
+            .unwrap()
+    else {
+        panic!()
+    };
+    got.push(g.validate(NOW).unwrap_err());
+    for live in LIVE_ERRORS {
+        assert!(
+            got.iter().any(|e| e.status == live.status && matches_pattern(live.text, &e.message)),
+            "no request gets {} {:?}; got {:#?}",
+            live.status,
+            live.text,
+            got.iter().map(|e| (e.status, e.message.as_str())).collect::<Vec<_>>()
+        );
+    }
+    // And every error above is in the table (nothing snode sends is left out of it).
+    for e in &got {
+        assert!(
+            LIVE_ERRORS.iter().any(|l| l.status == e.status && matches_pattern(l.text, &e.message)),
+            "{} {:?} is not in the table",
+            e.status,
+            e.message
+        );
+    }
+}
+
+#[test]
+fn test_error_pattern_matching() {
+    use crate::formats::rpc::errors::matches_pattern;
+    assert!(matches_pattern("a {} b", "a x b"));
+    assert!(!matches_pattern("a {} b", "a  b"));
+    assert!(matches_pattern("x: {}", "x: y"));
+    assert!(!matches_pattern("x: {}", "x: "));
+    assert!(matches_pattern("fixed", "fixed"));
+    assert!(!matches_pattern("fixed", "fixed!"));
+    assert!(matches_pattern("'{}': expected {}", "'ns': expected int"));
+}

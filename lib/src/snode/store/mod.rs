@@ -407,6 +407,28 @@ impl Store {
         self.write(writer::Delete(*pubkey, hashes.to_vec())).await
     }
 
+    /// Deletes the pubkey's messages in `namespace` (every namespace if None) whose timestamp
+    /// is at most `before` (all if None), durably; returns each deleted message's namespace and
+    /// hash (delete_all, delete_before).
+    pub async fn delete_matching_async(
+        &self,
+        pubkey: &Pubkey,
+        namespace: Option<i16>,
+        before: Option<u64>,
+    ) -> Res<Vec<(i16, String)>> {
+        self.write(writer::DeleteMatching { pubkey: *pubkey, namespace, before }).await
+    }
+
+    /// Blocking [`Store::delete_matching_async`].
+    pub fn delete_matching(
+        &self,
+        pubkey: &Pubkey,
+        namespace: Option<i16>,
+        before: Option<u64>,
+    ) -> Res<Vec<(i16, String)>> {
+        self.write_blocking(writer::DeleteMatching { pubkey: *pubkey, namespace, before })
+    }
+
     /// Deletes every message whose expiry is at or before `now_ms`; returns how many. Runs in
     /// chunks so that inserts are not held up by a large sweep.
     pub fn expire(&self, now_ms: u64) -> Res<usize> {
@@ -483,6 +505,34 @@ impl Store {
     /// Number of unexpired messages stored for one pubkey (all namespaces).
     pub fn count_for(&self, pubkey: &Pubkey) -> Res<u64> {
         reads::count_for(&self.reader(), self.now_ms(), pubkey)
+    }
+
+    /// The current expiry of those of `hashes` that are the pubkey's unexpired messages (in
+    /// the order asked; get_expiries).
+    pub fn expiries(&self, pubkey: &Pubkey, hashes: &[String]) -> Res<Vec<(String, u64)>> {
+        reads::expiries(&self.reader(), self.now_ms(), pubkey, hashes)
+    }
+
+    /// Sets the expiry of the pubkey's messages `updates` (hash, expiry) as `mode` allows,
+    /// durably (expire).
+    pub async fn expire_messages_async(
+        &self,
+        pubkey: &Pubkey,
+        updates: Vec<(String, u64)>,
+        mode: crate::formats::rpc::ExpireMode,
+    ) -> Res<crate::formats::rpc::ExpireOutcome> {
+        self.write(writer::ExpireMessages { pubkey: *pubkey, updates, mode }).await
+    }
+
+    /// Shortens to `expiry` every later expiry of the pubkey's messages in `namespace` (all if
+    /// None), durably; returns what it changed (expire_all).
+    pub async fn expire_all_async(
+        &self,
+        pubkey: &Pubkey,
+        namespace: Option<i16>,
+        expiry: u64,
+    ) -> Res<Vec<(i16, String)>> {
+        self.write(writer::ExpireAll { pubkey: *pubkey, namespace, expiry }).await
     }
 
     /// Every pubkey with at least one stored message, sorted.

@@ -182,6 +182,25 @@ pub(super) fn messages_by_hash(conn: &Connection, now_ms: u64, hashes: &[String]
     Ok(out)
 }
 
+/// See [`super::Store::expiries`].
+pub(super) fn expiries(
+    conn: &Connection,
+    now_ms: u64,
+    pubkey: &Pubkey,
+    hashes: &[String],
+) -> Res<Vec<(String, u64)>> {
+    let mut st =
+        conn.prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND pubkey = ?2 AND expiry > ?3")?;
+    let (pk, now) = (pubkey.to_bytes(), to_i64("now", now_ms)?);
+    let mut out = Vec::new();
+    for h in hashes {
+        if let Some(e) = st.query_row(params![h, &pk[..], now], |r| r.get::<_, i64>(0)).optional()? {
+            out.push((h.clone(), e.max(0) as u64));
+        }
+    }
+    Ok(out)
+}
+
 /// See [`super::Store::contains`].
 pub(super) fn contains(conn: &Connection, hash: &str) -> Res<bool> {
     let found = conn

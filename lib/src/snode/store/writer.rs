@@ -20,6 +20,7 @@ use crate::formats::limits::{
     STORE_INSERT_MANY_MAX,
 };
 use crate::formats::rpc::message::{StoredMessage, is_public_outbox};
+use crate::formats::rpc::{ExpireMode, ExpireOutcome};
 
 /// One change to the store, run by the writer inside its own savepoint.
 pub(super) trait Change: Send + 'static {
@@ -259,6 +260,114 @@ impl Change for Delete {
     }
 }
 
+/// Deletes a pubkey's messages in one namespace (or all: `None`), optionally only those with a
+/// timestamp at most `before` (see [`super::Store::delete_matching_async`]).
+pub(super) struct DeleteMatching {
+    pub(super) pubkey: Pubkey,
+    pub(super) namespace: Option<i16>,
+    pub(super) before: Option<u64>,
+}
+
+impl Change for DeleteMatching {
+    type Output = Vec<(i16, String)>;
+
+    fn prepare(&self) -> Res<Option<Self::Output>> {
+        self.before.map(|b| to_i64("before", b)).transpose().map(|_| None)
+    }
+
+    fn run(&self, conn: &Connection) -> Res<Self::Output> {
+        let pk = self.pubkey.to_bytes();
+        let before = self.before.map(|b| to_i64("before", b)).transpose()?;
+        let mut st = conn
+            .prepare_cached(
+                "DELETE FROM messages WHERE pubkey = ?1 AND (?2 IS NULL OR namespace = ?2) \
+                 AND (?3 IS NULL OR timestamp <= ?3) RETURNING namespace, hash",
+            )
+            .map_err(StoreError::from_sqlite)?;
+        let rows = st
+            .query_map(params![&pk[..], self.namespace, before], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(StoreError::from_sqlite)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(StoreError::from_sqlite)
+    }
+}
+
+/// Sets some messages' expiry (see [`super::Store::expire_messages_async`]).
+pub(super) struct ExpireMessages {
+    pub(super) pubkey: Pubkey,
+    pub(super) updates: Vec<(String, u64)>,
+    pub(super) mode: ExpireMode,
+}
+
+impl Change for ExpireMessages {
+    type Output = ExpireOutcome;
+
+    fn prepare(&self) -> Res<Option<ExpireOutcome>> {
+        self.updates.iter().try_for_each(|(_, e)| to_i64("expiry", *e).map(|_| ()))?;
+        Ok(None)
+    }
+
+    fn run(&self, conn: &Connection) -> Res<ExpireOutcome> {
+        let sql = StoreError::from_sqlite;
+        let pk = self.pubkey.to_bytes();
+        // The mode's condition: extend only raises, shorten only lowers, plain sets.
+        let update = match self.mode {
+            ExpireMode::Plain => "UPDATE messages SET expiry = ?1 WHERE hash = ?2 AND pubkey = ?3",
+            ExpireMode::Extend => {
+                "UPDATE messages SET expiry = ?1 WHERE hash = ?2 AND pubkey = ?3 AND expiry < ?1"
+            }
+            ExpireMode::Shorten => {
+                "UPDATE messages SET expiry = ?1 WHERE hash = ?2 AND pubkey = ?3 AND expiry > ?1"
+            }
+        };
+        let mut up = conn.prepare_cached(update).map_err(sql)?;
+        let mut current = conn
+            .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND pubkey = ?2")
+            .map_err(sql)?;
+        let mut out = ExpireOutcome::default();
+        for (h, e) in &self.updates {
+            if up.execute(params![to_i64("expiry", *e)?, h, &pk[..]]).map_err(sql)? > 0 {
+                out.updated.push((h.clone(), *e));
+            } else if let Some(now) =
+                current.query_row(params![h, &pk[..]], |r| r.get::<_, i64>(0)).optional().map_err(sql)?
+            {
+                out.unchanged.push((h.clone(), now.max(0) as u64));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Shortens a pubkey's later expiries (see [`super::Store::expire_all_async`]).
+pub(super) struct ExpireAll {
+    pub(super) pubkey: Pubkey,
+    pub(super) namespace: Option<i16>,
+    pub(super) expiry: u64,
+}
+
+impl Change for ExpireAll {
+    type Output = Vec<(i16, String)>;
+
+    fn prepare(&self) -> Res<Option<Self::Output>> {
+        to_i64("expiry", self.expiry).map(|_| None)
+    }
+
+    fn run(&self, conn: &Connection) -> Res<Self::Output> {
+        let pk = self.pubkey.to_bytes();
+        let mut st = conn
+            .prepare_cached(
+                "UPDATE messages SET expiry = ?3 WHERE pubkey = ?1 AND (?2 IS NULL OR namespace = ?2) \
+                 AND expiry > ?3 RETURNING namespace, hash",
+            )
+            .map_err(StoreError::from_sqlite)?;
+        let rows = st
+            .query_map(params![&pk[..], self.namespace, to_i64("expiry", self.expiry)?], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(StoreError::from_sqlite)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(StoreError::from_sqlite)
+    }
+}
+
 /// Deletes up to [`STORE_EXPIRE_CHUNK`] messages expired at the given time (ms).
 pub(super) struct ExpireChunk(pub(super) u64);
 
@@ -490,5 +599,68 @@ mod tests {
             );
         });
         assert_eq!(s.count().unwrap(), 64);
+    }
+
+    #[test]
+    fn test_delete_matching_by_namespace_all_and_before() {
+        let (_d, s) = open_tmp();
+        for n in 0..4 {
+            s.insert(msg(pk(1), 0, n, FAR)).unwrap();
+            s.insert(msg(pk(1), 5, n, FAR)).unwrap();
+        }
+        s.insert(msg(pk(2), 0, 9, FAR)).unwrap();
+        // delete_before: the message timestamp (1_700_000_000_000 + n) at most `before`.
+        let mut d = s.delete_matching(&pk(1), Some(0), Some(1_700_000_000_001)).unwrap();
+        d.sort();
+        assert_eq!(d, vec![(0, "h1-0-0".to_string()), (0, "h1-0-1".to_string())]);
+        assert_eq!(s.delete_matching(&pk(1), Some(7), None).unwrap(), vec![], "an empty namespace");
+        let mut d = s.delete_matching(&pk(1), None, None).unwrap();
+        d.sort();
+        assert_eq!(d.len(), 6, "all namespaces: {d:?}");
+        assert_eq!(d[0], (0, "h1-0-2".to_string()));
+        assert_eq!(d[5], (5, "h1-5-3".to_string()));
+        assert_eq!(s.count_for(&pk(1)).unwrap(), 0);
+        assert_eq!(s.count_for(&pk(2)).unwrap(), 1, "another pubkey is untouched");
+    }
+
+    #[test]
+    fn test_expire_modes_and_expire_all() {
+        let (_d, s) = open_tmp();
+        for n in 0..3 {
+            s.insert(msg(pk(1), 0, n, FAR)).unwrap();
+        }
+        s.insert(msg(pk(1), 4, 9, FAR)).unwrap();
+        let h = |n: u32| format!("h1-0-{n}");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            // extend only raises; the other is reported unchanged with its expiry.
+            let o = s
+                .expire_messages_async(
+                    &pk(1),
+                    vec![(h(0), FAR + 5), (h(1), FAR - 5), ("nope".into(), FAR)],
+                    ExpireMode::Extend,
+                )
+                .await
+                .unwrap();
+            assert_eq!(o.updated, vec![(h(0), FAR + 5)]);
+            assert_eq!(o.unchanged, vec![(h(1), FAR)], "an unknown hash is ignored");
+            let o = s
+                .expire_messages_async(&pk(1), vec![(h(0), FAR + 9), (h(1), FAR - 5)], ExpireMode::Shorten)
+                .await
+                .unwrap();
+            assert_eq!((o.updated, o.unchanged), (vec![(h(1), FAR - 5)], vec![(h(0), FAR + 5)]));
+            let o = s.expire_messages_async(&pk(2), vec![(h(2), FAR - 1)], ExpireMode::Plain).await.unwrap();
+            assert_eq!(o, ExpireOutcome::default(), "another pubkey's hash is untouched");
+            // expire_all only shortens, and not what is already at or below the expiry.
+            let mut u = s.expire_all_async(&pk(1), Some(0), FAR - 5).await.unwrap();
+            u.sort();
+            assert_eq!(u, vec![(0, h(0)), (0, h(2))]);
+            assert_eq!(
+                s.expire_all_async(&pk(1), None, FAR - 5).await.unwrap(),
+                vec![(4, "h1-4-9".to_string())]
+            );
+        });
+        let e = s.expiries(&pk(1), &[h(0), h(1), "nope".into()]).unwrap();
+        assert_eq!(e, vec![(h(0), FAR - 5), (h(1), FAR - 5)]);
     }
 }

@@ -78,7 +78,7 @@ impl DeleteParams {
             sig,
             &delete_sig_message(&self.messages),
         ) {
-            return Err(RpcError::unauthorized("delete signature verification failed"));
+            return Err(RpcError::unauthorized("delete_msgs signature verification failed"));
         }
         Ok(())
     }

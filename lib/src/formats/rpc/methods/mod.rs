@@ -4,14 +4,26 @@
 //! methods share lives beside this folder (`fields`, `sig`, `reply`, `message`, `hash`, `error`);
 //! the name → method dispatch is `request::parse_request_value`.
 
+pub(crate) mod batch;
 pub(crate) mod delete;
+pub(crate) mod delete_all;
+pub(crate) mod delete_before;
+pub(crate) mod expire;
+pub(crate) mod expire_all;
+pub(crate) mod get_expiries;
 pub(crate) mod get_swarm;
 pub(crate) mod info;
 pub(crate) mod oxend_request;
 pub(crate) mod retrieve;
 pub(crate) mod store;
 
+pub use batch::{BatchParams, SubRequest};
 pub use delete::DeleteParams;
+pub use delete_all::DeleteAllParams;
+pub use delete_before::DeleteBeforeParams;
+pub use expire::{ExpireMode, ExpireOutcome, ExpireParams};
+pub use expire_all::ExpireAllParams;
+pub use get_expiries::GetExpiriesParams;
 pub use get_swarm::GetSwarmParams;
 pub use oxend_request::OxendRequestParams;
 pub use retrieve::{RetrieveParams, RetrieveQuery};
