@@ -228,7 +228,7 @@ impl Peers {
     /// clock window is not checked again), until the peer answers anything but a 5xx or
     /// [`NODE_FORWARD_REDELIVERY_ATTEMPTS`] tries have failed. Kept in memory only: a restart
     /// of this node forgets it (the store queue's redelivery is also in memory).
-    pub fn redeliver(&self, base_url: String, body: Vec<u8>) {
+    pub(crate) fn redeliver(&self, base_url: String, body: Vec<u8>) {
         let peers = self.clone();
         tokio::spawn(async move {
             for attempt in 1..=NODE_FORWARD_REDELIVERY_ATTEMPTS {
