@@ -365,7 +365,7 @@ fn a_barrage_of_mangled_requests_never_gets_a_5xx() {
     while cases.len() < 200 {
         let n = cases.len();
         let mut junk = random_bytes(1 + n * 7 % 500);
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let mut head =
                 format!("POST /file HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", junk.len() + n % 5)
                     .into_bytes();
