@@ -408,3 +408,30 @@ fn sigterm_stops_it_cleanly() {
     }));
     assert!(status.unwrap().success(), "{status:?}");
 }
+
+/// Resident set size of a process in KiB, from /proc.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_cap_sized_upload_and_download_stream_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    // Warm up the connection handling, the runtime's threads and the blocking pool first.
+    let (_, _, warm) = upload(&s.url, &random_bytes(200_000), None);
+    let _ = get(&format!("{}/file/{}", s.url, warm["id"].as_str().unwrap()));
+    let before = rss_kib(s.child.id());
+    let body = random_bytes(MAX);
+    let (status, _, v) = upload(&s.url, &body, None);
+    assert_eq!(status, 200, "{v}");
+    let (status, _, got) = get(&format!("{}/file/{}", s.url, v["id"].as_str().unwrap()));
+    assert_eq!(status, 200);
+    assert_eq!(sha(&got), sha(&body));
+    let after = rss_kib(s.child.id());
+    let grew = after.saturating_sub(before);
+    eprintln!("fileserver RSS: {before} KiB before, {after} KiB after a {MAX}-byte upload and download");
+    assert!(grew < 4 * 1024, "RSS grew by {grew} KiB");
+}

@@ -21,6 +21,7 @@ pub const KEY_FILE: &str = "key.json";
 /// Why a node key file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The file could not be read.
     #[error("cannot read node key file {path}: {source}")]
     Read { path: String, source: std::io::Error },
     #[error("cannot write node key file {path}: {source}")]
@@ -123,18 +124,22 @@ impl NodeKeys {
         Ok(keys)
     }
 
+    /// The Ed25519 public key.
     pub fn ed25519_public(&self) -> [u8; 32] {
         self.id.ed25519_public()
     }
 
+    /// The X25519 public key derived from it (what onion requests are encrypted to).
     pub fn x25519_public(&self) -> [u8; 32] {
         self.id.x25519_public()
     }
 
+    /// The X25519 secret key.
     pub fn x25519_secret(&self) -> &StaticSecret {
         self.id.x25519_secret()
     }
 
+    /// The Ed25519 signing key.
     pub fn signing_key(&self) -> &ed25519_dalek::SigningKey {
         self.id.signing_key()
     }
