@@ -21,6 +21,8 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use futures_util::StreamExt;
 use serde::Serialize;
+use std::os::unix::fs::OpenOptionsExt;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::formats::limits::{
@@ -147,14 +149,18 @@ async fn upload(State(ctx): State<Arc<Ctx>>, headers: HeaderMap, body: Body) -> 
     if declared.is_some_and(|n| n == 0 || n > FILESERVER_MAX_FILE_BYTES) {
         return Err(status(StatusCode::PAYLOAD_TOO_LARGE));
     }
-    let temp = TempFile(ctx.store.temp_path());
-    let mut file = tokio::fs::OpenOptions::new()
+    // Created synchronously (one small syscall), not on the blocking pool: if the client goes
+    // away, this future is dropped, and a create still queued on the pool would run after the
+    // guard's removal and leave an orphan until the next start.
+    let path = ctx.store.temp_path();
+    let std_file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(crate::net::fs::SECRET_FILE_MODE)
-        .open(&temp.0)
-        .await
+        .open(&path)
         .map_err(internal)?;
+    let temp = TempFile(path);
+    let mut file = tokio::fs::File::from_std(std_file);
     let mut hash = (!ctx.compat_ids).then(HashId::new);
     let mut size: u64 = 0;
     let mut stream = body.into_data_stream();
@@ -181,6 +187,12 @@ async fn upload(State(ctx): State<Arc<Ctx>>, headers: HeaderMap, body: Body) -> 
             h.update(&chunk);
         }
         file.write_all(&chunk).await.map_err(internal)?;
+        // The declared length is all there is (hyper enforces it): done without waiting for the
+        // end-of-body signal, which a client that half-closes right after its body may never
+        // let hyper deliver.
+        if declared == Some(size) {
+            break;
+        }
     }
     if size == 0 {
         return Err(status(StatusCode::PAYLOAD_TOO_LARGE));
