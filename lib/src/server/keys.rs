@@ -23,15 +23,42 @@ pub const KEY_FILE: &str = "key.json";
 pub enum KeyError {
     /// The file could not be read.
     #[error("cannot read node key file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        /// The key file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file could not be written.
     #[error("cannot write node key file {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        /// The key file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is not JSON of the key file format.
     #[error("node key file {path} is not valid JSON of the node key format: {reason}")]
-    Format { path: String, reason: String },
+    Format {
+        /// The key file.
+        path: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// The seed is not 32 bytes of hex.
     #[error("node key file {path}: ed25519_seed must be 64 hex characters")]
-    Seed { path: String },
+    Seed {
+        /// The key file.
+        path: String,
+    },
+    /// A public key in the file is not the one the seed gives.
     #[error("node key file {path}: field {field} does not match the seed")]
-    Mismatch { path: String, field: &'static str },
+    Mismatch {
+        /// The key file.
+        path: String,
+        /// The field that differs.
+        field: &'static str,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
