@@ -8,7 +8,8 @@
 //! 1. `formats`: pure formats and rules, no I/O.
 //! 2. `net`: the one HTTP client stack, TLS, the node-list loader, onion sending, local files.
 //! 3. [`client`]: what a user's command does against the network.
-//! 4. `server`: what every daemon shares; then the daemons, siblings of each other: [`snode`].
+//! 4. `server`: what every daemon shares; then the daemons, siblings of each other: [`snode`],
+//!    [`fileserver`].
 //! 5. [`testnet`]: process orchestration of a local network.
 //! 6. [`cli`]: the plumbing every binary shares (flags, JSON in/out, errors → exit codes).
 
@@ -18,6 +19,7 @@ mod formats;
 mod net;
 
 pub mod client;
+pub mod fileserver;
 pub mod server;
 pub mod snode;
 

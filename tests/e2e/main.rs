@@ -16,6 +16,7 @@ mod common;
 mod attach;
 mod client;
 mod crypto;
+mod fileserver;
 mod identity;
 mod node;
 mod ratchet;

@@ -360,6 +360,35 @@ pub const PROFILE_MIN_BLOB_BYTES: usize = PROFILE_NONCE_BYTES + PROFILE_TAG_BYTE
 /// choice: the apps' upload cap, 10,000,000 bytes of ciphertext).
 pub const PROFILE_MAX_BLOB_BYTES: usize = 10_000_000;
 
+// ---- the file server (attachments.md §5, docs/fileserver.md) -----------------------------
+
+/// Largest upload the file server keeps; one byte more is 413. The encrypted size of a
+/// 10,000,000-byte file in the 'S' format (the apps' cap), and the QUIC file server's default
+/// `--max-size`; the Python server's 6,000,000 would refuse uploads the apps make.
+pub const FILESERVER_MAX_FILE_BYTES: u64 = 10_223_616;
+/// Lifetime of an upload without `X-FS-TTL`, and what extend grants without one: 14 days
+/// (attachments.md, the QUIC server's default; the older Python config said 3 weeks).
+pub const FILESERVER_DEFAULT_TTL_S: u64 = 14 * 24 * 60 * 60;
+/// Largest `X-FS-TTL` accepted (a larger one is 400, not clamped). The live value is not public;
+/// the QUIC server's `--ttl` is both its default and its maximum, so the same 14 days.
+pub const FILESERVER_MAX_TTL_S: u64 = FILESERVER_DEFAULT_TTL_S;
+/// How often the cleaner removes expired files (the Python server's timer: 5 s). Expiry itself
+/// is checked at read time, so this only bounds how long expired bytes stay on disk.
+pub const FILESERVER_CLEAN_INTERVAL_MS: u64 = 5_000;
+/// Compat ids are random integers below 2^53: old clients parse the id as a double.
+pub const FILESERVER_COMPAT_ID_BITS: u32 = 53;
+/// Fresh compat ids tried before an upload gives up with 507 (the Python server's 25).
+pub const FILESERVER_COMPAT_ID_ATTEMPTS: usize = 25;
+/// Bytes of BLAKE2b output a hash id is made of (33 bytes = 44 base64 characters, no padding).
+pub const FILESERVER_HASH_ID_BYTES: usize = 33;
+/// Length of a hash id; extend refuses anything shorter (a numeric compat id may be reissued).
+pub const FILESERVER_HASH_ID_CHARS: usize = 44;
+/// An upload whose body sends nothing for this long is dropped (its temporary file removed), so
+/// a stalled client cannot hold a temporary file and a connection forever.
+pub const FILESERVER_UPLOAD_IDLE_TIMEOUT_MS: u64 = 30_000;
+/// Bytes read from disk per chunk of a streamed download.
+pub const FILESERVER_READ_CHUNK_BYTES: usize = 64 * 1024;
+
 // ---- command-line plumbing -------------------------------------------------------------------
 
 /// Longest line an NDJSON or text stream on a command's input may hold (a `retrieve` record of the

@@ -4,8 +4,10 @@
 //!
 //! - [`listen`]: [`serve`] an axum router on a listener, plain or TLS, until shutdown.
 //! - [`error`]: [`HttpError`], a status and a plain-text body.
+//! - [`keys`]: the daemon key file (Ed25519 seed, X25519 derived), made on first start.
 
 pub mod error;
+pub mod keys;
 pub mod listen;
 
 pub use error::HttpError;
