@@ -63,17 +63,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), CliError> {
     let Command::Serve { dir, listen, tls, compat_ids, log } = args.command;
-    let filter = tracing_subscriber::EnvFilter::try_new(&log)
-        .map_err(|e| CliError::usage(format!("--log {log}: {e}")))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(cli::stderr_is_tty())
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
+    let runtime = cli::daemon_runtime(&log)?;
     let config = FileServerConfig { dir, listen, tls, compat_ids };
     let mut printed = Ok(());
     let served = runtime.block_on(fileserver::run(

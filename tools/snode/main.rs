@@ -49,17 +49,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), CliError> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
-        .map_err(|e| CliError::usage(format!("--log {}: {e}", args.log)))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(cli::stderr_is_tty())
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::failed(format!("cannot start the runtime: {e}")))?;
+    let runtime = cli::daemon_runtime(&args.log)?;
     let mut config = NodeConfig { tls: args.tls, ..NodeConfig::new(args.data, args.listen, args.registry) };
     // SNKIT_NO_CKPT (set when measuring the store): SQLite's default auto-checkpoint on the
     // writer instead of the large backstop, i.e. checkpoints back on the commit path.

@@ -9,9 +9,11 @@
 //!   `hint: ...` line; exit 0 ok, 1 operation failed, 2 usage or bad input;
 //! - a closed stdout (`cmd | head -c1`) ends the command quietly with exit 0.
 
+mod daemon;
 mod errors;
 mod network;
 
+pub use daemon::daemon_runtime;
 pub use network::NetworkArgs;
 
 use std::fmt;

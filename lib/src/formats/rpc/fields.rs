@@ -171,31 +171,28 @@ pub(super) fn req_signature(p: &Params) -> Result<[u8; 64], RpcError> {
 /// A required list of strings, which may also be sent as one string (the live parser allows
 /// either), of at most `max` entries.
 pub(super) fn string_list(p: &Params, name: &str, max: usize) -> Result<Vec<String>, RpcError> {
-    let items: Vec<&Value> = match get(p, name) {
-        None => return Err(missing(name)),
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(v @ Value::String(_)) => vec![v],
-        Some(_) => return Err(bad_value(name, "string array")),
-    };
-    if items.len() > max {
-        return Err(RpcError::invalid_request(format!(
-            "{name} has {} entries; the limit is {max}",
-            items.len()
-        )));
-    }
-    items
-        .into_iter()
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad_value(name, "string array")))
-        .collect()
+    list(p, name, max, "string array", |v| v.as_str().map(|s| Ok(s.to_string())))
 }
 
 /// A required list of millisecond timestamps, which may also be sent as one (at most `max`).
 pub(super) fn timestamp_list(p: &Params, name: &str, max: usize) -> Result<Vec<u64>, RpcError> {
+    list(p, name, max, "timestamp array", |v| v.as_u64().map(|t| check_ms(name, t)))
+}
+
+/// A required list, or one bare item in its place, of at most `max` entries; `item` reads one
+/// entry (`None`: the wrong type, refused as not a `what`).
+fn list<T>(
+    p: &Params,
+    name: &str,
+    max: usize,
+    what: &str,
+    item: impl Fn(&Value) -> Option<Result<T, RpcError>>,
+) -> Result<Vec<T>, RpcError> {
     let items: Vec<&Value> = match get(p, name) {
         None => return Err(missing(name)),
         Some(Value::Array(a)) => a.iter().collect(),
-        Some(v) if v.is_u64() => vec![v],
-        Some(_) => return Err(bad_value(name, "timestamp array")),
+        Some(v) if item(v).is_some() => vec![v],
+        Some(_) => return Err(bad_value(name, what)),
     };
     if items.len() > max {
         return Err(RpcError::invalid_request(format!(
@@ -203,8 +200,5 @@ pub(super) fn timestamp_list(p: &Params, name: &str, max: usize) -> Result<Vec<u
             items.len()
         )));
     }
-    items
-        .into_iter()
-        .map(|v| v.as_u64().ok_or_else(|| bad_value(name, "timestamp array")).and_then(|t| check_ms(name, t)))
-        .collect()
+    items.into_iter().map(|v| item(v).unwrap_or_else(|| Err(bad_value(name, what)))).collect()
 }
