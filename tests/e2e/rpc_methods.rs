@@ -408,3 +408,54 @@ fn twelve_nodes_batch_and_sequence() {
     assert_eq!(reply["results"][0]["body"]["swarm"].as_object().unwrap().len(), members.len(), "{reply}");
     assert_all_hold(&urls, &alice, 0, &[], "after a batched delete_all");
 }
+
+#[test]
+fn twelve_nodes_ifelse_runs_the_branch_the_nodes_versions_choose() {
+    let tn = Testnet::up(12);
+    let alice = Identity::generate();
+    let members = swarm_members(&tn, &alice);
+    let url = tn.url(tn.index_of(&members[0]).unwrap());
+    let t0 = now_ms();
+
+    // The condition holds (snode reports hf [19, 3]): `then` runs, here a recursive store.
+    let (status, reply) = rpc(
+        &url,
+        "ifelse",
+        json!({"if": {"hf_at_least": [19, 3], "v_before": [99]}, "then": store_sub(&alice, 0, t0, b"new", false),
+            "else": {"method": "info", "params": {}}}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["condition"], json!(true), "{reply}");
+    assert_eq!(reply["hf"], json!([19, 3]));
+    assert!(reply["v"].is_array() && reply["height"].as_u64().unwrap() > 0, "{reply}");
+    assert_eq!(reply["result"]["code"], json!(200), "{reply}");
+    assert_eq!(reply["result"]["body"]["swarm"].as_object().unwrap().len(), members.len(), "{reply}");
+    let hash = reply["result"]["body"]["hash"].as_str().unwrap().to_string();
+    let urls: Vec<String> = members.iter().map(|ed| tn.url(tn.index_of(ed).unwrap())).collect();
+    assert_all_hold(&urls, &alice, 0, std::slice::from_ref(&hash), "after the ifelse store");
+
+    // It does not hold and there is no `else`: no result, nothing runs.
+    let (status, reply) = rpc(
+        &url,
+        "ifelse",
+        json!({"if": {"hf_at_least": [99]}, "then": store_sub(&alice, 0, t0, b"never", false)}),
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["condition"], json!(false), "{reply}");
+    assert!(reply.get("result").is_none(), "{reply}");
+
+    // Refusals: the live texts, and nothing stored.
+    let (status, body) = rpc(&url, "ifelse", json!({"if": {}, "then": {"method": "info", "params": {}}}));
+    assert_eq!(
+        (status, body.as_str()),
+        (400, Some("invalid request: Invalid ifelse request: must specify at least one \"if\" condition"))
+    );
+    let (status, body) =
+        rpc(&url, "ifelse", json!({"if": {"hf_at_least": [1]}, "then": {"method": "nope", "params": {}}}));
+    assert_eq!(
+        (status, body.as_str()),
+        (400, Some("invalid request: Invalid ifelse request method \"then\""))
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_all_hold(&urls, &alice, 0, &[hash], "after the refused ifelse requests");
+}

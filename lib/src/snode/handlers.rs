@@ -254,6 +254,22 @@ async fn run_parsed(
             }
             ok(rpc::batch_reply(results))
         }
+        Request::IfElse(p) => {
+            let version = rpc::NodeVersion {
+                hf: rpc::HARDFORK.map(u64::from),
+                v: rpc::SERVER_VERSION.map(u64::from),
+                height: view.height,
+            };
+            let (held, chosen) = p.choose(&version);
+            let result = match chosen {
+                Some(sub) => {
+                    let (status, body) = run_sub(node, sub, origin, now).await;
+                    Some(rpc::batch_result(status, body))
+                }
+                None => None,
+            };
+            ok(rpc::ifelse_reply(&version, held, result))
+        }
         Request::GetSwarm(p) => match view.swarm_for(&p.pubkey) {
             Some(s) => ok(rpc::get_swarm_reply(s, &members(&view, s), now)),
             None => ok(rpc::get_swarm_reply(crate::formats::swarm::INVALID_SWARM_ID, &[], now)),

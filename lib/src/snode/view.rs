@@ -29,6 +29,9 @@ pub(crate) struct SwarmView {
     pub my_swarm: Option<u64>,
     /// The network's proof-of-work difficulty (0 = off).
     pub pow_difficulty: u64,
+    /// The registry's height (its event count): snkit's stand-in for the chain height that
+    /// `ifelse` conditions read; 0 for a view built from a bare node list.
+    pub height: u64,
     /// The node list in its JSON form (what `get_service_nodes` answers).
     list_json: serde_json::Value,
 }
@@ -38,6 +41,7 @@ impl SwarmView {
     pub(crate) fn from_registry(registry: &Registry, me: &[u8; 32]) -> Self {
         let mut view = Self::from_nodes(registry.node_list(), registry.pow_difficulty(), me);
         view.list_json = registry.nodes_json();
+        view.height = registry.height() as u64;
         view
     }
 
@@ -69,6 +73,7 @@ impl SwarmView {
             by_ed,
             my_swarm,
             pow_difficulty,
+            height: 0,
             list_json: {
                 let mut v = list.to_json();
                 v["pow_difficulty"] = serde_json::json!(pow_difficulty);

@@ -48,6 +48,12 @@ pub const LIVE_ERRORS: &[LiveError] = &[
     e("batch", 400, "invalid request: Invalid batch request: subrequests must have method/params keys"),
     e("batch", 400, "invalid request: Invalid batch subrequest: invalid method \"{}\""),
     e("batch", 400, "invalid request: Invalid batch subrequest: subrequests may not contain meta-requests"),
+    e("ifelse", 400, "invalid request: Invalid ifelse request: no valid \"if\" field"),
+    e("ifelse", 400, "invalid request: Invalid ifelse request: must specify at least one \"if\" condition"),
+    e("ifelse", 400, "invalid request: Invalid ifelse request: at least one of \"then\"/\"else\" required"),
+    e("ifelse", 400, "invalid request: Invalid ifelse request: {} must be an object"),
+    e("ifelse", 400, "invalid request: Invalid ifelse request: {} must have method/params keys"),
+    e("ifelse", 400, "invalid request: Invalid ifelse request method \"{}\""),
     // 401: signatures (and, as live, two timestamp checks).
     e("store", 401, "store: signature required to store to namespace {}"),
     e("store", 401, "store signature verification failed"),

@@ -36,14 +36,15 @@ pub use methods::expire::{expire_member_ok, expire_sig_message};
 pub use methods::expire_all::{expire_all_member_ok, expire_all_sig_message};
 pub use methods::get_expiries::{get_expiries_reply, get_expiries_sig_message};
 pub use methods::get_swarm::{SwarmMember, base32z, get_swarm_reply, wrong_swarm};
+pub use methods::ifelse::ifelse_reply;
 pub use methods::info::info_reply;
 pub use methods::oxend_request::oxend_reply;
 pub use methods::retrieve::{resolve_retrieve_limits, retrieve_reply, retrieve_sig_message};
 pub use methods::store::{store_member_ok, store_sig_message};
 pub use methods::{
     BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireMode,
-    ExpireOutcome, ExpireParams, GetExpiriesParams, GetSwarmParams, OxendRequestParams, RetrieveParams,
-    RetrieveQuery, StoreParams, SubRequest,
+    ExpireOutcome, ExpireParams, GetExpiriesParams, GetSwarmParams, IfElseParams, NodeVersion,
+    OxendRequestParams, RetrieveParams, RetrieveQuery, StoreParams, SubRequest,
 };
 pub use reply::{
     HARDFORK, SERVER_VERSION, StoreMemberFailure, signer, store_member_failed, swarm_reply, with_t_hf,

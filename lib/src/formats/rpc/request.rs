@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::RpcError;
 use super::methods::{
     BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireParams,
-    GetExpiriesParams, GetSwarmParams, OxendRequestParams, RetrieveParams, StoreParams,
+    GetExpiriesParams, GetSwarmParams, IfElseParams, OxendRequestParams, RetrieveParams, StoreParams,
 };
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::RPC_MAX_BODY_BYTES;
@@ -35,6 +35,8 @@ pub enum Request {
     Batch(BatchParams),
     /// `sequence`: subrequests run in order until one fails.
     Sequence(BatchParams),
+    /// `ifelse`: one of two subrequests, chosen by the node's versions.
+    IfElse(IfElseParams),
     /// `get_swarm` or its alias `get_snodes_for_pubkey`.
     GetSwarm(GetSwarmParams),
     /// `info`.
@@ -57,6 +59,7 @@ impl Request {
             Request::GetExpiries(_) => "get_expiries",
             Request::Batch(_) => "batch",
             Request::Sequence(_) => "sequence",
+            Request::IfElse(_) => "ifelse",
             Request::GetSwarm(_) => "get_swarm",
             Request::Info => "info",
             Request::OxendRequest(_) => "oxend_request",
@@ -120,6 +123,7 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
         "get_expiries" => Request::GetExpiries(GetExpiriesParams::parse(&params)?),
         "batch" => Request::Batch(BatchParams::parse(&params)?),
         "sequence" => Request::Sequence(BatchParams::parse(&params)?),
+        "ifelse" => Request::IfElse(IfElseParams::parse(&params)?),
         "get_swarm" | "get_snodes_for_pubkey" => Request::GetSwarm(GetSwarmParams::parse(&params)?),
         "info" => Request::Info,
         "oxend_request" => Request::OxendRequest(OxendRequestParams::parse(&params)?),

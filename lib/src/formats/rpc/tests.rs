@@ -1070,6 +1070,14 @@ fn every_live_error_text_is_sent() {
         parse("batch", json!({"requests": [{"method": "info"}]})).unwrap_err(),
         parse("batch", json!({"requests": [{"method": "x", "params": {}}]})).unwrap_err(),
         parse("batch", json!({"requests": [{"method": "ifelse", "params": {}}]})).unwrap_err(),
+        parse("ifelse", json!({"then": json!({"method": "info", "params": {}})})).unwrap_err(),
+        parse("ifelse", json!({"if": {"v_at_least": []}, "then": json!({"method": "info", "params": {}})}))
+            .unwrap_err(),
+        parse("ifelse", json!({"if": {"hf_at_least": [19]}})).unwrap_err(),
+        parse("ifelse", json!({"if": {"hf_at_least": [19]}, "then": 5})).unwrap_err(),
+        parse("ifelse", json!({"if": {"hf_at_least": [19]}, "else": {"method": "info"}})).unwrap_err(),
+        parse("ifelse", json!({"if": {"hf_at_least": [19]}, "then": {"method": "x", "params": {}}}))
+            .unwrap_err(),
         store(store_base(33)).unwrap().validate(NOW).unwrap_err(),
         store(with(signed_store(33, NOW), "sig_timestamp", json!(NOW + 1)))
             .unwrap()
