@@ -8,7 +8,6 @@ use crate::formats::nodelist::{NodeInfo, NodeList, NodeListError};
 use crate::formats::registry::RegistryError;
 use crate::formats::swarm::{swarm_for, swarm_id_hex};
 use crate::net::nodes::{self, LoadError};
-pub use crate::net::nodes::{DEFAULT_NODES_PATH, NODES_ENV};
 
 /// Why a lookup failed.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
