@@ -4,12 +4,13 @@ CARGO ?= cargo
 TOOLS := $(shell awk '/^\[/ { bin = ($$0 == "[[bin]]") } bin && /^name *=/ { gsub(/^name *= *"|".*$$/, ""); print }' Cargo.toml)
 PREFIX ?= /usr/local
 
-.PHONY: help build test bench completions check-completions man check-man install demo lint fmt clean
+.PHONY: help build test bench fuzz completions check-completions man check-man install demo lint fmt clean
 
 help:
 	@echo "make demo         start a local testnet, send a message between two identities, stop it"
 	@echo "make test         every unit and end-to-end test (what CI runs)"
 	@echo "make bench        benchmarks: figures against the targets in the issues"
+	@echo "make fuzz         run every fuzz target for FUZZ_SECONDS each (default 60; needs cargo-fuzz)"
 	@echo "make completions  regenerate completions/ from the clap definitions"
 	@echo "make man          regenerate man/<cmd>.1 from the clap definitions"
 	@echo "make install      install the commands into \$$(PREFIX)/bin, their man pages into \$$(PREFIX)/share/man/man1"
@@ -23,6 +24,25 @@ test:
 
 bench:
 	$(CARGO) bench --bench snkit
+
+# The fuzz targets: lib/fuzz/Cargo.toml's [[bin]] names. Stable toolchain, no sanitizer (-s none):
+# coverage comes from libFuzzer's sancov instrumentation, which needs no nightly flag. New inputs go
+# to target/fuzz-corpus/<target> (scratch); the committed seeds in lib/fuzz/corpus/<target> are read
+# only. A crash leaves its input in lib/fuzz/artifacts/<target>/ and fails the run.
+FUZZ_TARGETS := $(shell awk '/^\[/ { bin = ($$0 == "[[bin]]") } bin && /^name *=/ { gsub(/^name *= *"|".*$$/, ""); print }' lib/fuzz/Cargo.toml)
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@command -v cargo-fuzz >/dev/null || { echo "make fuzz needs cargo-fuzz: cargo install cargo-fuzz" >&2; exit 2; }
+	cd lib && $(CARGO) fuzz build -s none -O --fuzz-dir fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p target/fuzz-corpus/$$t; \
+	  (cd lib && $(CARGO) fuzz run -s none -O --fuzz-dir fuzz $$t ../target/fuzz-corpus/$$t fuzz/corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=fuzz/json.dict -print_final_stats=1) \
+	    > target/fuzz-$$t.log 2>&1; rc=$$?; \
+	  echo "$$t: $$(grep -o 'number_of_executed_units: [0-9]*' target/fuzz-$$t.log) executions in $(FUZZ_SECONDS) s"; \
+	  if [ $$rc -ne 0 ]; then tail -40 target/fuzz-$$t.log; exit 1; fi; \
+	done
 
 lint:
 	$(CARGO) fmt --all --check

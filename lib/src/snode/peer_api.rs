@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::auth::{self, AuthError};
-use super::protocol::{self, Batch, Health, PushReply, ReplicateReply, Stored};
+use super::protocol::{self, Health, PushReply, ReplicateReply, Stored};
 use super::store::{Inserted, StoredMessage};
 use super::{NodeContext, handlers, handoff, now_ms};
 use crate::formats::nodelist::NodeInfo;
@@ -54,13 +54,7 @@ async fn authenticate(
 }
 
 fn parse_batch(body: &[u8]) -> Result<Vec<StoredMessage>, HttpError> {
-    let batch: Batch = serde_json::from_slice(body)
-        .map_err(|e| HttpError::bad_request(format!("invalid request: bad batch: {e}")))?;
-    batch
-        .messages
-        .iter()
-        .map(|m| m.to_stored().map_err(|e| HttpError::bad_request(format!("invalid request: {e}"))))
-        .collect()
+    super::protocol::parse_batch(body).map_err(|e| HttpError::bad_request(format!("invalid request: {e}")))
 }
 
 /// Stores a batch from a peer (one transaction) and wakes the handoff task if any record is not

@@ -69,6 +69,13 @@ impl PeerMessage {
     }
 }
 
+/// Parses the body of `/snode/v1/replicate` or `/snode/v1/push` into the messages to store,
+/// checking each one as a client's store would be (the fuzz target `peer_batch` drives this).
+pub fn parse_batch(body: &[u8]) -> Result<Vec<StoredMessage>, String> {
+    let batch: Batch = serde_json::from_slice(body).map_err(|e| format!("bad batch: {e}"))?;
+    batch.messages.iter().map(PeerMessage::to_stored).collect()
+}
+
 /// Body of `/snode/v1/replicate` and `/snode/v1/push`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Batch {
