@@ -16,6 +16,7 @@ mod common;
 mod attach;
 mod client;
 mod crypto;
+mod faults;
 mod fileserver;
 mod identity;
 mod node;

@@ -64,14 +64,14 @@ pub(super) trait Queued: Send {
     /// Runs the change in a savepoint; the result waits for the batch's commit.
     fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Ran>;
     /// Answers the caller that its change was not committed.
-    fn fail(self: Box<Self>, reason: &str);
+    fn fail(self: Box<Self>, why: &rusqlite::Error);
 }
 
 /// A change that ran, waiting for the batch's commit.
 pub(super) trait Ran: Send {
     fn is_ok(&self) -> bool;
     /// Answers the caller; if the commit failed, a successful result becomes that failure.
-    fn answer(self: Box<Self>, commit_err: Option<&str>);
+    fn answer(self: Box<Self>, commit_err: Option<&rusqlite::Error>);
 }
 
 /// A job: a change and its caller.
@@ -85,8 +85,14 @@ struct Done<T> {
     reply: Reply<Res<T>>,
 }
 
-fn not_committed(reason: &str) -> StoreError {
-    StoreError::NotCommitted { reason: reason.to_string() }
+/// What a caller hears when its batch did not commit: a full disk by name (the node answers it
+/// with its own text), anything else with SQLite's reason.
+fn not_committed(why: &rusqlite::Error) -> StoreError {
+    if why.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        StoreError::Full
+    } else {
+        StoreError::NotCommitted { reason: why.to_string() }
+    }
 }
 
 impl<C: Change> Queued for Pending<C> {
@@ -95,8 +101,8 @@ impl<C: Change> Queued for Pending<C> {
         Box::new(Done { result, reply: self.reply })
     }
 
-    fn fail(self: Box<Self>, reason: &str) {
-        self.reply.send(Err(not_committed(reason)));
+    fn fail(self: Box<Self>, why: &rusqlite::Error) {
+        self.reply.send(Err(not_committed(why)));
     }
 }
 
@@ -105,9 +111,9 @@ impl<T: Send + 'static> Ran for Done<T> {
         self.result.is_ok()
     }
 
-    fn answer(self: Box<Self>, commit_err: Option<&str>) {
+    fn answer(self: Box<Self>, commit_err: Option<&rusqlite::Error>) {
         let result = match (commit_err, self.result) {
-            (Some(reason), Ok(_)) => Err(not_committed(reason)),
+            (Some(why), Ok(_)) => Err(not_committed(why)),
             (_, r) => r,
         };
         self.reply.send(result);
@@ -151,15 +157,14 @@ pub(super) fn writer_loop(conn: Connection, rx: Receiver<Job>, stats: &Counters)
 /// back alone), commits once, then answers every caller.
 fn run_batch(conn: &Connection, batch: Vec<Job>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let reason = e.to_string();
         for job in batch {
-            job.fail(&reason);
+            job.fail(&e);
         }
         return;
     }
     let done: Vec<Box<dyn Ran>> = batch.into_iter().map(|job| job.run(conn)).collect();
     let commit_err = if done.iter().any(|d| d.is_ok()) {
-        conn.execute_batch("COMMIT").err().map(|e| e.to_string())
+        conn.execute_batch("COMMIT").err()
     } else {
         let _ = conn.execute_batch("ROLLBACK");
         None
@@ -168,7 +173,7 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
         let _ = conn.execute_batch("ROLLBACK");
     }
     for d in done {
-        d.answer(commit_err.as_deref());
+        d.answer(commit_err.as_ref());
     }
 }
 
