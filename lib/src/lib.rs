@@ -33,6 +33,6 @@ mod layers;
 
 pub use formats::{
     attachments, blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet,
-    registry, rpc, session_protocol, swarm, time,
+    reachability, registry, rpc, session_protocol, swarm, time,
 };
 pub use net::{fs, http, network, nodes, tls};

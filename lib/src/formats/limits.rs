@@ -389,6 +389,30 @@ pub const FILESERVER_UPLOAD_IDLE_TIMEOUT_MS: u64 = 30_000;
 /// Bytes read from disk per chunk of a streamed download.
 pub const FILESERVER_READ_CHUNK_BYTES: usize = 64 * 1024;
 
+// ---- reachability testing (formats/reachability.rs, docs/faults.md) ---------------------------
+
+/// Nodes that test each node in each period (fewer when the network has fewer other active nodes).
+pub const REACH_TESTERS_PER_NODE: usize = 3;
+/// Distinct testers that must agree before a period counts as down (or up) for a node: a single
+/// lying tester can never reach it.
+pub const REACH_QUORUM: usize = 2;
+/// Consecutive decided periods, all down, after which the registry decommissions a node.
+pub const REACH_DECOMMISSION_PERIODS: usize = 2;
+/// Consecutive decided periods, all up, after which a decommissioned node is recommissioned.
+pub const REACH_RECOMMISSION_PERIODS: usize = 2;
+/// Periods a node may stay decommissioned without one period up before it is deregistered.
+pub const REACH_DEREGISTER_PERIODS: u64 = 30;
+/// How many periods back a report may be (older ones are refused: the verdict was taken).
+pub const REACH_REPORT_MAX_AGE_PERIODS: u64 = 2;
+/// How far behind the registry's height a tester's view may be when it reports.
+pub const REACH_HEIGHT_SLACK: u64 = 32;
+/// The shortest test period a registry accepts (a faster one would flood it with reports).
+pub const REACH_MIN_PERIOD_MS: u64 = 200;
+/// How long a tester waits for a test's reply before counting the node unreachable.
+pub const REACH_TEST_TIMEOUT_MS: u64 = 1_000;
+/// Periods of verdicts the registry keeps per node.
+pub const REACH_HISTORY_PERIODS: usize = 16;
+
 // ---- command-line plumbing -------------------------------------------------------------------
 
 /// Longest line an NDJSON or text stream on a command's input may hold (a `retrieve` record of the

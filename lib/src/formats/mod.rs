@@ -10,6 +10,7 @@ pub mod keys;
 pub mod mnemonic;
 
 pub mod nodelist;
+pub mod reachability;
 pub mod registry;
 pub mod swarm;
 

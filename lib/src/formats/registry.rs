@@ -17,9 +17,9 @@ use blake2::{Blake2b, Digest};
 use serde_json::{Map, Value, json};
 
 use crate::formats::keys::decode_hex32;
-use crate::formats::limits::REGISTRY_MAX_EVENTS;
+use crate::formats::limits::{REACH_MIN_PERIOD_MS, REGISTRY_MAX_EVENTS};
 use crate::formats::nodelist::{NodeInfo, NodeList, NodeListError};
-use crate::formats::swarm::{AssignError, NodeKey, SwarmMap};
+use crate::formats::swarm::{AssignError, INVALID_SWARM_ID, NodeKey, SwarmMap};
 
 /// The `format` tag of a registry document.
 pub const REGISTRY_FORMAT: &str = "snkit-registry/1";
@@ -154,11 +154,22 @@ pub enum Event {
         /// The leaving node's Ed25519 key.
         pubkey_ed25519: [u8; 32],
     },
+    /// Its testers found a node unreachable (formats/reachability.rs): it leaves its swarm but
+    /// stays registered, in swarm 2^64−1.
+    Decommission {
+        /// The node's Ed25519 key.
+        pubkey_ed25519: [u8; 32],
+    },
+    /// A decommissioned node passed its tests again: it rejoins a swarm.
+    Recommission {
+        /// The node's Ed25519 key.
+        pubkey_ed25519: [u8; 32],
+    },
 }
 
 impl Event {
     /// The bytes the hash chain covers: join = 0x01 ‖ ed25519 ‖ x25519 ‖ ipv4 (4) ‖ port (u16 BE);
-    /// leave = 0x02 ‖ ed25519.
+    /// leave = 0x02 ‖ ed25519; decommission = 0x03 ‖ ed25519; recommission = 0x04 ‖ ed25519.
     pub fn chain_bytes(&self) -> Vec<u8> {
         match self {
             Event::Join(n) => {
@@ -170,12 +181,9 @@ impl Event {
                 b.extend_from_slice(&n.storage_port.to_be_bytes());
                 b
             }
-            Event::Leave { pubkey_ed25519 } => {
-                let mut b = Vec::with_capacity(33);
-                b.push(0x02);
-                b.extend_from_slice(pubkey_ed25519);
-                b
-            }
+            Event::Leave { pubkey_ed25519 } => tagged(0x02, pubkey_ed25519),
+            Event::Decommission { pubkey_ed25519 } => tagged(0x03, pubkey_ed25519),
+            Event::Recommission { pubkey_ed25519 } => tagged(0x04, pubkey_ed25519),
         }
     }
 
@@ -190,6 +198,14 @@ impl Event {
             }),
             Event::Leave { pubkey_ed25519 } => json!({
                 "op": "leave",
+                "pubkey_ed25519": hex::encode(pubkey_ed25519),
+            }),
+            Event::Decommission { pubkey_ed25519 } => json!({
+                "op": "decommission",
+                "pubkey_ed25519": hex::encode(pubkey_ed25519),
+            }),
+            Event::Recommission { pubkey_ed25519 } => json!({
+                "op": "recommission",
                 "pubkey_ed25519": hex::encode(pubkey_ed25519),
             }),
         }
@@ -225,9 +241,19 @@ impl Event {
                 }))
             }
             Some("leave") => Ok(Event::Leave { pubkey_ed25519: key("pubkey_ed25519")? }),
-            _ => Err(bad("\"op\" must be \"join\" or \"leave\"".into())),
+            Some("decommission") => Ok(Event::Decommission { pubkey_ed25519: key("pubkey_ed25519")? }),
+            Some("recommission") => Ok(Event::Recommission { pubkey_ed25519: key("pubkey_ed25519")? }),
+            _ => Err(bad("\"op\" must be \"join\", \"leave\", \"decommission\" or \"recommission\"".into())),
         }
     }
+}
+
+/// 0x`tag` ‖ key: the chain bytes of the events that name only a node.
+fn tagged(tag: u8, pubkey_ed25519: &[u8; 32]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(33);
+    b.push(tag);
+    b.extend_from_slice(pubkey_ed25519);
+    b
 }
 
 /// The network's parameters, carried by the registry.
@@ -235,14 +261,18 @@ impl Event {
 pub struct NetworkParams {
     /// Proof-of-work difficulty for stores (pow.md); 0 = off.
     pub pow_difficulty: u64,
+    /// Length of a reachability-testing period in ms (formats/reachability.rs); 0 = no testing.
+    pub reach_period_ms: u64,
 }
 
 /// The state replayed from the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct State {
     map: SwarmMap,
-    /// Active nodes by key, with the index of their join event.
+    /// Registered nodes by key, with the index of their join event.
     active: BTreeMap<NodeKey, (usize, NodeRecord)>,
+    /// The registered nodes that are decommissioned (in no swarm).
+    decommissioned: BTreeSet<NodeKey>,
     /// X25519 keys and addresses of the active nodes (each must be unique among them).
     x25519_in_use: BTreeSet<[u8; 32]>,
     addresses_in_use: BTreeSet<(Ipv4Addr, u16)>,
@@ -254,6 +284,7 @@ impl Default for State {
         Self {
             map: SwarmMap::new(),
             active: BTreeMap::new(),
+            decommissioned: BTreeSet::new(),
             x25519_in_use: BTreeSet::new(),
             addresses_in_use: BTreeSet::new(),
             head: Blake2b256::digest(CHAIN_GENESIS).into(),
@@ -290,6 +321,16 @@ impl Registry {
         self.params.pow_difficulty = difficulty;
     }
 
+    /// The reachability-testing period in ms (0 = off).
+    pub fn reach_period_ms(&self) -> u64 {
+        self.params.reach_period_ms
+    }
+
+    /// Sets the reachability-testing period (a parameter: it moves no node).
+    pub fn set_reach_period_ms(&mut self, period_ms: u64) {
+        self.params.reach_period_ms = period_ms;
+    }
+
     /// The history, oldest first.
     pub fn events(&self) -> &[Event] {
         &self.events
@@ -318,6 +359,42 @@ impl Registry {
     /// Whether the node with this Ed25519 key is registered and has not left.
     pub fn is_active(&self, pubkey_ed25519: &[u8; 32]) -> bool {
         self.state.active.contains_key(pubkey_ed25519)
+    }
+
+    /// Every registered node (decommissioned ones too), by key.
+    pub fn registered(&self) -> impl Iterator<Item = &NodeRecord> {
+        self.state.active.values().map(|(_, r)| r)
+    }
+
+    /// Whether the node is registered but decommissioned (in no swarm).
+    pub fn is_decommissioned(&self, pubkey_ed25519: &[u8; 32]) -> bool {
+        self.state.decommissioned.contains(pubkey_ed25519)
+    }
+
+    /// Takes an active node out of its swarm (appends a decommission event).
+    pub fn decommission(&mut self, pubkey_ed25519: &[u8; 32]) -> Result<(), RegistryError> {
+        self.push(Event::Decommission { pubkey_ed25519: *pubkey_ed25519 })
+    }
+
+    /// Puts a decommissioned node back into a swarm (appends a recommission event).
+    pub fn recommission(&mut self, pubkey_ed25519: &[u8; 32]) -> Result<(), RegistryError> {
+        self.push(Event::Recommission { pubkey_ed25519: *pubkey_ed25519 })
+    }
+
+    /// The registry as it was after its first `height` events (all of them if `height` is past
+    /// the end): what a report made against an older view is checked with.
+    pub fn at_height(&self, height: usize) -> Registry {
+        if height >= self.events.len() {
+            return self.clone();
+        }
+        let mut past = Registry { params: self.params.clone(), ..Registry::default() };
+        for event in &self.events[..height] {
+            // A prefix of a history that replayed cannot fail to replay; stop if it ever did.
+            if past.push(event.clone()).is_err() {
+                break;
+            }
+        }
+        past
     }
 
     /// The registration of an active node.
@@ -373,7 +450,8 @@ impl Registry {
         Ok(Self { params, events, state })
     }
 
-    /// The active nodes with their swarm ids, in registration order: what `nodes.json` holds.
+    /// The registered nodes with their swarm ids (2^64−1 for a decommissioned one), in
+    /// registration order: what `nodes.json` holds.
     pub fn node_list(&self) -> NodeList {
         let mut by_join: Vec<&(usize, NodeRecord)> = self.state.active.values().collect();
         by_join.sort_unstable_by_key(|(i, _)| *i);
@@ -385,7 +463,11 @@ impl Registry {
                     pubkey_x25519: r.pubkey_x25519,
                     public_ip: r.public_ip.to_string(),
                     storage_port: r.storage_port,
-                    swarm_id: self.state.map.swarm_of(&r.pubkey_ed25519)?,
+                    swarm_id: if self.state.decommissioned.contains(&r.pubkey_ed25519) {
+                        INVALID_SWARM_ID
+                    } else {
+                        self.state.map.swarm_of(&r.pubkey_ed25519)?
+                    },
                 })
             })
             .collect::<Vec<_>>()
@@ -407,11 +489,21 @@ impl Registry {
     pub fn to_json(&self) -> Value {
         json!({
             "format": REGISTRY_FORMAT,
-            "network": { "pow_difficulty": self.params.pow_difficulty },
+            "network": self.network_json(),
             "height": self.events.len(),
             "head": self.head_hex(),
             "events": self.events.iter().map(Event::to_json).collect::<Vec<_>>(),
         })
+    }
+
+    /// The document's `"network"` object; `reach_period_ms` only when testing is on, so a registry
+    /// without it reads as before.
+    fn network_json(&self) -> Value {
+        let mut network = json!({ "pow_difficulty": self.params.pow_difficulty });
+        if self.params.reach_period_ms > 0 {
+            network["reach_period_ms"] = json!(self.params.reach_period_ms);
+        }
+        network
     }
 
     /// Parses a registry document, replays it, and checks `head` when present.
@@ -429,6 +521,17 @@ impl Registry {
             if let Some(d) = network.get("pow_difficulty") {
                 params.pow_difficulty =
                     d.as_u64().ok_or_else(|| shape("network.pow_difficulty must be an unsigned integer"))?;
+            }
+            if let Some(p) = network.get("reach_period_ms") {
+                params.reach_period_ms = match p.as_u64() {
+                    Some(0) => 0,
+                    Some(ms) if ms >= REACH_MIN_PERIOD_MS => ms,
+                    _ => {
+                        return Err(shape(&format!(
+                            "network.reach_period_ms must be 0 (off) or at least {REACH_MIN_PERIOD_MS}"
+                        )));
+                    }
+                };
             }
         }
         let raw =
@@ -508,11 +611,38 @@ fn apply(state: &mut State, index: usize, event: &Event) -> Result<(), RegistryE
             if !state.active.contains_key(pubkey_ed25519) {
                 return Err(RegistryError::NotActive { index, pubkey: hex::encode(pubkey_ed25519) });
             }
-            state.map.leave(pubkey_ed25519, seed).map_err(|e| assign_error(index, e))?;
+            // A decommissioned node already left its swarm.
+            if !state.decommissioned.contains(pubkey_ed25519) {
+                state.map.leave(pubkey_ed25519, seed).map_err(|e| assign_error(index, e))?;
+            }
+            state.decommissioned.remove(pubkey_ed25519);
             if let Some((_, record)) = state.active.remove(pubkey_ed25519) {
                 state.x25519_in_use.remove(&record.pubkey_x25519);
                 state.addresses_in_use.remove(&(record.public_ip, record.storage_port));
             }
+        }
+        Event::Decommission { pubkey_ed25519 } => {
+            if !state.active.contains_key(pubkey_ed25519) {
+                return Err(RegistryError::NotActive { index, pubkey: hex::encode(pubkey_ed25519) });
+            }
+            if state.decommissioned.contains(pubkey_ed25519) {
+                return Err(RegistryError::BadEvent {
+                    index,
+                    reason: format!("node {} is already decommissioned", hex::encode(pubkey_ed25519)),
+                });
+            }
+            state.map.leave(pubkey_ed25519, seed).map_err(|e| assign_error(index, e))?;
+            state.decommissioned.insert(*pubkey_ed25519);
+        }
+        Event::Recommission { pubkey_ed25519 } => {
+            if !state.decommissioned.contains(pubkey_ed25519) {
+                return Err(RegistryError::BadEvent {
+                    index,
+                    reason: format!("node {} is not decommissioned", hex::encode(pubkey_ed25519)),
+                });
+            }
+            state.map.join(*pubkey_ed25519, seed).map_err(|e| assign_error(index, e))?;
+            state.decommissioned.remove(pubkey_ed25519);
         }
     }
     state.head = link;
