@@ -6,9 +6,6 @@
 //! let (status, body) = rpc(&tn.urls()[0], "info", json!({}));
 //! cmd("swarm-of").arg("--nodes").arg(tn.nodes_json()) ...;
 //! ```                                              // dropped: `testnet down`, leftovers SIGKILLed
-
-#![expect(dead_code, reason = "a toolbox for every test module: not every helper has a caller yet")]
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -60,6 +57,27 @@ pub fn rpc(url: &str, method: &str, params: Value) -> (u16, Value) {
     post_raw(url, "/storage_rpc/v1", json!({"method": method, "params": params}).to_string().as_bytes())
 }
 
+/// Every hash node `url` holds for `pk` in namespace `ns` (an unsigned public inbox), following
+/// `more`; the node's status if it refused.
+pub fn retrieve_hashes(url: &str, pk: &str, ns: i16) -> Result<std::collections::BTreeSet<String>, u16> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut last = String::new();
+    loop {
+        let (status, body) = rpc(url, "retrieve", json!({"pubkey": pk, "namespace": ns, "last_hash": last}));
+        if status != 200 {
+            return Err(status);
+        }
+        let msgs = body["messages"].as_array().cloned().unwrap_or_default();
+        for m in &msgs {
+            last = m["hash"].as_str().unwrap_or_default().to_string();
+            out.insert(last.clone());
+        }
+        if msgs.is_empty() || !body["more"].as_bool().unwrap_or(false) {
+            return Ok(out);
+        }
+    }
+}
+
 /// POSTs raw bytes to `url` + `path`; returns the status and the body as in [`rpc`].
 pub fn post_raw(url: &str, path: &str, body: &[u8]) -> (u16, Value) {
     let resp = http()
@@ -104,6 +122,11 @@ impl Testnet {
     /// Registry + `n` nodes with proof-of-work difficulty `d`.
     pub fn up_with_pow(n: usize, d: u64) -> Self {
         Self::up_with(n, &["--pow", &d.to_string()])
+    }
+
+    /// Registry + `n` nodes that test each other every `period_ms` (`testnet up --reach-period`).
+    pub fn up_with_reach(n: usize, period_ms: u64) -> Self {
+        Self::up_with(n, &["--reach-period", &period_ms.to_string()])
     }
 
     /// Registry + `n` nodes serving HTTPS with self-signed certificates (`testnet up --tls`).

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use crate::common::{Testnet, eventually, now_ms, rpc};
+use crate::common::{Testnet, eventually, now_ms, retrieve_hashes, rpc};
 
 /// A public inbox namespace: retrieves need no signature.
 const NS: i16 = -10;
@@ -72,24 +72,9 @@ fn store(url: &str, pk: &str, n: usize) -> (u16, serde_json::Value) {
     rpc(url, "store", params)
 }
 
-/// The hashes the node holds for `pk` (following `more`), or its refusal status.
+/// The hashes the node holds for `pk`, or its refusal status.
 fn hashes(url: &str, pk: &str) -> Result<BTreeSet<String>, u16> {
-    let mut out = BTreeSet::new();
-    let mut last = String::new();
-    loop {
-        let (status, body) = rpc(url, "retrieve", json!({"pubkey": pk, "namespace": NS, "last_hash": last}));
-        if status != 200 {
-            return Err(status);
-        }
-        let msgs = body["messages"].as_array().cloned().unwrap_or_default();
-        for m in &msgs {
-            last = m["hash"].as_str().unwrap_or_default().to_string();
-            out.insert(last.clone());
-        }
-        if msgs.is_empty() || !body["more"].as_bool().unwrap_or(false) {
-            return Ok(out);
-        }
-    }
+    retrieve_hashes(url, pk, NS)
 }
 
 /// A store is acknowledged when the reply is 200 and names its hash (one member here).
@@ -165,4 +150,77 @@ fn a_full_disk_refuses_stores_with_a_5xx_keeps_serving_reads_and_stores_again_on
     tn.kill(0);
     tn.start(0);
     assert_eq!(hashes(&url, &pk), Ok(kept), "after a restart");
+}
+
+/// The reachability-testing period of the heal test: long enough that a loaded CI machine answers
+/// every test in time (a test may take three quarters of it).
+const REACH_PERIOD_MS: u64 = 2000;
+/// How long the registry may take to decommission a dead node and the swarms to settle.
+const HEAL_WITHIN: Duration = Duration::from_secs(90);
+
+/// The standing `testnet status` reports for node `i`.
+fn standing(tn: &Testnet, i: usize) -> String {
+    tn.status()["nodes"][i]["standing"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn two_killed_members_of_a_swarm_are_decommissioned_by_their_testers_and_the_swarm_heals() {
+    let tn = Testnet::up_with_reach(12, REACH_PERIOD_MS);
+    let list = || snkit::nodelist::NodeList::load(tn.nodes_json().to_str().unwrap()).expect("nodes.json");
+
+    // Acknowledged messages for accounts all over the network.
+    let mut acked_msgs = Vec::new();
+    for n in 0..24 {
+        let pk = format!("05{}", hex::encode(rand::random::<[u8; 32]>()));
+        let pubkey = snkit::keys::Pubkey::parse(&pk).unwrap();
+        let (_, members) = list().swarm_of(&pubkey).expect("a swarm");
+        let entry = tn.index_of(&hex::encode(members[0].pubkey_ed25519)).unwrap();
+        let (status, reply) = store(&tn.url(entry), &pk, n);
+        let hash = acked(status, &reply).unwrap_or_else(|| panic!("store {n}: {status} {reply}"));
+        acked_msgs.push((pk, hash));
+    }
+
+    // Kill two members of one swarm; no testnet command tells the registry.
+    let (_, victim_swarm) = list().swarm_of(&snkit::keys::Pubkey::parse(&acked_msgs[0].0).unwrap()).unwrap();
+    let victims: Vec<usize> =
+        victim_swarm.iter().take(2).map(|n| tn.index_of(&hex::encode(n.pubkey_ed25519)).unwrap()).collect();
+    for &v in &victims {
+        tn.kill(v);
+    }
+    let decommissioned =
+        eventually(HEAL_WITHIN, || victims.iter().all(|&v| standing(&tn, v) == "decommissioned"));
+    assert!(decommissioned, "the killed nodes {victims:?} were not decommissioned: {}", tn.status());
+    let status = tn.status();
+    for (i, node) in status["nodes"].as_array().unwrap().iter().enumerate() {
+        if !victims.contains(&i) {
+            assert_eq!(node["standing"], "active", "a live node stays active: {node}");
+        }
+        assert!(!node["tests"].as_array().unwrap().is_empty(), "status shows node {i}'s test results");
+    }
+    let victim_keys: BTreeSet<String> = victims.iter().map(|&v| tn.ed25519(v)).collect();
+    for n in list().iter() {
+        if victim_keys.contains(&hex::encode(n.pubkey_ed25519)) {
+            assert_eq!(n.swarm_id, u64::MAX, "a decommissioned node is in swarm 2^64-1");
+        }
+    }
+
+    // Every acknowledged message ends up on every member of its account's swarm as it is now.
+    let healed = eventually(HEAL_WITHIN, || {
+        acked_msgs.iter().all(|(pk, hash)| {
+            let (_, members) = list().swarm_of(&snkit::keys::Pubkey::parse(pk).unwrap()).unwrap();
+            members.iter().all(|m| {
+                let i = tn.index_of(&hex::encode(m.pubkey_ed25519)).unwrap();
+                hashes(&tn.url(i), pk).is_ok_and(|h| h.contains(hash))
+            })
+        })
+    });
+    assert!(healed, "some acknowledged message is missing from a member of its swarm after the heal");
+
+    // A victim that comes back passes its tests and is recommissioned.
+    tn.start(victims[0]);
+    assert!(
+        eventually(HEAL_WITHIN, || standing(&tn, victims[0]) == "active"),
+        "a restarted node is recommissioned: {}",
+        tn.status()
+    );
 }

@@ -58,22 +58,7 @@ fn store_ok(tn: &Testnet, pk: &str, data: &[u8], ttl: u64) -> Msg {
 
 /// Every hash node `url` returns for `pk` (following `more`); None if the node refused.
 fn retrieve_all(url: &str, pk: &str) -> Option<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
-    let mut last = String::new();
-    loop {
-        let (status, body) = rpc(url, "retrieve", json!({"pubkey": pk, "namespace": NS, "last_hash": last}));
-        if status != 200 {
-            return None;
-        }
-        let msgs = body["messages"].as_array().unwrap();
-        for m in msgs {
-            last = m["hash"].as_str().unwrap().to_string();
-            out.insert(last.clone());
-        }
-        if !body["more"].as_bool().unwrap_or(false) || msgs.is_empty() {
-            return Some(out);
-        }
-    }
+    crate::common::retrieve_hashes(url, pk, NS).ok()
 }
 
 fn by_pubkey(msgs: &[Msg]) -> BTreeMap<String, BTreeSet<String>> {

@@ -45,6 +45,10 @@ enum Cmd {
         /// then says "tls": true, and send/retrieve talk HTTPS to them).
         #[arg(long)]
         tls: bool,
+        /// Nodes test each other's reachability every MS milliseconds and the registry
+        /// decommissions a node its testers cannot reach (0 = off; docs/faults.md).
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        reach_period: u64,
     },
     /// Swarms, and each node's health and message count (JSON; a table on a terminal).
     Status {
@@ -117,9 +121,11 @@ fn binaries() -> Result<Binaries, CliError> {
 
 fn run(args: Args) -> Result<(), CliError> {
     let out = match args.cmd {
-        Cmd::Up { nodes, dir, pow, log, tls } => {
-            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log, tls })?
-        }
+        Cmd::Up { nodes, dir, pow, log, tls, reach_period } => testnet::up(
+            &dir,
+            &binaries()?,
+            &UpOptions { nodes, pow_difficulty: pow, log_level: log, tls, reach_period_ms: reach_period },
+        )?,
         Cmd::Status { dir, json } => {
             let status = testnet::status(&dir)?;
             if cli::stdout_is_tty() && !json {
@@ -134,7 +140,8 @@ fn run(args: Args) -> Result<(), CliError> {
         Cmd::Start { node, dir } => testnet::start(&dir, &binaries()?, &node)?,
         Cmd::Down { dir } => testnet::down(&dir)?,
         Cmd::RegistryServe { dir, listen } => {
-            testnet::serve::run(&dir, listen)?;
+            let rt = cli::daemon_runtime("info")?;
+            testnet::serve::run(&rt, &dir, listen)?;
             return Ok(());
         }
     };

@@ -409,7 +409,7 @@ pub const REACH_HEIGHT_SLACK: u64 = 32;
 /// The shortest test period a registry accepts (a faster one would flood it with reports).
 pub const REACH_MIN_PERIOD_MS: u64 = 200;
 /// How long a tester waits for a test's reply before counting the node unreachable.
-pub const REACH_TEST_TIMEOUT_MS: u64 = 1_000;
+pub const REACH_TEST_TIMEOUT_MS: u64 = 2_000;
 /// Periods of verdicts the registry keeps per node.
 pub const REACH_HISTORY_PERIODS: usize = 16;
 

@@ -20,6 +20,7 @@ mod onion_relay;
 mod peer_api;
 mod peers;
 pub mod protocol;
+mod reachability;
 mod server;
 pub mod store;
 mod tasks;
@@ -153,6 +154,7 @@ pub async fn run(
         tokio::spawn(tasks::poll_registry(node.clone())),
         tokio::spawn(tasks::sweep(node.clone())),
         tokio::spawn(handoff::run(node.clone())),
+        tokio::spawn(reachability::run(node.clone())),
     ];
 
     let app = server::router(node.clone());

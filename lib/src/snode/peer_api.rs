@@ -24,7 +24,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Checks a node-to-node request's signature and that its sender is a registered node
 /// (refreshing the view once if the sender is unknown). Returns the sender.
-async fn authenticate(
+pub(crate) async fn authenticate(
     node: &NodeContext,
     headers: &HeaderMap,
     path: &str,

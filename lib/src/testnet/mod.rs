@@ -72,6 +72,8 @@ pub struct UpOptions {
     pub log_level: String,
     /// Nodes serve HTTPS (self-signed), as live service nodes do.
     pub tls: bool,
+    /// Reachability-testing period in ms (0 = the nodes do not test each other).
+    pub reach_period_ms: u64,
 }
 
 fn state_path(dir: &Path) -> PathBuf {
@@ -92,6 +94,12 @@ pub fn nodes_json_path(dir: &Path) -> PathBuf {
 pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, TestnetError> {
     if opts.nodes == 0 || opts.nodes > TESTNET_MAX_NODES {
         return Err(TestnetError::Usage(format!("--nodes must be 1 to {TESTNET_MAX_NODES}")));
+    }
+    if opts.reach_period_ms != 0 && opts.reach_period_ms < crate::formats::limits::REACH_MIN_PERIOD_MS {
+        return Err(TestnetError::Usage(format!(
+            "--reach-period must be 0 (off) or at least {} ms",
+            crate::formats::limits::REACH_MIN_PERIOD_MS
+        )));
     }
     if let Ok(old) = TestnetState::load(&state_path(dir)) {
         if old.anything_running() {
@@ -114,7 +122,7 @@ pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Testne
             .map_err(|e| TestnetError::io(dir.join(sub).display(), e))?;
     }
     let dir = std::fs::canonicalize(dir).map_err(|e| TestnetError::io(dir.display(), e))?;
-    let registry = reg::new(opts.pow_difficulty);
+    let registry = reg::new(opts.pow_difficulty, opts.reach_period_ms);
     reg::save(&registry, &registry_path(&dir))?;
 
     let started = start_rest(&dir, bins, opts);
@@ -172,9 +180,8 @@ pub fn stop(dir: &Path, node: &str) -> Result<Value, TestnetError> {
     if entry.state == NodeState::Stopped {
         return Err(TestnetError::Usage(format!("node {i} is already stopped")));
     }
-    let mut registry = reg::load(&registry_path(&dir))?;
-    reg::remove(&mut registry, &entry.ed25519()?)?;
-    reg::save(&registry, &registry_path(&dir))?;
+    let ed = entry.ed25519()?;
+    reg::update(&dir, |r| reg::remove(r, &ed))?;
     if entry.state == NodeState::Running && procs::is_alive(entry.pid, &entry.data_dir) {
         // Give the node the time to see it left and hand its records on.
         let deadline = Instant::now() + Duration::from_millis(TESTNET_STOP_TIMEOUT_MS);
@@ -233,11 +240,13 @@ pub fn start(dir: &Path, bins: &Binaries, node: &str) -> Result<Value, TestnetEr
     if port != entry.port {
         return Err(TestnetError::Failed(format!("node {i} came back on port {port}, not {}", entry.port)));
     }
-    if entry.state == NodeState::Stopped {
-        let mut registry = reg::load(&registry_path(&dir))?;
-        reg::add(&mut registry, &entry.ed25519()?, &entry.x25519()?, LOOPBACK, entry.port)?;
-        reg::save(&registry, &registry_path(&dir))?;
-    }
+    // A stopped node left the registry; a killed one may have been deregistered by its testers
+    // meanwhile (formats/reachability.rs): either way it registers again.
+    let (ed, x) = (entry.ed25519()?, entry.x25519()?);
+    reg::update(
+        &dir,
+        |r| if r.is_active(&ed) { Ok(()) } else { reg::add(r, &ed, &x, LOOPBACK, entry.port) },
+    )?;
     state.nodes[i].state = NodeState::Running;
     state.save(&state_path(&dir))?;
     wait_ready(&dir, &state)?;
@@ -282,6 +291,8 @@ pub fn down(dir: &Path) -> Result<Value, TestnetError> {
 /// What runs: registry, swarms, each node's health and message count.
 pub fn status(dir: &Path) -> Result<Value, TestnetError> {
     let state = TestnetState::load(&state_path(dir))?;
+    let registry = reg::load(&registry_path(dir)).ok();
+    let reach = reach_status(&state.registry_url);
     let mut nodes = Vec::new();
     let mut swarms: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
     for n in &state.nodes {
@@ -300,6 +311,8 @@ pub fn status(dir: &Path) -> Result<Value, TestnetError> {
             "swarm_id": h.as_ref().and_then(|h| h.swarm_id.clone()),
             "messages": h.as_ref().map(|h| h.messages),
             "pending_handoff": h.as_ref().map(|h| h.pending_handoff),
+            "standing": standing(registry.as_ref(), &n.pubkey_ed25519),
+            "tests": reach.get(&n.pubkey_ed25519).map(|r| r["tests"].clone()).unwrap_or(json!([])),
         }));
     }
     let registry_alive = state.registry_pid.is_some_and(|p| procs::is_alive(p, &state.dir));
@@ -313,6 +326,30 @@ pub fn status(dir: &Path) -> Result<Value, TestnetError> {
     }))
 }
 
+/// Where the registry has a node: `active` (in a swarm), `decommissioned` (registered, in none),
+/// or `unregistered`.
+fn standing(registry: Option<&crate::formats::registry::Registry>, ed_hex: &str) -> &'static str {
+    let Some(r) = registry else { return "unknown" };
+    match crate::formats::keys::decode_hex32(ed_hex) {
+        Ok(k) if r.is_decommissioned(&k) => "decommissioned",
+        Ok(k) if r.is_active(&k) => "active",
+        _ => "unregistered",
+    }
+}
+
+/// The last decided test verdict of a `status` node entry, as the table shows it: `up 3/3`.
+fn last_test(node: &Value) -> String {
+    let tests = node["tests"].as_array().cloned().unwrap_or_default();
+    let closed = tests.iter().rev().find(|t| t["verdict"] != "undecided").or(tests.last());
+    closed.map_or_else(
+        || "-".to_string(),
+        |t| {
+            let (up, down) = (t["reachable"].as_u64().unwrap_or(0), t["unreachable"].as_u64().unwrap_or(0));
+            format!("{} {up}/{}", t["verdict"].as_str().unwrap_or("?"), up + down)
+        },
+    )
+}
+
 /// A human table of `status` output.
 pub fn status_table(status: &Value) -> String {
     let mut out = format!(
@@ -322,20 +359,22 @@ pub fn status_table(status: &Value) -> String {
         status["pow_difficulty"]
     );
     out.push_str(&format!(
-        "{:>5}  {:<16}  {:<22}  {:<8}  {:<16}  {:>8}\n",
-        "node", "ed25519", "url", "state", "swarm", "messages"
+        "{:>5}  {:<16}  {:<22}  {:<8}  {:<14}  {:<16}  {:>8}  {:<10}\n",
+        "node", "ed25519", "url", "state", "standing", "swarm", "messages", "tests"
     ));
     for n in status["nodes"].as_array().into_iter().flatten() {
         let ed = n["pubkey_ed25519"].as_str().unwrap_or("");
         out.push_str(&format!(
-            "{:>5}  {:<16}  {:<22}  {:<8}  {:<16}  {:>8}\n",
+            "{:>5}  {:<16}  {:<22}  {:<8}  {:<14}  {:<16}  {:>8}  {:<10}\n",
             // A JSON value ignores the width: format the number itself so the column lines up.
             n["index"].as_u64().map(|i| i.to_string()).unwrap_or_default(),
             &ed[..ed.len().min(16)],
             n["url"].as_str().unwrap_or(""),
             n["state"].as_str().unwrap_or(""),
+            n["standing"].as_str().unwrap_or(""),
             n["swarm_id"].as_str().unwrap_or("-"),
             n["messages"].as_u64().map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+            last_test(n),
         ));
     }
     out
@@ -415,11 +454,12 @@ fn spawn_new_nodes(
         state.nodes[i].port = port;
         state.nodes[i].url = format!("{}://{LOOPBACK}:{port}", if state.tls { "https" } else { "http" });
     }
-    let mut registry = reg::load(&registry_path(dir))?;
-    for n in &state.nodes[first..] {
-        reg::add(&mut registry, &n.ed25519()?, &n.x25519()?, LOOPBACK, n.port)?;
-    }
-    reg::save(&registry, &registry_path(dir))?;
+    reg::update(dir, |r| {
+        for n in &state.nodes[first..] {
+            reg::add(r, &n.ed25519()?, &n.x25519()?, LOOPBACK, n.port)?;
+        }
+        Ok(())
+    })?;
     Ok((first..first + count).collect())
 }
 
@@ -480,18 +520,35 @@ fn wait_file(path: &Path, pid: u32, marker: &Path) -> Result<String, TestnetErro
     }
 }
 
-/// GET a node's health (short timeout).
-pub fn health(url: &str) -> Option<Health> {
+/// GET `url` and parse its JSON (short timeout); None on any failure.
+fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
     // One client for every poll of the process (a blocking client owns a thread).
     static CLIENT: std::sync::OnceLock<Transport> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
         Transport::with_limits(Duration::from_millis(TESTNET_HEALTH_TIMEOUT_MS), CLIENT_MAX_REPLY_BYTES)
     });
-    let reply = client.get(&format!("{url}{PATH_HEALTH}")).ok()?;
+    let reply = client.get(url).ok()?;
     if reply.status != 200 {
         return None;
     }
     serde_json::from_slice(&reply.body).ok()
+}
+
+/// GET a node's health (short timeout).
+pub fn health(url: &str) -> Option<Health> {
+    get_json(&format!("{url}{PATH_HEALTH}"))
+}
+
+/// The registry server's reachability tallies by node key (hex): standing and recent tests.
+fn reach_status(registry_url: &str) -> std::collections::BTreeMap<String, Value> {
+    let base = registry_url.strip_suffix("/registry.json").unwrap_or(registry_url);
+    let status: Option<Value> = get_json(&format!("{base}/reach/status"));
+    status
+        .and_then(|s| s["nodes"].as_array().cloned())
+        .into_iter()
+        .flatten()
+        .filter_map(|n| Some((n["pubkey_ed25519"].as_str()?.to_string(), n)))
+        .collect()
 }
 
 /// Waits until every running node is healthy and sees the registry as it is on disk.
@@ -530,7 +587,7 @@ fn wait_ready(dir: &Path, state: &TestnetState) -> Result<(), TestnetError> {
 
 /// Writes `nodes.json` from the registry (with `pow_difficulty` beside the node states, and
 /// `"tls": true` for a testnet of HTTPS nodes).
-fn write_nodes_json(dir: &Path, tls: bool) -> Result<(), TestnetError> {
+pub(crate) fn write_nodes_json(dir: &Path, tls: bool) -> Result<(), TestnetError> {
     let registry = reg::load(&registry_path(dir))?;
     let mut list = reg::node_list_json(&registry);
     // Clients must know to speak HTTPS to a --tls testnet (an addition to the node-list format).

@@ -7,10 +7,42 @@ use serde_json::Value;
 use super::TestnetError;
 use crate::formats::registry::Registry;
 
-pub(crate) fn new(pow_difficulty: u64) -> Registry {
+/// File locked around every read-modify-write of `registry.json`: the `testnet` commands and the
+/// registry server (which appends decommissions) both change it.
+const LOCK_FILE: &str = "registry.lock";
+
+pub(crate) fn new(pow_difficulty: u64, reach_period_ms: u64) -> Registry {
     let mut r = Registry::new();
     r.set_pow_difficulty(pow_difficulty);
+    r.set_reach_period_ms(reach_period_ms);
     r
+}
+
+/// Loads `registry.json` of `dir`, lets `change` edit it, and saves it if the history grew, all
+/// under the directory's registry lock.
+pub(crate) fn update<T>(
+    dir: &Path,
+    change: impl FnOnce(&mut Registry) -> Result<T, TestnetError>,
+) -> Result<T, TestnetError> {
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| TestnetError::io(lock_path.display(), e))?;
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| TestnetError::io(lock_path.display(), e))?;
+    let path = dir.join("registry.json");
+    let mut registry = load(&path)?;
+    let before = registry.head();
+    let out = change(&mut registry)?;
+    if registry.head() != before {
+        save(&registry, &path)?;
+    }
+    // The lock is released when `lock` is closed.
+    drop(lock);
+    Ok(out)
 }
 
 pub(crate) fn load(path: &Path) -> Result<Registry, TestnetError> {
