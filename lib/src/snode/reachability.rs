@@ -135,30 +135,18 @@ async fn run_period(
 }
 
 /// The testing loop: once per period (a quarter into it, so that every node has seen the same
-/// registry), test the assigned nodes and report.
+/// registry), test the assigned nodes and report. The registry is the one the node's view was
+/// last built from (the poller keeps it current).
 pub(crate) async fn run(node: Arc<NodeContext>) {
     let Some(base) = registry_base(&node.config.registry) else { return };
     let base = Arc::new(base);
-    let client = match crate::net::http::async_client(0) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "reachability testing off: no HTTP client");
-            return;
-        }
-    };
     loop {
-        let registry = match Registry::fetch_async(&client, &node.config.registry).await {
-            Ok(r) => Arc::new(r),
-            Err(_) => {
-                tokio::time::sleep(node.config.poll_interval).await;
-                continue;
-            }
-        };
-        let period_ms = registry.reach_period_ms();
-        if period_ms == 0 {
+        let registry = node.view.current().registry.clone();
+        let period_ms = registry.as_ref().map_or(0, |r| r.reach_period_ms());
+        let Some(registry) = registry.filter(|_| period_ms > 0) else {
             tokio::time::sleep(node.config.poll_interval).await;
             continue;
-        }
+        };
         let now = now_ms();
         let period = reachability::period_at(now, period_ms);
         // Three quarters of the period: the test starts a quarter in and must report before it ends.

@@ -34,6 +34,9 @@ pub(crate) struct SwarmView {
     pub height: u64,
     /// The node list in its JSON form (what `get_service_nodes` answers).
     list_json: serde_json::Value,
+    /// The registry the view was built from (None for a bare node list): reachability testing
+    /// computes its assignments from it.
+    pub registry: Option<Arc<Registry>>,
 }
 
 impl SwarmView {
@@ -42,6 +45,7 @@ impl SwarmView {
         let mut view = Self::from_nodes(registry.node_list(), registry.pow_difficulty(), me);
         view.list_json = registry.nodes_json();
         view.height = registry.height() as u64;
+        view.registry = Some(Arc::new(registry.clone()));
         view
     }
 
@@ -74,6 +78,7 @@ impl SwarmView {
             my_swarm,
             pow_difficulty,
             height: 0,
+            registry: None,
             list_json: {
                 let mut v = list.to_json();
                 v["pow_difficulty"] = serde_json::json!(pow_difficulty);
