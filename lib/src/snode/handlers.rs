@@ -143,7 +143,7 @@ fn run_sub<'a>(
 /// Runs a parsed request whose body (as sent, forwarded to swarm peers) is `body`.
 async fn run_parsed(
     node: &Arc<NodeContext>,
-    req: Request,
+    mut req: Request,
     body: &[u8],
     origin: Origin,
     now: u64,
@@ -156,6 +156,17 @@ async fn run_parsed(
                 return error(rpc::wrong_swarm(s, &members(&view, s), now));
             }
             Some(_) => {}
+        }
+    }
+    // A subaccount the owner revoked fails validation (401), as live, before anything else of
+    // the signature is checked.
+    if let Some((pk, token)) = req.subaccount_token() {
+        let store = node.store.clone();
+        match tokio::task::spawn_blocking(move || store.is_revoked(&pk, &token)).await {
+            Ok(Ok(false)) => {}
+            Ok(Ok(true)) => req.mark_subaccount_revoked(),
+            Ok(Err(e)) => return error(e.into()),
+            Err(e) => return error(RpcError::internal(e.to_string())),
         }
     }
     match req {
@@ -209,7 +220,7 @@ async fn run_parsed(
             if let Err(e) = p.validate(now, tolerance) {
                 return error(e);
             }
-            let local = node.store.expire_messages_async(&p.pubkey, p.updates(now), p.mode);
+            let local = node.store.expire_messages_async(&p.pubkey, p.updates(now), p.store_mode());
             swarm_wide(node, &view, body, origin, now, local, |o| {
                 rpc::expire_member_ok(|m| node.keys.sign(m), &p, now, o)
             })
@@ -237,6 +248,24 @@ async fn run_parsed(
                 Ok(Err(e)) => error(e.into()),
                 Err(e) => error(RpcError::internal(e.to_string())),
             }
+        }
+        Request::RevokeSubaccount(p) => {
+            if let Err(e) = p.validate(now, origin.tolerance_ms()) {
+                return error(e);
+            }
+            let (pk, tokens) = (p.pubkey, p.tokens.clone());
+            let local = async {
+                match p.kind {
+                    rpc::RevokeKind::Revoke => {
+                        node.store.revoke_async(&pk, tokens, p.timestamp).await.map(|()| 0)
+                    }
+                    rpc::RevokeKind::Unrevoke => node.store.unrevoke_async(&pk, tokens).await,
+                }
+            };
+            swarm_wide(node, &view, body, origin, now, local, |removed| {
+                rpc::revoke_member_ok(|m| node.keys.sign(m), &p, *removed)
+            })
+            .await
         }
         Request::Batch(p) => {
             let runs = p.requests.into_iter().map(|sub| run_sub(node, sub, origin, now));

@@ -7,8 +7,10 @@ use serde_json::{Map, Value, json};
 use super::RpcError;
 use super::methods::{
     BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireParams,
-    GetExpiriesParams, GetSwarmParams, IfElseParams, OxendRequestParams, RetrieveParams, StoreParams,
+    GetExpiriesParams, GetSwarmParams, IfElseParams, OxendRequestParams, RetrieveParams, RevokeKind,
+    RevokeSubaccountParams, StoreParams,
 };
+use super::subaccount::SubaccountToken;
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::RPC_MAX_BODY_BYTES;
 
@@ -31,6 +33,8 @@ pub enum Request {
     ExpireAll(ExpireAllParams),
     /// `get_expiries`: some messages' current expiry.
     GetExpiries(GetExpiriesParams),
+    /// `revoke_subaccount` / `unrevoke_subaccount`: the owner refuses (or accepts again) tokens.
+    RevokeSubaccount(RevokeSubaccountParams),
     /// `batch`: every subrequest runs.
     Batch(BatchParams),
     /// `sequence`: subrequests run in order until one fails.
@@ -57,6 +61,7 @@ impl Request {
             Request::Expire(_) => "expire",
             Request::ExpireAll(_) => "expire_all",
             Request::GetExpiries(_) => "get_expiries",
+            Request::RevokeSubaccount(p) => p.kind.method(),
             Request::Batch(_) => "batch",
             Request::Sequence(_) => "sequence",
             Request::IfElse(_) => "ifelse",
@@ -78,7 +83,46 @@ impl Request {
             Request::Expire(p) => Some(&p.pubkey),
             Request::ExpireAll(p) => Some(&p.pubkey),
             Request::GetExpiries(p) => Some(&p.pubkey),
+            Request::RevokeSubaccount(p) => Some(&p.pubkey),
             _ => None,
+        }
+    }
+
+    /// The account and subaccount token this request is signed with, if any (the node checks
+    /// the token against its revocation table before validating). A retrieve from an
+    /// unrevocable namespace (`-(100n+11)`) skips that check, as live.
+    pub fn subaccount_token(&self) -> Option<(Pubkey, SubaccountToken)> {
+        let (pk, sub) = match self {
+            Request::Store(p) => (&p.pubkey, &p.subaccount),
+            Request::Retrieve(p) if !super::message::is_unrevocable_namespace(p.namespace) => {
+                (&p.pubkey, &p.subaccount)
+            }
+            Request::Delete(p) => (&p.pubkey, &p.subaccount),
+            Request::DeleteAll(p) => (&p.pubkey, &p.subaccount),
+            Request::DeleteBefore(p) => (&p.pubkey, &p.subaccount),
+            Request::Expire(p) => (&p.pubkey, &p.subaccount),
+            Request::ExpireAll(p) => (&p.pubkey, &p.subaccount),
+            Request::GetExpiries(p) => (&p.pubkey, &p.subaccount),
+            _ => return None,
+        };
+        sub.as_ref().map(|s| (*pk, s.token))
+    }
+
+    /// Marks the request's subaccount as revoked, so that its validation fails (401).
+    pub fn mark_subaccount_revoked(&mut self) {
+        let sub = match self {
+            Request::Store(p) => &mut p.subaccount,
+            Request::Retrieve(p) => &mut p.subaccount,
+            Request::Delete(p) => &mut p.subaccount,
+            Request::DeleteAll(p) => &mut p.subaccount,
+            Request::DeleteBefore(p) => &mut p.subaccount,
+            Request::Expire(p) => &mut p.subaccount,
+            Request::ExpireAll(p) => &mut p.subaccount,
+            Request::GetExpiries(p) => &mut p.subaccount,
+            _ => return,
+        };
+        if let Some(s) = sub {
+            s.revoked = true;
         }
     }
 }
@@ -121,6 +165,12 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
         "expire" => Request::Expire(ExpireParams::parse(&params)?),
         "expire_all" => Request::ExpireAll(ExpireAllParams::parse(&params)?),
         "get_expiries" => Request::GetExpiries(GetExpiriesParams::parse(&params)?),
+        "revoke_subaccount" => {
+            Request::RevokeSubaccount(RevokeSubaccountParams::parse(&params, RevokeKind::Revoke)?)
+        }
+        "unrevoke_subaccount" => {
+            Request::RevokeSubaccount(RevokeSubaccountParams::parse(&params, RevokeKind::Unrevoke)?)
+        }
         "batch" => Request::Batch(BatchParams::parse(&params)?),
         "sequence" => Request::Sequence(BatchParams::parse(&params)?),
         "ifelse" => Request::IfElse(IfElseParams::parse(&params)?),
@@ -145,6 +195,8 @@ const SUBREQUEST_METHODS: &[&str] = &[
     "expire",
     "expire_all",
     "get_expiries",
+    "revoke_subaccount",
+    "unrevoke_subaccount",
     "get_swarm",
     "get_snodes_for_pubkey",
     "oxend_request",

@@ -1142,6 +1142,7 @@ fn every_live_error_text_is_sent() {
         panic!()
     };
     got.push(g.validate(NOW).unwrap_err());
+    got.extend(super::subaccount_tests::live_errors_sent());
     for live in LIVE_ERRORS {
         assert!(
             got.iter().any(|e| e.status == live.status && matches_pattern(live.text, &e.message)),

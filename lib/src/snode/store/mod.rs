@@ -16,9 +16,11 @@
 //! - this file: the [`Store`] API, its options and errors;
 //! - `schema`: the schema, its migration and the connection settings;
 //! - `writer`: the writer thread (group commit, the changes it runs) and the checkpointer;
-//! - `reads`: the read-only connection pool and the queries.
+//! - `reads`: the read-only connection pool and the queries;
+//! - `revoked`: revoked subaccount tokens (their table, changes and query).
 
 mod reads;
+mod revoked;
 mod schema;
 mod writer;
 
@@ -35,6 +37,7 @@ use crate::formats::limits::{
     MAX_MESSAGE_BYTES, STORE_EXPIRE_CHUNK, STORE_HASH_MAX_CHARS, STORE_INSERT_MANY_MAX,
     STORE_WAL_AUTOCHECKPOINT_PAGES, STORE_WRITE_QUEUE,
 };
+use crate::formats::rpc::SubaccountToken;
 pub use crate::formats::rpc::message::{StoredMessage, is_public_outbox};
 use crate::formats::time::{Clock, SystemClock};
 pub use schema::SCHEMA_VERSION;
@@ -533,6 +536,27 @@ impl Store {
         expiry: u64,
     ) -> Res<Vec<(i16, String)>> {
         self.write(writer::ExpireAll { pubkey: *pubkey, namespace, expiry }).await
+    }
+
+    /// Revokes subaccount tokens of `pubkey` (the owner's request `timestamp`), durably; each
+    /// account keeps its newest [`MAX_SUBACCOUNT_TOKENS`](crate::formats::rpc::subaccount::MAX_SUBACCOUNT_TOKENS).
+    pub async fn revoke_async(
+        &self,
+        pubkey: &Pubkey,
+        tokens: Vec<SubaccountToken>,
+        timestamp: u64,
+    ) -> Res<()> {
+        self.write(revoked::Revoke { pubkey: *pubkey, tokens, timestamp }).await
+    }
+
+    /// Unrevokes subaccount tokens of `pubkey`, durably; returns how many had been revoked.
+    pub async fn unrevoke_async(&self, pubkey: &Pubkey, tokens: Vec<SubaccountToken>) -> Res<u64> {
+        self.write(revoked::Unrevoke { pubkey: *pubkey, tokens }).await
+    }
+
+    /// Whether `pubkey`'s owner has revoked `token`.
+    pub fn is_revoked(&self, pubkey: &Pubkey, token: &SubaccountToken) -> Res<bool> {
+        revoked::is_revoked(&self.reader(), pubkey, token)
     }
 
     /// Every pubkey with at least one stored message, sorted.

@@ -13,7 +13,8 @@ use crate::formats::rpc::RpcError;
 use crate::formats::rpc::fields::{
     Params, bad_value, get, is_hash, missing, opt_bool, opt_ed25519, opt_signature, pubkey_field,
 };
-use crate::formats::rpc::sig::verify_signature;
+use crate::formats::rpc::sig::verify_request;
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 
 // ---- params (node) -----------------------------------------------------------------------
 
@@ -30,6 +31,8 @@ pub struct DeleteParams {
     pub pubkey_ed25519: Option<Ed25519Pk>,
     /// `required: true` → 404 when nothing was deleted.
     pub required: bool,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 impl DeleteParams {
@@ -65,6 +68,7 @@ impl DeleteParams {
             signature: opt_signature(p)?,
             pubkey_ed25519: opt_ed25519(p, &pubkey)?,
             required: opt_bool(p, "required")?.unwrap_or(false),
+            subaccount: opt_subaccount(p)?,
         })
     }
 
@@ -72,9 +76,11 @@ impl DeleteParams {
     pub fn validate(&self) -> Result<(), RpcError> {
         let sig =
             self.signature.as_ref().ok_or_else(|| RpcError::unauthorized("delete: signature required"))?;
-        if !verify_signature(
+        if !verify_request(
             &self.pubkey,
             self.pubkey_ed25519.as_ref(),
+            self.subaccount.as_ref(),
+            Access::DELETE,
             sig,
             &delete_sig_message(&self.messages),
         ) {

@@ -16,6 +16,7 @@ pub(crate) mod ifelse;
 pub(crate) mod info;
 pub(crate) mod oxend_request;
 pub(crate) mod retrieve;
+pub(crate) mod revoke_subaccount;
 pub(crate) mod store;
 
 pub use batch::{BatchParams, SubRequest};
@@ -29,4 +30,5 @@ pub use get_swarm::GetSwarmParams;
 pub use ifelse::{IfElseParams, NodeVersion};
 pub use oxend_request::OxendRequestParams;
 pub use retrieve::{RetrieveParams, RetrieveQuery};
+pub use revoke_subaccount::{RevokeKind, RevokeSubaccountParams};
 pub use store::StoreParams;
