@@ -216,6 +216,17 @@ impl SubaccountGrant {
         Self { token, signature }
     }
 
+    /// A grant as text: the token (72 hex or 48 base64) and the owner's signature (128 hex or
+    /// base64); None when either is malformed.
+    pub fn from_text(token: &str, signature: &str) -> Option<Self> {
+        let token = SubaccountToken::from_text(token)?;
+        let signature = match hex::decode(signature) {
+            Ok(raw) if raw.len() == 64 => raw.try_into().ok()?,
+            _ => decode_signature(signature).ok()?,
+        };
+        Some(Self { token, signature })
+    }
+
     /// Adds `subaccount` and `subaccount_sig` to request params (an object).
     pub fn add_to(&self, params: &mut Value) {
         params["subaccount"] = json!(self.token.to_base64());
