@@ -74,6 +74,9 @@ pub enum ClientError {
     /// The request could not be built (a key or a signature failed).
     #[error("cannot build the request: {0}")]
     Request(String),
+    /// `retrieve --delete` could not delete what it printed (the messages stay on the swarm).
+    #[error("the messages were printed and saved, but deleting them failed: {0}")]
+    Delete(String),
     /// The retrieve state could not be read or written.
     #[error("retrieve state {path}: {reason}")]
     State {
