@@ -284,6 +284,29 @@ fn twelve_nodes_every_method_through_the_rpc_command() {
     let sn = ok(&tn, "oxend_request", &["--params", r#"{"endpoint":"get_service_nodes"}"#]);
     assert_eq!(sn["result"]["service_node_states"].as_array().map(Vec::len), Some(12));
 
+    let bin = ok(&tn, "active_nodes_bin", &[]);
+    let raw = STANDARD.decode(bin.as_str().expect("base64 through the onion path")).unwrap();
+    assert_eq!(raw.len(), 12 * 51);
+    let direct = ok(&tn, "active_nodes_bin", &["--direct"]);
+    assert_eq!(STANDARD.decode(direct.as_str().unwrap()).unwrap().len(), 12 * 51);
+
+    // A 03 (group) account, signed by its own Ed25519 key: it may list its revocations.
+    let group = Pubkey::new(0x03, alice.ed25519_public());
+    let token = snkit::rpc::SubaccountToken::new(0x03, snkit::rpc::Access::READ, &[7; 32]);
+    let p = json!({"revoke": [token.to_hex()]}).to_string();
+    let reply = ok(&tn, "revoke_subaccount", &["--identity", ai, "--group", "--params", &p]);
+    all_verified(&reply, members_of(&tn, &group).len());
+    let listed = ok(&tn, "revoked_subaccounts", &["--identity", ai, "--group"]);
+    assert_eq!(listed["revoked_subaccounts"], json!([token.to_base64()]), "{listed}");
+    // An 05 account cannot sign it (the live server checks the raw X25519 bytes).
+    refused(
+        &tn,
+        "revoked_subaccounts",
+        &["--identity", ai],
+        401,
+        "revoked_subaccounts signature verification failed",
+    );
+
     // retrieve --delete: what it prints is gone from the swarm afterwards.
     let (b, bob) = keygen(tmp.path(), "bob");
     let bob_eds = members(&tn, &bob);
@@ -372,8 +395,10 @@ fn twelve_nodes_subaccount_flags_and_revocation_through_the_rpc_command() {
     let token = format!("05010000{}", hex::encode(bob.ed25519_public()));
     let down = tn.index_of(&eds[1]).unwrap();
     tn.kill(down);
-    let reply =
-        ok(&tn, "revoke_subaccount", &["--identity", ai, "--params", &json!({"revoke": token}).to_string()]);
+    // The entry node is eds[0]: it holds the redelivery for the member that is down (in memory),
+    // so it is not the one restarted.
+    let revoke = json!({"revoke": token}).to_string();
+    let reply = ok(&tn, "revoke_subaccount", &["--identity", ai, "--params", &revoke, "--target", &eds[0]]);
     let swarm = reply["swarm"].as_object().unwrap();
     assert_eq!(swarm.len(), n, "{reply}");
     for (ed, e) in swarm {

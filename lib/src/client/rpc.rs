@@ -21,12 +21,21 @@ use crate::formats::rpc::{self, Request, SubaccountGrant, status};
 use crate::net::http::Transport;
 use crate::net::network::{Network, swarm_from_421};
 
+/// Most nodes one call tries when they cannot be reached (then the last failure is reported).
+pub const RPC_NODE_ATTEMPTS: usize = 3;
 /// The path of the storage RPC on a node.
 const STORAGE_RPC_PATH: &str = "/storage_rpc/v1";
 
 /// Methods whose params take a `timestamp` the signer fills in with now.
-const TIMESTAMPED: &[&str] =
-    &["store", "retrieve", "delete_all", "get_expiries", "revoke_subaccount", "unrevoke_subaccount"];
+const TIMESTAMPED: &[&str] = &[
+    "store",
+    "retrieve",
+    "delete_all",
+    "get_expiries",
+    "revoke_subaccount",
+    "unrevoke_subaccount",
+    "revoked_subaccounts",
+];
 /// Methods signed by the account (or a subaccount).
 const SIGNED: &[&str] = &[
     "store",
@@ -39,9 +48,10 @@ const SIGNED: &[&str] = &[
     "get_expiries",
     "revoke_subaccount",
     "unrevoke_subaccount",
+    "revoked_subaccounts",
 ];
 /// Methods that take no subaccount (only the owner may call them).
-const OWNER_ONLY: &[&str] = &["revoke_subaccount", "unrevoke_subaccount"];
+const OWNER_ONLY: &[&str] = &["revoke_subaccount", "unrevoke_subaccount", "revoked_subaccounts"];
 
 /// Who signs: the account and the key its requests are signed with.
 #[derive(Debug)]
@@ -267,7 +277,8 @@ pub fn annotate(req: &Request, body: &mut Value) {
 
 /// Sends `{"method", "params"}` (already prepared) to `target` (Ed25519 hex of a node of the
 /// list), or else to a random member of the swarm of the request's account (any node for
-/// methods without one); a 421 from an untargeted call is retried once on the swarm it names.
+/// methods without one): an unreachable member is replaced by another, up to
+/// [`RPC_NODE_ATTEMPTS`] nodes, and a 421 is retried once on the swarm it names.
 pub fn call(
     net: &Network,
     method: &str,
@@ -277,20 +288,34 @@ pub fn call(
 ) -> Result<RpcOutcome, RpcCallError> {
     let req =
         rpc::parse_request_value(json!({"method": method, "params": params})).map_err(|e| bad(e.message))?;
-    let mut node = pick(net, &req, target)?;
-    let mut retried = false;
-    loop {
-        let (status, mut body) = send(net, &node, method, params, route)?;
+    let mut queue = candidates(net, &req, target)?;
+    let mut redirected = false;
+    let mut tried = 0;
+    let mut last_err = None;
+    while let Some(node) = queue.pop() {
+        if tried == RPC_NODE_ATTEMPTS {
+            break;
+        }
+        tried += 1;
+        let (status, mut body) = match send(net, &node, method, params, route) {
+            Ok(r) => r,
+            Err(e) => {
+                last_err = Some(e);
+                continue;
+            }
+        };
         if status == status::MISDIRECTED_REQUEST
             && target.is_none()
-            && !retried
-            && let Some(pk) = req.swarm_pubkey()
+            && !redirected
+            && let Some(pk) = account_of(&req)
         {
-            let swarm = swarm_from_421(&body);
-            if let Some(n) = swarm.choose(&mut rand::thread_rng()) {
+            let mut swarm = swarm_from_421(&body);
+            if !swarm.is_empty() {
                 net.set_swarm(pk, swarm.clone());
-                node = n.clone();
-                retried = true;
+                swarm.shuffle(&mut rand::thread_rng());
+                queue = swarm;
+                redirected = true;
+                tried = 0;
                 continue;
             }
         }
@@ -304,9 +329,24 @@ pub fn call(
         annotate(&req, &mut body);
         return Ok(RpcOutcome { node: node.ed_hex(), status, reply: body });
     }
+    Err(last_err.unwrap_or_else(|| RpcCallError::NoNode("no node to ask".to_string())))
 }
 
-fn pick(net: &Network, req: &Request, target: Option<&str>) -> Result<NodeInfo, RpcCallError> {
+/// The account whose swarm should answer: the request's own, or for a batch, sequence or
+/// ifelse the first its subrequests name (the node checks each subrequest's swarm).
+fn account_of(req: &Request) -> Option<&Pubkey> {
+    match req {
+        Request::Batch(b) | Request::Sequence(b) => b.requests.iter().find_map(|s| account_of(&s.request)),
+        Request::IfElse(p) => p.then.iter().chain(p.otherwise.iter()).find_map(|s| account_of(&s.request)),
+        // Any node answers it (as live), but only the account's swarm holds its revocations.
+        Request::RevokedSubaccounts(p) => Some(&p.pubkey),
+        other => other.swarm_pubkey(),
+    }
+}
+
+/// The nodes to try, the one to try first last: the target alone, or the account's swarm
+/// (any node without an account) shuffled.
+fn candidates(net: &Network, req: &Request, target: Option<&str>) -> Result<Vec<NodeInfo>, RpcCallError> {
     if let Some(t) = target {
         let t = t.to_ascii_lowercase();
         return net
@@ -314,16 +354,15 @@ fn pick(net: &Network, req: &Request, target: Option<&str>) -> Result<NodeInfo, 
             .iter()
             .find(|n| n.ed_hex() == t)
             .cloned()
+            .map(|n| vec![n])
             .ok_or_else(|| RpcCallError::NoNode(format!("node {t} is not in the node list")));
     }
-    let candidates = match req.swarm_pubkey() {
+    let mut nodes = match account_of(req) {
         Some(pk) => net.swarm_of(pk).map_err(|e| RpcCallError::NoNode(e.to_string()))?,
         None => net.nodes().to_vec(),
     };
-    candidates
-        .choose(&mut rand::thread_rng())
-        .cloned()
-        .ok_or_else(|| RpcCallError::NoNode("no node to ask".to_string()))
+    nodes.shuffle(&mut rand::thread_rng());
+    Ok(nodes)
 }
 
 /// One request to `node`: its status and body (a text body as a JSON string).
@@ -345,8 +384,12 @@ fn send(
             let r = Transport::new()
                 .post_json(&url, &rpc::client::request(method, params.clone()))
                 .map_err(|e| unreachable(e.to_string()))?;
-            let body = serde_json::from_slice(&r.body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&r.body).into_owned()));
+            // JSON, else text, else (active_nodes_bin) binary as base64, as an onion reply has it.
+            let body =
+                serde_json::from_slice(&r.body).unwrap_or_else(|_| match String::from_utf8(r.body.clone()) {
+                    Ok(text) => Value::String(text),
+                    Err(_) => Value::String(STANDARD.encode(&r.body)),
+                });
             Ok((r.status, body))
         }
     }

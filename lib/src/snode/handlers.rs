@@ -95,6 +95,9 @@ fn respond(status: u16, body: ReplyBody) -> Response {
         ReplyBody::Text(t) => {
             (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response()
         }
+        ReplyBody::Binary(b) => {
+            (status, [(header::CONTENT_TYPE, "application/octet-stream")], b).into_response()
+        }
     }
 }
 
@@ -304,6 +307,20 @@ async fn run_parsed(
             None => ok(rpc::get_swarm_reply(crate::formats::swarm::INVALID_SWARM_ID, &[], now)),
         },
         Request::Info => ok(rpc::info_reply(now)),
+        Request::ActiveNodesBin => {
+            (rpc::status::OK, ReplyBody::Binary(rpc::active_nodes_bin(&view.nodes, rpc::SERVER_VERSION)))
+        }
+        Request::RevokedSubaccounts(p) => {
+            if let Err(e) = p.validate(now) {
+                return error(e);
+            }
+            let store = node.store.clone();
+            match tokio::task::spawn_blocking(move || store.revoked_tokens(&p.pubkey)).await {
+                Ok(Ok(tokens)) => ok(rpc::revoked_subaccounts_reply(&tokens, now)),
+                Ok(Err(e)) => error(e.into()),
+                Err(e) => error(RpcError::internal(e.to_string())),
+            }
+        }
         Request::OxendRequest(p) => match p.endpoint.as_str() {
             "get_service_nodes" | "get_n_service_nodes" | "get_all_service_nodes" => {
                 ok(rpc::oxend_reply(view.node_list_json(), now))

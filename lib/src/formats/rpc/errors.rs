@@ -92,6 +92,7 @@ pub const LIVE_ERRORS: &[LiveError] = &[
     e("get_expiries", 401, "get_expiries signature verification failed"),
     e("revoke_subaccount", 401, "revoke_subaccount signature verification failed"),
     e("unrevoke_subaccount", 401, "unrevoke_subaccount signature verification failed"),
+    e("revoked_subaccounts", 401, "revoked_subaccounts signature verification failed"),
     // 403: TTL.
     e("store", 403, "Provided expiry/TTL is not valid."),
     // 406: clocks.
@@ -103,6 +104,7 @@ pub const LIVE_ERRORS: &[LiveError] = &[
     e("get_expiries", 406, "get_expiries timestamp too far from current time"),
     e("revoke_subaccount", 406, "revoke_subaccount timestamp too far from current time"),
     e("unrevoke_subaccount", 406, "unrevoke_subaccount timestamp too far from current time"),
+    e("revoked_subaccounts", 406, "revoked_subaccounts timestamp too far from current time"),
 ];
 
 /// Whether `text` is what `pattern` (with `{}` holes) describes.

@@ -8,7 +8,7 @@ use super::RpcError;
 use super::methods::{
     BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireParams,
     GetExpiriesParams, GetSwarmParams, IfElseParams, OxendRequestParams, RetrieveParams, RevokeKind,
-    RevokeSubaccountParams, StoreParams,
+    RevokeSubaccountParams, RevokedSubaccountsParams, StoreParams,
 };
 use super::subaccount::SubaccountToken;
 use crate::formats::keys::Pubkey;
@@ -35,6 +35,8 @@ pub enum Request {
     GetExpiries(GetExpiriesParams),
     /// `revoke_subaccount` / `unrevoke_subaccount`: the owner refuses (or accepts again) tokens.
     RevokeSubaccount(RevokeSubaccountParams),
+    /// `revoked_subaccounts`: the tokens the account has revoked.
+    RevokedSubaccounts(RevokedSubaccountsParams),
     /// `batch`: every subrequest runs.
     Batch(BatchParams),
     /// `sequence`: subrequests run in order until one fails.
@@ -45,6 +47,8 @@ pub enum Request {
     GetSwarm(GetSwarmParams),
     /// `info`.
     Info,
+    /// `active_nodes_bin`: every active node, 51 bytes each.
+    ActiveNodesBin,
     /// `oxend_request` (the node answers only `get_service_nodes` and its aliases).
     OxendRequest(OxendRequestParams),
 }
@@ -62,6 +66,8 @@ impl Request {
             Request::ExpireAll(_) => "expire_all",
             Request::GetExpiries(_) => "get_expiries",
             Request::RevokeSubaccount(p) => p.kind.method(),
+            Request::RevokedSubaccounts(_) => "revoked_subaccounts",
+            Request::ActiveNodesBin => "active_nodes_bin",
             Request::Batch(_) => "batch",
             Request::Sequence(_) => "sequence",
             Request::IfElse(_) => "ifelse",
@@ -176,6 +182,8 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
         "ifelse" => Request::IfElse(IfElseParams::parse(&params)?),
         "get_swarm" | "get_snodes_for_pubkey" => Request::GetSwarm(GetSwarmParams::parse(&params)?),
         "info" => Request::Info,
+        "active_nodes_bin" => Request::ActiveNodesBin,
+        "revoked_subaccounts" => Request::RevokedSubaccounts(RevokedSubaccountsParams::parse(&params)?),
         "oxend_request" => Request::OxendRequest(OxendRequestParams::parse(&params)?),
         other => {
             let shown: String = other.chars().take(64).collect();
@@ -197,10 +205,12 @@ const SUBREQUEST_METHODS: &[&str] = &[
     "get_expiries",
     "revoke_subaccount",
     "unrevoke_subaccount",
+    "revoked_subaccounts",
     "get_swarm",
     "get_snodes_for_pubkey",
     "oxend_request",
     "info",
+    "active_nodes_bin",
 ];
 
 /// Whether `method` is one a batch subrequest may name.

@@ -12,6 +12,7 @@ use super::message::is_public_inbox;
 use super::methods::delete::delete_signature_message;
 use super::methods::delete_all::delete_all_signature_message;
 use super::methods::revoke_subaccount::revoke_signature_message;
+use super::methods::revoked_subaccounts::revoked_subaccounts_sig_message;
 use super::{
     delete_all_sig_message, delete_before_sig_message, delete_sig_message, expire_all_sig_message,
     expire_sig_message, get_expiries_sig_message, retrieve_sig_message, revoke_sig_message,
@@ -35,6 +36,7 @@ impl Request {
             Request::ExpireAll(p) => expire_all_sig_message(p.namespace, p.expiry),
             Request::GetExpiries(p) => get_expiries_sig_message(p.timestamp, &p.messages),
             Request::RevokeSubaccount(p) => revoke_sig_message(p.kind, p.timestamp, &p.tokens),
+            Request::RevokedSubaccounts(p) => revoked_subaccounts_sig_message(p.timestamp),
             _ => return None,
         })
     }

@@ -318,6 +318,45 @@ fn test_member_signatures_of_every_recursive_method_verify() {
     assert!(!verify_member_entry(&st, &ed, &json!({"failed": true, "timeout": true})));
 }
 
+#[test]
+fn test_revoked_subaccounts_signed_string_and_reply() {
+    assert_eq!(revoked_subaccounts_sig_message(NOW), b"revoked_subaccounts1700000000000".to_vec());
+    // Signed by the raw account key: a group (03) account can, an 05 account's X25519 bytes cannot.
+    let g = owner();
+    let gpk = Pubkey::new(0x03, g.ed25519_public());
+    let p = json!({"pubkey": gpk.to_hex(), "timestamp": NOW,
+        "signature": STANDARD.encode(g.sign(&revoked_subaccounts_sig_message(NOW)))});
+    let Request::RevokedSubaccounts(r) = parse("revoked_subaccounts", p).unwrap() else { panic!() };
+    assert_eq!(r.validate(NOW), Ok(()));
+    let t = SubaccountToken::new(3, Access::READ, &[4; 32]);
+    let reply = revoked_subaccounts_reply(&[t], NOW);
+    assert_eq!(reply["revoked_subaccounts"], json!([t.to_base64()]));
+    assert_eq!((reply["t"].clone(), reply["hf"].clone()), (json!(NOW), json!(HARDFORK)));
+}
+
+#[test]
+fn test_active_nodes_bin_layout() {
+    use crate::formats::nodelist::NodeInfo;
+    let node = |ed: u8, ip: &str, swarm_id: u64| NodeInfo {
+        pubkey_ed25519: [ed; 32],
+        pubkey_x25519: [0; 32],
+        public_ip: ip.into(),
+        storage_port: 0x1234,
+        swarm_id,
+    };
+    let nodes = [node(1, "10.0.0.2", 0x0102_0304_0506_0708), node(2, "::1", 5), node(3, "1.2.3.4", u64::MAX)];
+    let b = active_nodes_bin(&nodes, [2, 300, 1]);
+    assert_eq!(b.len(), ACTIVE_NODE_BYTES, "IPv6 and swarmless nodes are skipped");
+    let mut want = vec![1u8; 32];
+    want.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8, 10, 0, 0, 2, 0x12, 0x34, 0x12, 0x34, 2, 255, 1]);
+    assert_eq!(b, want);
+    assert_eq!(
+        ReplyBody::Binary(vec![0xff, 0]).into_json(),
+        json!("/wA="),
+        "base64 inside batch results and onion replies"
+    );
+}
+
 /// One request per new live error text (run by `every_live_error_text_is_sent`).
 pub(super) fn live_errors_sent() -> Vec<RpcError> {
     let hs = hashes();
@@ -337,6 +376,12 @@ pub(super) fn live_errors_sent() -> Vec<RpcError> {
         other => panic!("{other:?}"),
     };
     let w = grant(Access::WRITE);
+    let listed = |ts: u64| {
+        let p = json!({"pubkey": owner_pk().to_hex(), "timestamp": ts,
+            "signature": STANDARD.encode(owner().sign(&revoked_subaccounts_sig_message(NOW)))});
+        let Request::RevokedSubaccounts(r) = parse("revoked_subaccounts", p).unwrap() else { panic!() };
+        r.validate(NOW).unwrap_err()
+    };
     vec![
         parse("delete", with(base(), "subaccount", json!(t.to_base64()))).unwrap_err(),
         parse("delete", with(with(base(), "subaccount", json!("abc")), "subaccount_sig", json!("x")))
@@ -360,5 +405,7 @@ pub(super) fn live_errors_sent() -> Vec<RpcError> {
             with(revoke(RevokeKind::Unrevoke), "timestamp", json!(NOW + 1)),
             NOW,
         ),
+        listed(NOW + 61_000),
+        listed(NOW + 1),
     ]
 }

@@ -559,6 +559,11 @@ impl Store {
         revoked::is_revoked(&self.reader(), pubkey, token)
     }
 
+    /// `pubkey`'s revoked subaccount tokens, oldest revocation first.
+    pub fn revoked_tokens(&self, pubkey: &Pubkey) -> Res<Vec<SubaccountToken>> {
+        revoked::revoked_tokens(&self.reader(), pubkey)
+    }
+
     /// Every pubkey with at least one stored message, sorted.
     pub fn all_pubkeys(&self) -> Res<Vec<Pubkey>> {
         reads::all_pubkeys(&self.reader())

@@ -104,6 +104,21 @@ pub(super) fn is_revoked(conn: &Connection, pubkey: &Pubkey, token: &SubaccountT
     Ok(found.is_some())
 }
 
+/// The account's revoked tokens, oldest first (see [`super::Store::revoked_tokens`]).
+pub(super) fn revoked_tokens(conn: &Connection, pubkey: &Pubkey) -> Res<Vec<SubaccountToken>> {
+    let mut st =
+        conn.prepare_cached("SELECT token FROM revoked_subaccounts WHERE pubkey = ?1 ORDER BY id")?;
+    let rows = st.query_map(params![&pubkey.to_bytes()[..]], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for raw in rows {
+        // A row that is not 36 bytes was not written by this code: skip it.
+        if let Some(t) = SubaccountToken::from_slice(&raw?) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Store;
@@ -126,6 +141,7 @@ mod tests {
         assert_eq!(s.unrevoke_async(&pk(1), vec![token(1), token(3)]).await.unwrap(), 1);
         assert!(!s.is_revoked(&pk(1), &token(1)).unwrap());
         assert!(s.is_revoked(&pk(1), &token(2)).unwrap());
+        assert_eq!(s.revoked_tokens(&pk(1)).unwrap(), vec![token(2)]);
     }
 
     #[tokio::test]

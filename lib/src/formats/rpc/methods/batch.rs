@@ -71,8 +71,7 @@ impl BatchParams {
 /// One subrequest's result: `{"code": status, "body": json | text}`.
 pub fn batch_result(status: u16, body: ReplyBody) -> Value {
     let body = match body {
-        ReplyBody::Json(v) => v,
-        ReplyBody::Text(t) => Value::String(t),
+        other => other.into_json(),
     };
     json!({ "code": status, "body": body })
 }
