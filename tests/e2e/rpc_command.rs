@@ -191,7 +191,7 @@ fn twelve_nodes_every_method_through_the_rpc_command() {
         (400, json!("invalid request: Invalid batch request: subrequest limit exceeded"))
     );
     all_hold(&tn, &a, &eds, 3, &[h1.clone(), h2.clone()], "after the bad inputs");
-    all_hold(&tn, &a, &eds, 0, &[h0.clone()], "after the bad inputs");
+    all_hold(&tn, &a, &eds, 0, std::slice::from_ref(&h0), "after the bad inputs");
 
     // get_expiries, then expire (extend one) seen on every member.
     let before = expiries_on(&tn, &a, &eds[0], &[h1.clone(), h2.clone()]);
@@ -245,7 +245,7 @@ fn twelve_nodes_every_method_through_the_rpc_command() {
     );
     all_verified(&reply["result"]["body"], n);
     // The recursive delete is on every member.
-    all_hold(&tn, &a, &eds, 3, &[h1.clone()], "after ifelse's delete");
+    all_hold(&tn, &a, &eds, 3, std::slice::from_ref(&h1), "after ifelse's delete");
 
     // delete (recursive), delete_before and delete_all, each visible on every member.
     let reply = ok(&tn, "delete", &["--identity", ai, "--params", &json!({"messages": [h1]}).to_string()]);
@@ -341,7 +341,7 @@ fn twelve_nodes_subaccount_flags_and_revocation_through_the_rpc_command() {
     let eds = members(&tn, &alice);
     let n = eds.len();
     let h1 = store(&tn, &a, 3, "config", n);
-    all_hold(&tn, &a, &eds, 3, &[h1.clone()], "after the store");
+    all_hold(&tn, &a, &eds, 3, std::slice::from_ref(&h1), "after the store");
 
     let sub = |flags: &'static str| -> Vec<String> {
         vec![
