@@ -395,8 +395,8 @@ fn twelve_nodes_subaccount_flags_and_revocation_through_the_rpc_command() {
     let token = format!("05010000{}", hex::encode(bob.ed25519_public()));
     let down = tn.index_of(&eds[1]).unwrap();
     tn.kill(down);
-    // The entry node is eds[0]: it holds the redelivery for the member that is down (in memory),
-    // so it is not the one restarted.
+    // The entry node is eds[0], which redelivers to the member that is down; the restart of
+    // another member (eds[2]) shows the revocation is on that member's disk.
     let revoke = json!({"revoke": token}).to_string();
     let reply = ok(&tn, "revoke_subaccount", &["--identity", ai, "--params", &revoke, "--target", &eds[0]]);
     let swarm = reply["swarm"].as_object().unwrap();
@@ -445,4 +445,31 @@ fn twelve_nodes_subaccount_flags_and_revocation_through_the_rpc_command() {
     assert_eq!(r.code, 0, "{}", r.err);
     all_verified(&r.out, n);
     all_hold(&tn, &a, &eds, 3, &[h2], "after bob's delete");
+}
+
+#[test]
+fn twelve_nodes_redelivery_survives_the_entry_node_restarting() {
+    let tn = Testnet::up(12);
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, alice) = keygen(tmp.path(), "alice");
+    let ai = a.to_str().unwrap();
+    let eds = members(&tn, &alice);
+    let n = eds.len();
+    let h = store(&tn, &a, 3, "to be deleted", n);
+    all_hold(&tn, &a, &eds, 3, std::slice::from_ref(&h), "after the store");
+
+    // eds[1] is down during a delete_all entered at eds[0]; then eds[0] is killed (SIGKILL)
+    // and restarted before eds[1] comes back: the pending redelivery was on eds[0]'s disk.
+    let down = tn.index_of(&eds[1]).unwrap();
+    let entry = tn.index_of(&eds[0]).unwrap();
+    tn.kill(down);
+    let reply =
+        ok(&tn, "delete_all", &["--identity", ai, "--params", r#"{"namespace":3}"#, "--target", &eds[0]]);
+    for (ed, e) in reply["swarm"].as_object().unwrap() {
+        assert_eq!(e["verified"], json!(ed != &eds[1]), "member {ed}: {e}");
+    }
+    tn.kill(entry);
+    tn.start(entry);
+    tn.start(down);
+    all_hold(&tn, &a, &eds, 3, &[], "after the redelivery");
 }

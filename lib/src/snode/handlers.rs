@@ -450,7 +450,8 @@ async fn delete(
 /// Forwards a client's request (its body as sent) to every other member of our swarm, when it
 /// came from a client, and returns each member's entry: its own reply, or why it failed. A
 /// member that could not take it now (no answer, 5xx) gets it again later
-/// ([`super::peers::Peers::redeliver`]), so that a member that was down ends in the same state.
+/// ([`super::redelivery`], recorded in the store first), so that a member that was down ends in
+/// the same state even if this node restarts meanwhile.
 async fn forward_to_swarm(
     node: &Arc<NodeContext>,
     view: &SwarmView,
@@ -462,6 +463,7 @@ async fn forward_to_swarm(
     }
     let peers = view.peers(&node.ed25519());
     let forwards = peers.iter().map(|peer| {
+        let node = node.clone();
         let peers_client = node.peers.clone();
         let url = node.peers.url_of(peer);
         let ed = peer.pubkey_ed25519;
@@ -483,7 +485,7 @@ async fn forward_to_swarm(
                 },
             };
             if retry {
-                peers_client.redeliver(url, body);
+                super::redelivery::schedule(&node, ed, body).await;
             }
             (hex::encode(ed), entry)
         }

@@ -17,9 +17,11 @@
 //! - `schema`: the schema, its migration and the connection settings;
 //! - `writer`: the writer thread (group commit, the changes it runs) and the checkpointer;
 //! - `reads`: the read-only connection pool and the queries;
-//! - `revoked`: revoked subaccount tokens (their table, changes and query).
+//! - `revoked`: revoked subaccount tokens (their table, changes and query);
+//! - `redeliveries`: forwarded requests waiting for a peer that could not take them.
 
 mod reads;
+mod redeliveries;
 mod revoked;
 mod schema;
 mod writer;
@@ -40,6 +42,7 @@ use crate::formats::limits::{
 use crate::formats::rpc::SubaccountToken;
 pub use crate::formats::rpc::message::{StoredMessage, is_public_outbox};
 use crate::formats::time::{Clock, SystemClock};
+pub use redeliveries::Redelivery;
 pub use schema::SCHEMA_VERSION;
 use writer::{Change, Job, Pending, Reply};
 
@@ -557,6 +560,21 @@ impl Store {
     /// Whether `pubkey`'s owner has revoked `token`.
     pub fn is_revoked(&self, pubkey: &Pubkey, token: &SubaccountToken) -> Res<bool> {
         revoked::is_revoked(&self.reader(), pubkey, token)
+    }
+
+    /// Records, durably, a forwarded request `body` to redeliver to `peer`; returns its id.
+    pub async fn queue_redelivery_async(&self, peer: [u8; 32], body: Vec<u8>, created_ms: u64) -> Res<i64> {
+        self.write(redeliveries::Queue { peer, body, created_ms }).await
+    }
+
+    /// Forgets redelivery `id` (delivered, or given up).
+    pub async fn redelivery_done_async(&self, id: i64) -> Res<()> {
+        self.write(redeliveries::Done(id)).await
+    }
+
+    /// Every pending redelivery, oldest first (resumed at start).
+    pub fn pending_redeliveries(&self) -> Res<Vec<Redelivery>> {
+        redeliveries::pending(&self.reader())
     }
 
     /// `pubkey`'s revoked subaccount tokens, oldest revocation first.
