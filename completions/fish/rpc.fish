@@ -9,6 +9,7 @@ complete -c rpc -l subaccount-sig -d 'The owner\'s signature over the token (bas
 complete -c rpc -l subaccount-flags -d 'Make the grant now with --identity (the owner): r read, w write, d delete, a any prefix' -r
 complete -c rpc -l account -d 'The account a subaccount acts on (66 hex), when --identity is not the owner\'s' -r
 complete -c rpc -l account-ed25519 -d 'The account\'s Ed25519 key (64 hex; 05 accounts), sent as pubkey_ed25519' -r
+complete -c rpc -l group-auth -d 'Act as a member of the Session group --account (03…) with the admin\'s 100-byte auth data (200 hex, libsession\'s swarm_make_subaccount), signing with --identity\'s blinded key' -r
 complete -c rpc -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
 complete -c rpc -l group -d 'Act as the 03 (group) account whose Ed25519 key is --identity\'s'
 complete -c rpc -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// node or seed, or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'

@@ -445,6 +445,43 @@ fn twelve_nodes_subaccount_flags_and_revocation_through_the_rpc_command() {
     assert_eq!(r.code, 0, "{}", r.err);
     all_verified(&r.out, n);
     all_hold(&tn, &a, &eds, 3, &[h2], "after bob's delete");
+
+    // A Session group (03) whose admin holds the group key (alice's here), and bob as a member
+    // with libsession's auth data: reads and writes, cannot delete, then is revoked.
+    let group = Pubkey::new(0x03, alice.ed25519_public()).to_hex();
+    let g_eds = members_of(&tn, &Pubkey::new(0x03, alice.ed25519_public()));
+    let gn = g_eds.len();
+    let data = json!({"namespace": 11, "ttl": 3_600_000, "data": STANDARD.encode("group msg")}).to_string();
+    let by_admin = ok(&tn, "store", &["--identity", ai, "--group", "--params", &data]);
+    all_verified(&by_admin, gn);
+    let auth = snkit::rpc::group_subaccount::make_group_subaccount(
+        &alice,
+        &bob.session_id(),
+        snkit::rpc::Access::WRITE,
+    )
+    .unwrap();
+    let auth_hex = hex::encode(auth);
+    let member = ["--identity", bi, "--account", group.as_str(), "--group-auth", auth_hex.as_str()];
+    let with_member =
+        |more: &[&str]| -> Vec<String> { member.iter().chain(more).map(|s| s.to_string()).collect() };
+    let r = run("retrieve", with_member(&["--params", r#"{"namespace":11}"#]));
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out["messages"][0]["hash"], by_admin["hash"], "{}", r.out);
+    let data = json!({"namespace": 11, "ttl": 3_600_000, "data": STANDARD.encode("from bob")}).to_string();
+    let r = run("store", with_member(&["--params", &data]));
+    assert_eq!(r.code, 0, "{}", r.err);
+    all_verified(&r.out, gn);
+    let r = run("delete_all", with_member(&["--params", r#"{"namespace":11}"#]));
+    assert!(r.err.contains("refused: 401 delete_all signature verification failed"), "{}", r.err);
+    let token = snkit::rpc::group_subaccount::GroupMemberKey::new(&bob, &auth).unwrap().grant().token;
+    let reply = ok(
+        &tn,
+        "revoke_subaccount",
+        &["--identity", ai, "--group", "--params", &json!({"revoke": token.to_hex()}).to_string()],
+    );
+    all_verified(&reply, gn);
+    let r = run("retrieve", with_member(&["--params", r#"{"namespace":11}"#]));
+    assert!(r.err.contains("refused: 401 retrieve signature verification failed"), "{}", r.err);
 }
 
 #[test]

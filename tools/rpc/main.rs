@@ -11,6 +11,7 @@ use snkit::client::rpc::{self, Route, RpcSigner};
 use snkit::identity::Identity;
 use snkit::keys::{Pubkey, decode_hex32};
 use snkit::onion::EncType;
+use snkit::rpc::group_subaccount::{GROUP_AUTH_BYTES, GroupMemberKey};
 use snkit::rpc::{Access, SubaccountGrant};
 
 /// Sign and send any storage RPC request; print the reply with each member's signature checked.
@@ -35,7 +36,8 @@ use snkit::rpc::{Access, SubaccountGrant};
         Subaccounts: --subaccount-key FILE signs with that identity's key, under the owner's grant: \
         --subaccount TOKEN --subaccount-sig SIG (given by the owner; --account names the account), \
         or --subaccount-flags rwd with the owner's own --identity (the grant is made on the spot: \
-        r read, w write, d delete, a any prefix).\n\n\
+        r read, w write, d delete, a any prefix). A Session group member: --identity MEMBER.json \
+        --account 03GROUP --group-auth HEX (the admin's auth data), signing as the apps do.\n\n\
         Exit 0 on a 200, 1 when the node refuses (its status and text on stderr) or cannot be \
         reached, 2 for bad params (the node's own 400 text).",
     after_help = "EXAMPLE:\n  rpc delete_all --identity alice.json --nodes /tmp/tn/nodes.json\n  \
@@ -89,6 +91,16 @@ struct Args {
     /// The account's Ed25519 key (64 hex; 05 accounts), sent as pubkey_ed25519.
     #[arg(long, value_name = "HEX", requires = "account")]
     account_ed25519: Option<String>,
+    /// Act as a member of the Session group --account (03…) with the admin's 100-byte auth data
+    /// (200 hex, libsession's swarm_make_subaccount), signing with --identity's blinded key.
+    #[arg(
+        long,
+        value_name = "HEX",
+        requires = "identity",
+        requires = "account",
+        conflicts_with = "subaccount_key"
+    )]
+    group_auth: Option<String>,
     /// Onion layer encryption: xchacha20 (default) or aes-gcm.
     #[arg(long, value_name = "ENC", default_value = "xchacha20")]
     enc: String,
@@ -104,6 +116,16 @@ fn load(path: &Path) -> Result<Identity, CliError> {
 
 fn signer(args: &Args) -> Result<Option<RpcSigner>, CliError> {
     let owner = args.identity.as_deref().map(load).transpose()?;
+    if let (Some(auth), Some(member), Some(account)) = (&args.group_auth, &owner, &args.account) {
+        let group = Pubkey::parse(account).map_err(|e| CliError::usage(format!("--account: {e}")))?;
+        let auth: [u8; GROUP_AUTH_BYTES] = hex::decode(auth)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| CliError::usage("--group-auth: expected 200 hex digits (100 bytes)"))?;
+        let key =
+            GroupMemberKey::new(member, &auth).map_err(|e| CliError::usage(format!("--group-auth: {e}")))?;
+        return Ok(Some(RpcSigner::group_member(group, key)));
+    }
     let Some(key_path) = &args.subaccount_key else {
         return Ok(owner.map(|id| if args.group { RpcSigner::group(id) } else { RpcSigner::owner(id) }));
     };

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::formats::identity::Identity;
 use crate::formats::keys::{ACCOUNT_TYPE, GROUP_TYPE, Pubkey};
 use crate::formats::nodelist::NodeInfo;
+use crate::formats::rpc::group_subaccount::GroupMemberKey;
 use crate::formats::rpc::{self, Request, SubaccountGrant, status};
 use crate::net::http::Transport;
 use crate::net::network::{Network, swarm_from_421};
@@ -53,6 +54,25 @@ const SIGNED: &[&str] = &[
 /// Methods that take no subaccount (only the owner may call them).
 const OWNER_ONLY: &[&str] = &["revoke_subaccount", "unrevoke_subaccount", "revoked_subaccounts"];
 
+/// The key a request is signed with.
+#[derive(Debug)]
+pub enum RequestKey {
+    /// An identity's Ed25519 key (the owner's, or a plain subaccount's).
+    Identity(Identity),
+    /// A Session group member's blinded key (libsession's group subaccounts).
+    GroupMember(GroupMemberKey),
+}
+
+impl RequestKey {
+    /// The signature over `msg`.
+    pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        match self {
+            RequestKey::Identity(id) => id.sign(msg),
+            RequestKey::GroupMember(k) => k.sign(msg),
+        }
+    }
+}
+
 /// Who signs: the account and the key its requests are signed with.
 #[derive(Debug)]
 pub struct RpcSigner {
@@ -61,7 +81,7 @@ pub struct RpcSigner {
     /// The account's Ed25519 key, sent as `pubkey_ed25519` (05 accounts).
     pub account_ed25519: Option<[u8; 32]>,
     /// The key that signs the requests: the owner's, or the subaccount's.
-    pub key: Identity,
+    pub key: RequestKey,
     /// The owner's grant, when `key` is a subaccount.
     pub grant: Option<SubaccountGrant>,
 }
@@ -72,7 +92,7 @@ impl RpcSigner {
         Self {
             account: Pubkey::from(id.session_id()),
             account_ed25519: Some(id.ed25519_public()),
-            key: id,
+            key: RequestKey::Identity(id),
             grant: None,
         }
     }
@@ -82,7 +102,7 @@ impl RpcSigner {
         Self {
             account: Pubkey::new(GROUP_TYPE, id.ed25519_public()),
             account_ed25519: None,
-            key: id,
+            key: RequestKey::Identity(id),
             grant: None,
         }
     }
@@ -95,7 +115,13 @@ impl RpcSigner {
         grant: SubaccountGrant,
     ) -> Self {
         let account_ed25519 = account_ed25519.filter(|_| account.type_byte() == ACCOUNT_TYPE);
-        Self { account, account_ed25519, key, grant: Some(grant) }
+        Self { account, account_ed25519, key: RequestKey::Identity(key), grant: Some(grant) }
+    }
+
+    /// A member of the Session group `group` (an 03 account) signing with its blinded key.
+    pub fn group_member(group: Pubkey, key: GroupMemberKey) -> Self {
+        let grant = key.grant().clone();
+        Self { account: group, account_ed25519: None, key: RequestKey::GroupMember(key), grant: Some(grant) }
     }
 }
 

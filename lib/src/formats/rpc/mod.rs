@@ -16,6 +16,7 @@ pub mod client;
 mod error;
 pub mod errors;
 mod fields;
+pub mod group_subaccount;
 mod hash;
 pub mod message;
 mod methods;
