@@ -128,7 +128,8 @@ pub fn delete_params(id: &Identity, hashes: &[String], required: bool) -> Value 
 
 // ---- reply (node) ------------------------------------------------------------------------
 
-/// What a node signs in its delete reply: `PUBKEY_HEX ‖ requested… ‖ deleted…`.
+/// What a node signs in its delete reply: `PUBKEY_HEX ‖ requested… ‖ deleted…` (requested in
+/// request order, deleted as the reply lists them: sorted).
 pub fn delete_signature_message(pubkey: &Pubkey, requested: &[String], deleted: &[String]) -> Vec<u8> {
     let mut m = pubkey.to_hex().into_bytes();
     for h in requested.iter().chain(deleted) {
@@ -137,14 +138,17 @@ pub fn delete_signature_message(pubkey: &Pubkey, requested: &[String], deleted: 
     m
 }
 
-/// One member's successful delete: `{"deleted": [...], "signature"}` (`sign` as in
-/// [`super::store::store_member_ok`]).
+/// One member's successful delete: `{"deleted": [sorted], "signature"}` (`sign` as in
+/// [`super::store::store_member_ok`]); the live server sorts what it deleted (network-tests
+/// `test_delete`).
 pub fn delete_member_ok(
     sign: impl Fn(&[u8]) -> [u8; 64],
     pubkey: &Pubkey,
     requested: &[String],
     deleted: &[String],
 ) -> Value {
-    let sig = sign(&delete_signature_message(pubkey, requested, deleted));
+    let mut deleted = deleted.to_vec();
+    deleted.sort_unstable();
+    let sig = sign(&delete_signature_message(pubkey, requested, &deleted));
     json!({ "deleted": deleted, "signature": STANDARD.encode(sig) })
 }
