@@ -5,5 +5,6 @@ complete -c retrieve -l node -d 'A node to bootstrap from (http://IP:PORT, https
 complete -c retrieve -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
 complete -c retrieve -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// node or seed, or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'
 complete -c retrieve -l follow -d 'Keep polling and print messages as they arrive (ends on a closed stdout or a signal)'
+complete -c retrieve -l delete -d 'Delete the printed messages from the swarm once they are saved'
 complete -c retrieve -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c retrieve -s V -l version -d 'Print version'

@@ -26,6 +26,7 @@ pub fn cmd(name: &str) -> assert_cmd::Command {
         "snode" => cargo_bin_cmd!("snode"),
         "testnet" => cargo_bin_cmd!("testnet"),
         "attach" => cargo_bin_cmd!("attach"),
+        "rpc" => cargo_bin_cmd!("rpc"),
         other => panic!("unknown command {other}"),
     }
 }

@@ -21,6 +21,7 @@ mod fileserver;
 mod identity;
 mod node;
 mod ratchet;
+mod rpc_command;
 mod rpc_methods;
 mod sources;
 mod swarm;

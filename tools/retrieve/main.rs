@@ -23,10 +23,13 @@ use snkit::onion::EncType;
         new message, oldest first: {\"hash\", \"timestamp\", \"expiration\", \"data\" (base64 of the \
         stored bytes), \"from_node\"}. The last hash per node and the hashes already printed are \
         kept in STATE_DIR/<session id>.json, so a second run prints only new messages.\n\n\
-        --follow keeps polling (every second) and prints messages as they arrive.",
+        --follow keeps polling (every second) and prints messages as they arrive.\n\n\
+        --delete deletes the printed messages from the swarm (a signed, recursive delete of their \
+        hashes) once the state that records them is saved; a failed delete exits 1.",
     after_help = "EXAMPLE:\n  retrieve --identity bob.json --nodes /tmp/tn/nodes.json\n  \
         retrieve --identity bob.json --nodes /tmp/tn/nodes.json | jq -r .data | base64 -d\n  \
-        retrieve --identity bob.json --node http://127.0.0.1:40001 --follow | ratchet decrypt --identity bob.json\n\n\
+        retrieve --identity bob.json --node http://127.0.0.1:40001 --follow | ratchet decrypt --identity bob.json\n  \
+        retrieve --identity bob.json --nodes /tmp/tn/nodes.json --delete > inbox.ndjson\n\n\
         Node list: --nodes SOURCE or --node URL, else $SNKIT_NODES, else .testnet/nodes.json (README \"Node lists\")."
 )]
 struct Args {
@@ -41,6 +44,9 @@ struct Args {
     /// Keep polling and print messages as they arrive (ends on a closed stdout or a signal).
     #[arg(long)]
     follow: bool,
+    /// Delete the printed messages from the swarm once they are saved.
+    #[arg(long)]
+    delete: bool,
     /// Onion layer encryption: xchacha20 (default) or aes-gcm.
     #[arg(long, value_name = "ENC", default_value = "xchacha20")]
     enc: String,
@@ -67,7 +73,8 @@ fn run(args: Args) -> Result<(), CliError> {
         for m in &messages {
             cli::emit(m)?;
         }
-        return retriever.save().map_err(CliError::from);
+        retriever.save().map_err(CliError::from)?;
+        return delete(&args, &retriever, &net, &messages);
     }
 
     let mut warned = false;
@@ -80,6 +87,7 @@ fn run(args: Args) -> Result<(), CliError> {
                 }
                 if !messages.is_empty() {
                     retriever.save().map_err(CliError::from)?;
+                    delete(&args, &retriever, &net, &messages)?;
                 }
             }
             // The swarm may come back: say so once per outage, keep polling.
@@ -94,4 +102,18 @@ fn run(args: Args) -> Result<(), CliError> {
         }
         std::thread::sleep(Duration::from_millis(CLIENT_FOLLOW_INTERVAL_MS));
     }
+}
+
+/// `--delete`: the printed (and saved) messages deleted from the swarm.
+fn delete(
+    args: &Args,
+    retriever: &Retriever<'_>,
+    net: &snkit::client::Network,
+    messages: &[snkit::client::Retrieved],
+) -> Result<(), CliError> {
+    if !args.delete || messages.is_empty() {
+        return Ok(());
+    }
+    let hashes: Vec<String> = messages.iter().map(|m| m.hash.clone()).collect();
+    retriever.delete(net, &hashes).map(drop).map_err(CliError::from)
 }

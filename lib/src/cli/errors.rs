@@ -4,6 +4,7 @@
 use super::CliError;
 use crate::client::ClientError;
 use crate::client::lookup::LookupError;
+use crate::client::rpc::RpcCallError;
 use crate::formats::mnemonic::MnemonicError;
 use crate::formats::onion::OnionError;
 use crate::formats::pow::PowError;
@@ -32,6 +33,20 @@ impl From<ClientError> for CliError {
         match hint {
             Some(h) => base.hint(h),
             None => base,
+        }
+    }
+}
+
+/// An `rpc` call: bad params exit 2; a refusal (the node's status and text), an unreachable
+/// node or a missing swarm exit 1.
+impl From<RpcCallError> for CliError {
+    fn from(e: RpcCallError) -> Self {
+        match &e {
+            RpcCallError::BadParams(_) => {
+                CliError::usage(&e).hint("see 'rpc --help' for each method's params")
+            }
+            RpcCallError::NoNode(_) => CliError::failed(&e).hint("is the account's swarm in the node list?"),
+            _ => CliError::failed(&e),
         }
     }
 }

@@ -7,6 +7,7 @@
 //!   cache (421 updates), and one onion RPC call with path retries.
 //! - [`send`](mod@send): envelope, PoW, storing on 3 distinct swarm members.
 //! - [`retrieve`]: polling 3 swarm members, merging, dedupe, ordering.
+//! - [`rpc`](mod@rpc): the `rpc` command: any storage RPC request signed, sent, its reply checked.
 //! - [`state`]: what `retrieve` remembers between runs (last hash per node, seen hashes).
 //!
 //! docs/client.md describes the behaviour and the state file.
@@ -14,6 +15,7 @@
 pub mod lookup;
 pub mod ratchet;
 pub mod retrieve;
+pub mod rpc;
 pub mod send;
 pub mod state;
 
@@ -72,6 +74,9 @@ pub enum ClientError {
     /// The request could not be built (a key or a signature failed).
     #[error("cannot build the request: {0}")]
     Request(String),
+    /// `retrieve --delete` could not delete what it printed (the messages stay on the swarm).
+    #[error("the messages were printed and saved, but deleting them failed: {0}")]
+    Delete(String),
     /// The retrieve state could not be read or written.
     #[error("retrieve state {path}: {reason}")]
     State {

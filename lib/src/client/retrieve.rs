@@ -74,6 +74,30 @@ impl<'a> Retriever<'a> {
         self.state.save()
     }
 
+    /// `retrieve --delete`: deletes `hashes` (printed and saved already) from the identity's
+    /// swarm with signed, recursive `delete` requests (at most `DELETE_MAX_HASHES` each) through
+    /// an onion path; returns how many members confirmed each with a valid signature (the
+    /// smallest count over the requests).
+    pub fn delete(&self, net: &Network, hashes: &[String]) -> Result<usize, ClientError> {
+        let mut confirmed = usize::MAX;
+        for chunk in hashes.chunks(crate::formats::limits::DELETE_MAX_HASHES) {
+            let params = rpc::client::delete_params(self.identity, chunk, false);
+            let out = super::rpc::call(net, "delete", &params, super::rpc::Route::Onion, None)
+                .map_err(|e| ClientError::Delete(e.to_string()))?;
+            let ok = out.reply["swarm"]
+                .as_object()
+                .map_or(0, |m| m.values().filter(|e| e["verified"] == serde_json::json!(true)).count());
+            if ok == 0 {
+                return Err(ClientError::Delete(format!(
+                    "no member of the swarm confirmed it ({})",
+                    out.reply
+                )));
+            }
+            confirmed = confirmed.min(ok);
+        }
+        Ok(if confirmed == usize::MAX { 0 } else { confirmed })
+    }
+
     /// One poll: the new messages, oldest first, each at most once across runs. The state in
     /// memory is updated (call [`Retriever::save`] once they are printed). `Err(Unreachable)` when
     /// no member of the swarm answered.

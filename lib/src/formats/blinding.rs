@@ -426,13 +426,13 @@ pub fn version_blinded_sign(identity: &Identity, msg: &[u8]) -> Result<[u8; 64],
 }
 
 /// The account's Ed25519 secret scalar `a` (clamped, reduced mod ℓ).
-fn account_scalar(identity: &Identity) -> Zeroizing<Scalar> {
+pub(crate) fn account_scalar(identity: &Identity) -> Zeroizing<Scalar> {
     Zeroizing::new(identity.signing_key().to_scalar())
 }
 
 /// `A'`: the Ed25519 point of a Session ID's X25519 key with sign bit 0, refused (as libsodium's
 /// `noclamp` multiplication refuses it) unless it lies in the prime-order subgroup.
-fn session_id_point(session_id: &SessionId) -> Result<EdwardsPoint, BlindingError> {
+pub(crate) fn session_id_point(session_id: &SessionId) -> Result<EdwardsPoint, BlindingError> {
     let point =
         MontgomeryPoint(session_id.x25519()).to_edwards(0).ok_or(BlindingError::SessionIdNotOnCurve)?;
     if point.is_small_order() || !point.is_torsion_free() {
@@ -442,7 +442,7 @@ fn session_id_point(session_id: &SessionId) -> Result<EdwardsPoint, BlindingErro
 }
 
 /// `k·P`, refused if it is the identity point.
-fn blind_point(point: &EdwardsPoint, k: &Scalar) -> Result<EdwardsPoint, BlindingError> {
+pub(crate) fn blind_point(point: &EdwardsPoint, k: &Scalar) -> Result<EdwardsPoint, BlindingError> {
     let blinded = k * point;
     if blinded.is_identity() {
         return Err(BlindingError::BlindedToIdentity);
@@ -459,7 +459,7 @@ fn blinded_public(secret: &Scalar) -> Result<[u8; 32], BlindingError> {
 }
 
 /// Keyed BLAKE2b-256 (libsodium `crypto_generichash` with a key) over the concatenated parts.
-fn keyed_blake2b_256(key: &[u8], parts: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>, BlindingError> {
+pub(crate) fn keyed_blake2b_256(key: &[u8], parts: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>, BlindingError> {
     let mut mac =
         <Blake2bMac<U32> as KeyInit>::new_from_slice(key).map_err(|_| BlindingError::HashKeyLength)?;
     for part in parts {
@@ -469,7 +469,7 @@ fn keyed_blake2b_256(key: &[u8], parts: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>,
 }
 
 /// Keyed BLAKE2b-512 over the concatenated parts.
-fn keyed_blake2b_512(key: &[u8], parts: &[&[u8]]) -> Result<Zeroizing<[u8; 64]>, BlindingError> {
+pub(crate) fn keyed_blake2b_512(key: &[u8], parts: &[&[u8]]) -> Result<Zeroizing<[u8; 64]>, BlindingError> {
     let mut mac =
         <Blake2bMac<U64> as KeyInit>::new_from_slice(key).map_err(|_| BlindingError::HashKeyLength)?;
     for part in parts {

@@ -95,6 +95,9 @@ fn respond(status: u16, body: ReplyBody) -> Response {
         ReplyBody::Text(t) => {
             (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response()
         }
+        ReplyBody::Binary(b) => {
+            (status, [(header::CONTENT_TYPE, "application/octet-stream")], b).into_response()
+        }
     }
 }
 
@@ -143,7 +146,7 @@ fn run_sub<'a>(
 /// Runs a parsed request whose body (as sent, forwarded to swarm peers) is `body`.
 async fn run_parsed(
     node: &Arc<NodeContext>,
-    req: Request,
+    mut req: Request,
     body: &[u8],
     origin: Origin,
     now: u64,
@@ -156,6 +159,17 @@ async fn run_parsed(
                 return error(rpc::wrong_swarm(s, &members(&view, s), now));
             }
             Some(_) => {}
+        }
+    }
+    // A subaccount the owner revoked fails validation (401), as live, before anything else of
+    // the signature is checked.
+    if let Some((pk, token)) = req.subaccount_token() {
+        let store = node.store.clone();
+        match tokio::task::spawn_blocking(move || store.is_revoked(&pk, &token)).await {
+            Ok(Ok(false)) => {}
+            Ok(Ok(true)) => req.mark_subaccount_revoked(),
+            Ok(Err(e)) => return error(e.into()),
+            Err(e) => return error(RpcError::internal(e.to_string())),
         }
     }
     match req {
@@ -209,7 +223,7 @@ async fn run_parsed(
             if let Err(e) = p.validate(now, tolerance) {
                 return error(e);
             }
-            let local = node.store.expire_messages_async(&p.pubkey, p.updates(now), p.mode);
+            let local = node.store.expire_messages_async(&p.pubkey, p.updates(now), p.store_mode());
             swarm_wide(node, &view, body, origin, now, local, |o| {
                 rpc::expire_member_ok(|m| node.keys.sign(m), &p, now, o)
             })
@@ -237,6 +251,24 @@ async fn run_parsed(
                 Ok(Err(e)) => error(e.into()),
                 Err(e) => error(RpcError::internal(e.to_string())),
             }
+        }
+        Request::RevokeSubaccount(p) => {
+            if let Err(e) = p.validate(now, origin.tolerance_ms()) {
+                return error(e);
+            }
+            let (pk, tokens) = (p.pubkey, p.tokens.clone());
+            let local = async {
+                match p.kind {
+                    rpc::RevokeKind::Revoke => {
+                        node.store.revoke_async(&pk, tokens, p.timestamp).await.map(|()| 0)
+                    }
+                    rpc::RevokeKind::Unrevoke => node.store.unrevoke_async(&pk, tokens).await,
+                }
+            };
+            swarm_wide(node, &view, body, origin, now, local, |removed| {
+                rpc::revoke_member_ok(|m| node.keys.sign(m), &p, *removed)
+            })
+            .await
         }
         Request::Batch(p) => {
             let runs = p.requests.into_iter().map(|sub| run_sub(node, sub, origin, now));
@@ -275,6 +307,20 @@ async fn run_parsed(
             None => ok(rpc::get_swarm_reply(crate::formats::swarm::INVALID_SWARM_ID, &[], now)),
         },
         Request::Info => ok(rpc::info_reply(now)),
+        Request::ActiveNodesBin => {
+            (rpc::status::OK, ReplyBody::Binary(rpc::active_nodes_bin(&view.nodes, rpc::SERVER_VERSION)))
+        }
+        Request::RevokedSubaccounts(p) => {
+            if let Err(e) = p.validate(now) {
+                return error(e);
+            }
+            let store = node.store.clone();
+            match tokio::task::spawn_blocking(move || store.revoked_tokens(&p.pubkey)).await {
+                Ok(Ok(tokens)) => ok(rpc::revoked_subaccounts_reply(&tokens, now)),
+                Ok(Err(e)) => error(e.into()),
+                Err(e) => error(RpcError::internal(e.to_string())),
+            }
+        }
         Request::OxendRequest(p) => match p.endpoint.as_str() {
             "get_service_nodes" | "get_n_service_nodes" | "get_all_service_nodes" => {
                 ok(rpc::oxend_reply(view.node_list_json(), now))
@@ -404,7 +450,8 @@ async fn delete(
 /// Forwards a client's request (its body as sent) to every other member of our swarm, when it
 /// came from a client, and returns each member's entry: its own reply, or why it failed. A
 /// member that could not take it now (no answer, 5xx) gets it again later
-/// ([`super::peers::Peers::redeliver`]), so that a member that was down ends in the same state.
+/// ([`super::redelivery`], recorded in the store first), so that a member that was down ends in
+/// the same state even if this node restarts meanwhile.
 async fn forward_to_swarm(
     node: &Arc<NodeContext>,
     view: &SwarmView,
@@ -416,6 +463,7 @@ async fn forward_to_swarm(
     }
     let peers = view.peers(&node.ed25519());
     let forwards = peers.iter().map(|peer| {
+        let node = node.clone();
         let peers_client = node.peers.clone();
         let url = node.peers.url_of(peer);
         let ed = peer.pubkey_ed25519;
@@ -437,7 +485,7 @@ async fn forward_to_swarm(
                 },
             };
             if retry {
-                peers_client.redeliver(url, body);
+                super::redelivery::schedule(&node, ed, body).await;
             }
             (hex::encode(ed), entry)
         }

@@ -21,6 +21,7 @@ mod peer_api;
 mod peers;
 pub mod protocol;
 mod reachability;
+mod redelivery;
 mod server;
 pub mod store;
 mod tasks;
@@ -150,6 +151,7 @@ pub async fn run(
         .map_err(|e| NodeError::ListenFile(config.listen_file().display().to_string(), e))?;
     tracing::info!(ed25519 = %hex::encode(me), listen = %bound, "snode listening");
 
+    redelivery::resume(&node);
     let background = vec![
         tokio::spawn(tasks::poll_registry(node.clone())),
         tokio::spawn(tasks::sweep(node.clone())),

@@ -44,7 +44,7 @@ pub(crate) async fn onion_req(State(node): State<Arc<NodeContext>>, body: Bytes)
             let body = match body {
                 ReplyBody::Json(v) if as_json => v,
                 ReplyBody::Json(v) => Value::String(v.to_string()),
-                ReplyBody::Text(t) => Value::String(t),
+                other => other.into_json(),
             };
             let sealed = onion::encrypt_reply(&reply, status, &body);
             (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], sealed).into_response()

@@ -152,10 +152,7 @@ async fn run_forwarded(
     origin: handlers::Origin,
 ) -> Result<Response, HttpError> {
     let (status, reply) = handlers::run_rpc(node, body, origin).await;
-    let body = match reply {
-        crate::formats::rpc::ReplyBody::Json(v) => v,
-        crate::formats::rpc::ReplyBody::Text(t) => serde_json::Value::String(t),
-    };
+    let body = reply.into_json();
     Ok(axum::Json(serde_json::json!({"code": status, "body": body})).into_response())
 }
 

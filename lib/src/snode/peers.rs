@@ -13,9 +13,8 @@ use super::keys::NodeKeys;
 use super::now_ms;
 use super::protocol::{self, Batch, PeerMessage, PushReply, ReplicateReply, Stored};
 use crate::formats::limits::{
-    NODE_FORWARD_REDELIVERY_ATTEMPTS, NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES,
-    NODE_REPLICATION_DELIVERY_TIMEOUT_MS, NODE_REPLICATION_INFLIGHT_PER_PEER,
-    NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
+    NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_DELIVERY_TIMEOUT_MS,
+    NODE_REPLICATION_INFLIGHT_PER_PEER, NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
 };
 use crate::formats::nodelist::NodeInfo;
 use crate::snode::store::Store;
@@ -221,34 +220,6 @@ impl Peers {
             stored += reply.stored + reply.already;
         }
         Ok(stored)
-    }
-
-    /// Sends a forwarded client request (delete_all, expire, …) that a peer could not take
-    /// now to `base_url` again every [`NODE_REPLICATION_RETRY_MS`], marked as a redelivery (its
-    /// clock window is not checked again), until the peer answers anything but a 5xx or
-    /// [`NODE_FORWARD_REDELIVERY_ATTEMPTS`] tries have failed. Kept in memory only: a restart
-    /// of this node forgets it (the store queue's redelivery is also in memory).
-    pub(crate) fn redeliver(&self, base_url: String, body: Vec<u8>) {
-        let peers = self.clone();
-        tokio::spawn(async move {
-            for attempt in 1..=NODE_FORWARD_REDELIVERY_ATTEMPTS {
-                tokio::time::sleep(Duration::from_millis(NODE_REPLICATION_RETRY_MS)).await;
-                let r = peers
-                    .post_signed(&base_url, protocol::PATH_STORAGE_CC_REDELIVERY, body.clone(), peers.timeout)
-                    .await;
-                let Ok(resp) = r else { continue };
-                let status = resp.status().as_u16();
-                let code = match resp.bytes().await.map(|b| serde_json::from_slice::<serde_json::Value>(&b)) {
-                    Ok(Ok(v)) => v["code"].as_u64().unwrap_or(500),
-                    _ => 500,
-                };
-                if status < 500 && code < 500 {
-                    tracing::info!(peer = %base_url, attempt, code, "redelivered a forwarded request");
-                    return;
-                }
-            }
-            tracing::warn!(peer = %base_url, "gave up redelivering a forwarded request");
-        });
     }
 
     /// Asks `node` to push us every record of our swarm.

@@ -13,6 +13,7 @@ pub use super::methods::expire_all::expire_all_params;
 pub use super::methods::get_expiries::get_expiries_params;
 pub use super::methods::get_swarm::get_swarm_params;
 pub use super::methods::retrieve::{RetrieveReply, RetrievedMessage, parse_retrieve_reply, retrieve_params};
+pub use super::methods::revoke_subaccount::revoke_params;
 pub use super::methods::store::{
     MemberStore, StoreReply, parse_store_reply, signed_store_params, store_params,
 };

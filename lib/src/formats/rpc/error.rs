@@ -38,6 +38,23 @@ pub enum ReplyBody {
     Json(Value),
     /// A plain-text body.
     Text(String),
+    /// A binary body (`active_nodes_bin`), sent as `application/octet-stream`.
+    Binary(Vec<u8>),
+}
+
+impl ReplyBody {
+    /// The body as a JSON value where one is needed (a batch result, an onion reply, a
+    /// forwarded answer): JSON as is, text as a string, binary as a base64 string.
+    pub fn into_json(self) -> Value {
+        match self {
+            ReplyBody::Json(v) => v,
+            ReplyBody::Text(t) => Value::String(t),
+            ReplyBody::Binary(b) => {
+                use base64::Engine;
+                Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+            }
+        }
+    }
 }
 
 /// A refused or failed request: the status to answer with and why.

@@ -54,6 +54,29 @@ pub const LIVE_ERRORS: &[LiveError] = &[
     e("ifelse", 400, "invalid request: Invalid ifelse request: {} must be an object"),
     e("ifelse", 400, "invalid request: Invalid ifelse request: {} must have method/params keys"),
     e("ifelse", 400, "invalid request: Invalid ifelse request method \"{}\""),
+    e("*", 400, "invalid request: invalid subaccount: subaccount_sig is required when using subaccount"),
+    e("*", 400, "invalid request: invalid subaccount: expected base64 or hex-encoded subaccount token"),
+    e("*", 400, "invalid request: invalid subaccount signature: expected base64 encoded Ed25519 signature"),
+    e(
+        "revoke_subaccount",
+        400,
+        "invalid request: invalid revoke: expected base64 or hex-encoded subaccount tag",
+    ),
+    e(
+        "revoke_subaccount",
+        400,
+        "invalid request: invalid revoke: cannot revoke more than 50 subaccounts at once",
+    ),
+    e(
+        "unrevoke_subaccount",
+        400,
+        "invalid request: invalid unrevoke: expected base64 or hex-encoded subaccount tag",
+    ),
+    e(
+        "expire",
+        400,
+        "expire: shorten parameter cannot be used with this subaccount token (missing delete access)",
+    ),
     // 401: signatures (and, as live, two timestamp checks).
     e("store", 401, "store: signature required to store to namespace {}"),
     e("store", 401, "store signature verification failed"),
@@ -67,6 +90,9 @@ pub const LIVE_ERRORS: &[LiveError] = &[
     e("expire", 401, "expire: signature verification failed"),
     e("expire_all", 401, "expire_all signature verification failed"),
     e("get_expiries", 401, "get_expiries signature verification failed"),
+    e("revoke_subaccount", 401, "revoke_subaccount signature verification failed"),
+    e("unrevoke_subaccount", 401, "unrevoke_subaccount signature verification failed"),
+    e("revoked_subaccounts", 401, "revoked_subaccounts signature verification failed"),
     // 403: TTL.
     e("store", 403, "Provided expiry/TTL is not valid."),
     // 406: clocks.
@@ -76,6 +102,9 @@ pub const LIVE_ERRORS: &[LiveError] = &[
     e("delete_all", 406, "delete_all timestamp too far from current time"),
     e("expire_all", 406, "expire_all timestamp should be >= current time"),
     e("get_expiries", 406, "get_expiries timestamp too far from current time"),
+    e("revoke_subaccount", 406, "revoke_subaccount timestamp too far from current time"),
+    e("unrevoke_subaccount", 406, "unrevoke_subaccount timestamp too far from current time"),
+    e("revoked_subaccounts", 406, "revoked_subaccounts timestamp too far from current time"),
 ];
 
 /// Whether `text` is what `pattern` (with `{}` holes) describes.

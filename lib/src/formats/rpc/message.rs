@@ -37,6 +37,13 @@ impl std::fmt::Debug for StoredMessage {
 pub fn is_public_outbox(namespace: i16) -> bool {
     namespace < 0 && (-(namespace as i32)) % 20 == 1
 }
+/// `-(100n+11)` (-11, -111, …): retrieves here skip the subaccount revocation check (live
+/// `is_unrevocable_namespace`), so that a revoked member can still read what it needs to learn
+/// of its removal.
+pub fn is_unrevocable_namespace(namespace: i16) -> bool {
+    namespace < 0 && (-(namespace as i32)) % 100 == 11
+}
+
 /// Namespaces divisible by 10 are public inboxes: anyone may store without a signature.
 pub fn is_public_inbox(namespace: i16) -> bool {
     namespace % 10 == 0

@@ -7,8 +7,10 @@ use serde_json::{Map, Value, json};
 use super::RpcError;
 use super::methods::{
     BatchParams, DeleteAllParams, DeleteBeforeParams, DeleteParams, ExpireAllParams, ExpireParams,
-    GetExpiriesParams, GetSwarmParams, IfElseParams, OxendRequestParams, RetrieveParams, StoreParams,
+    GetExpiriesParams, GetSwarmParams, IfElseParams, OxendRequestParams, RetrieveParams, RevokeKind,
+    RevokeSubaccountParams, RevokedSubaccountsParams, StoreParams,
 };
+use super::subaccount::SubaccountToken;
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::RPC_MAX_BODY_BYTES;
 
@@ -31,6 +33,10 @@ pub enum Request {
     ExpireAll(ExpireAllParams),
     /// `get_expiries`: some messages' current expiry.
     GetExpiries(GetExpiriesParams),
+    /// `revoke_subaccount` / `unrevoke_subaccount`: the owner refuses (or accepts again) tokens.
+    RevokeSubaccount(RevokeSubaccountParams),
+    /// `revoked_subaccounts`: the tokens the account has revoked.
+    RevokedSubaccounts(RevokedSubaccountsParams),
     /// `batch`: every subrequest runs.
     Batch(BatchParams),
     /// `sequence`: subrequests run in order until one fails.
@@ -41,6 +47,8 @@ pub enum Request {
     GetSwarm(GetSwarmParams),
     /// `info`.
     Info,
+    /// `active_nodes_bin`: every active node, 51 bytes each.
+    ActiveNodesBin,
     /// `oxend_request` (the node answers only `get_service_nodes` and its aliases).
     OxendRequest(OxendRequestParams),
 }
@@ -57,6 +65,9 @@ impl Request {
             Request::Expire(_) => "expire",
             Request::ExpireAll(_) => "expire_all",
             Request::GetExpiries(_) => "get_expiries",
+            Request::RevokeSubaccount(p) => p.kind.method(),
+            Request::RevokedSubaccounts(_) => "revoked_subaccounts",
+            Request::ActiveNodesBin => "active_nodes_bin",
             Request::Batch(_) => "batch",
             Request::Sequence(_) => "sequence",
             Request::IfElse(_) => "ifelse",
@@ -78,7 +89,46 @@ impl Request {
             Request::Expire(p) => Some(&p.pubkey),
             Request::ExpireAll(p) => Some(&p.pubkey),
             Request::GetExpiries(p) => Some(&p.pubkey),
+            Request::RevokeSubaccount(p) => Some(&p.pubkey),
             _ => None,
+        }
+    }
+
+    /// The account and subaccount token this request is signed with, if any (the node checks
+    /// the token against its revocation table before validating). A retrieve from an
+    /// unrevocable namespace (`-(100n+11)`) skips that check, as live.
+    pub fn subaccount_token(&self) -> Option<(Pubkey, SubaccountToken)> {
+        let (pk, sub) = match self {
+            Request::Store(p) => (&p.pubkey, &p.subaccount),
+            Request::Retrieve(p) if !super::message::is_unrevocable_namespace(p.namespace) => {
+                (&p.pubkey, &p.subaccount)
+            }
+            Request::Delete(p) => (&p.pubkey, &p.subaccount),
+            Request::DeleteAll(p) => (&p.pubkey, &p.subaccount),
+            Request::DeleteBefore(p) => (&p.pubkey, &p.subaccount),
+            Request::Expire(p) => (&p.pubkey, &p.subaccount),
+            Request::ExpireAll(p) => (&p.pubkey, &p.subaccount),
+            Request::GetExpiries(p) => (&p.pubkey, &p.subaccount),
+            _ => return None,
+        };
+        sub.as_ref().map(|s| (*pk, s.token))
+    }
+
+    /// Marks the request's subaccount as revoked, so that its validation fails (401).
+    pub fn mark_subaccount_revoked(&mut self) {
+        let sub = match self {
+            Request::Store(p) => &mut p.subaccount,
+            Request::Retrieve(p) => &mut p.subaccount,
+            Request::Delete(p) => &mut p.subaccount,
+            Request::DeleteAll(p) => &mut p.subaccount,
+            Request::DeleteBefore(p) => &mut p.subaccount,
+            Request::Expire(p) => &mut p.subaccount,
+            Request::ExpireAll(p) => &mut p.subaccount,
+            Request::GetExpiries(p) => &mut p.subaccount,
+            _ => return,
+        };
+        if let Some(s) = sub {
+            s.revoked = true;
         }
     }
 }
@@ -121,11 +171,19 @@ pub fn parse_request_value(v: Value) -> Result<Request, RpcError> {
         "expire" => Request::Expire(ExpireParams::parse(&params)?),
         "expire_all" => Request::ExpireAll(ExpireAllParams::parse(&params)?),
         "get_expiries" => Request::GetExpiries(GetExpiriesParams::parse(&params)?),
+        "revoke_subaccount" => {
+            Request::RevokeSubaccount(RevokeSubaccountParams::parse(&params, RevokeKind::Revoke)?)
+        }
+        "unrevoke_subaccount" => {
+            Request::RevokeSubaccount(RevokeSubaccountParams::parse(&params, RevokeKind::Unrevoke)?)
+        }
         "batch" => Request::Batch(BatchParams::parse(&params)?),
         "sequence" => Request::Sequence(BatchParams::parse(&params)?),
         "ifelse" => Request::IfElse(IfElseParams::parse(&params)?),
         "get_swarm" | "get_snodes_for_pubkey" => Request::GetSwarm(GetSwarmParams::parse(&params)?),
         "info" => Request::Info,
+        "active_nodes_bin" => Request::ActiveNodesBin,
+        "revoked_subaccounts" => Request::RevokedSubaccounts(RevokedSubaccountsParams::parse(&params)?),
         "oxend_request" => Request::OxendRequest(OxendRequestParams::parse(&params)?),
         other => {
             let shown: String = other.chars().take(64).collect();
@@ -145,10 +203,14 @@ const SUBREQUEST_METHODS: &[&str] = &[
     "expire",
     "expire_all",
     "get_expiries",
+    "revoke_subaccount",
+    "unrevoke_subaccount",
+    "revoked_subaccounts",
     "get_swarm",
     "get_snodes_for_pubkey",
     "oxend_request",
     "info",
+    "active_nodes_bin",
 ];
 
 /// Whether `method` is one a batch subrequest may name.

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::RpcError;
+use super::subaccount::{Access, Subaccount};
 use crate::formats::identity::ed25519_pk_to_x25519;
 use crate::formats::keys::{ACCOUNT_TYPE, Ed25519Pk, Pubkey};
 
@@ -57,16 +58,30 @@ pub fn decode_signature(s: &str) -> Result<[u8; 64], RpcError> {
     raw.try_into().map_err(|_| bad())
 }
 
-/// Verifies `sig` over `msg` for `pubkey`: for an 05 account with `pubkey_ed25519`, that key
-/// must map to the account's X25519 key and is the verifying key; otherwise the 32 key bytes
-/// are used as the Ed25519 key.
+/// Verifies `sig` over `msg` for `pubkey` without a subaccount ([`verify_request`]).
 pub fn verify_signature(
     pubkey: &Pubkey,
     pubkey_ed25519: Option<&Ed25519Pk>,
     sig: &[u8; 64],
     msg: &[u8],
 ) -> bool {
-    let key_bytes = match pubkey_ed25519 {
+    verify_request(pubkey, pubkey_ed25519, None, Access::NONE, sig, msg)
+}
+
+/// The live request check (`verify_signature` of the request handler): the account's key is
+/// `pubkey_ed25519` for an 05 account that sent one (it must map to the account's X25519 key),
+/// else the 32 key bytes used as an Ed25519 key. With a subaccount, the token must not be
+/// revoked, must allow this account's prefix and every `required` flag, and must be signed by
+/// the account's key; the request is then signed by the token's key instead.
+pub fn verify_request(
+    pubkey: &Pubkey,
+    pubkey_ed25519: Option<&Ed25519Pk>,
+    subaccount: Option<&Subaccount>,
+    required: Access,
+    sig: &[u8; 64],
+    msg: &[u8],
+) -> bool {
+    let mut key_bytes = match pubkey_ed25519 {
         Some(ed) if pubkey.type_byte() == ACCOUNT_TYPE => {
             if ed25519_pk_to_x25519(ed.as_bytes()).as_ref() != Some(pubkey.key()) {
                 return false;
@@ -75,6 +90,22 @@ pub fn verify_signature(
         }
         _ => *pubkey.key(),
     };
-    let Ok(vk) = VerifyingKey::from_bytes(&key_bytes) else { return false };
+    if let Some(sub) = subaccount {
+        if sub.revoked
+            || !sub.token.prefix_allowed(pubkey.type_byte())
+            || !sub.token.flags().allows(required)
+            || !ed25519_ok(&key_bytes, &sub.signature, sub.token.as_bytes())
+        {
+            return false;
+        }
+        key_bytes = sub.token.pubkey();
+    }
+    ed25519_ok(&key_bytes, sig, msg)
+}
+
+/// Plain Ed25519 verification (libsodium's `crypto_sign_verify_detached` rules: canonical S,
+/// no small-order keys, hence `verify_strict`).
+fn ed25519_ok(key: &[u8; 32], sig: &[u8; 64], msg: &[u8]) -> bool {
+    let Ok(vk) = VerifyingKey::from_bytes(key) else { return false };
     vk.verify_strict(msg, &Signature::from_bytes(sig)).is_ok()
 }

@@ -471,6 +471,17 @@ fn test_delete_reply_signature() {
     let del = vec!["a".repeat(43)];
     let v = delete_member_ok(|m| node.sign(m), &alice_pk(), &req, &del);
     assert_eq!(v["deleted"], json!(del));
+    // Deleted hashes are listed and signed sorted, whatever order they were asked in.
+    let back = vec!["b".repeat(43), "a".repeat(43)];
+    let w = delete_member_ok(|m| node.sign(m), &alice_pk(), &back, &back);
+    assert_eq!(w["deleted"], json!(req));
+    let sig: [u8; 64] = STANDARD.decode(w["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let msg = format!("{}{}{}{}{}", alice_pk().to_hex(), back[0], back[1], req[0], req[1]);
+    assert!(
+        node.verifying_key()
+            .verify_strict(msg.as_bytes(), &ed25519_dalek::Signature::from_bytes(&sig))
+            .is_ok()
+    );
     let sig: [u8; 64] = STANDARD.decode(v["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
     let msg = format!("{}{}{}{}", alice_pk().to_hex(), req[0], req[1], del[0]);
     assert!(
@@ -1142,6 +1153,7 @@ fn every_live_error_text_is_sent() {
         panic!()
     };
     got.push(g.validate(NOW).unwrap_err());
+    got.extend(super::subaccount_tests::live_errors_sent());
     for live in LIVE_ERRORS {
         assert!(
             got.iter().any(|e| e.status == live.status && matches_pattern(live.text, &e.message)),

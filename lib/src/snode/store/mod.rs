@@ -16,9 +16,13 @@
 //! - this file: the [`Store`] API, its options and errors;
 //! - `schema`: the schema, its migration and the connection settings;
 //! - `writer`: the writer thread (group commit, the changes it runs) and the checkpointer;
-//! - `reads`: the read-only connection pool and the queries.
+//! - `reads`: the read-only connection pool and the queries;
+//! - `revoked`: revoked subaccount tokens (their table, changes and query);
+//! - `redeliveries`: forwarded requests waiting for a peer that could not take them.
 
 mod reads;
+mod redeliveries;
+mod revoked;
 mod schema;
 mod writer;
 
@@ -35,8 +39,10 @@ use crate::formats::limits::{
     MAX_MESSAGE_BYTES, STORE_EXPIRE_CHUNK, STORE_HASH_MAX_CHARS, STORE_INSERT_MANY_MAX,
     STORE_WAL_AUTOCHECKPOINT_PAGES, STORE_WRITE_QUEUE,
 };
+use crate::formats::rpc::SubaccountToken;
 pub use crate::formats::rpc::message::{StoredMessage, is_public_outbox};
 use crate::formats::time::{Clock, SystemClock};
+pub use redeliveries::Redelivery;
 pub use schema::SCHEMA_VERSION;
 use writer::{Change, Job, Pending, Reply};
 
@@ -533,6 +539,47 @@ impl Store {
         expiry: u64,
     ) -> Res<Vec<(i16, String)>> {
         self.write(writer::ExpireAll { pubkey: *pubkey, namespace, expiry }).await
+    }
+
+    /// Revokes subaccount tokens of `pubkey` (the owner's request `timestamp`), durably; each
+    /// account keeps its newest [`MAX_SUBACCOUNT_TOKENS`](crate::formats::rpc::subaccount::MAX_SUBACCOUNT_TOKENS).
+    pub async fn revoke_async(
+        &self,
+        pubkey: &Pubkey,
+        tokens: Vec<SubaccountToken>,
+        timestamp: u64,
+    ) -> Res<()> {
+        self.write(revoked::Revoke { pubkey: *pubkey, tokens, timestamp }).await
+    }
+
+    /// Unrevokes subaccount tokens of `pubkey`, durably; returns how many had been revoked.
+    pub async fn unrevoke_async(&self, pubkey: &Pubkey, tokens: Vec<SubaccountToken>) -> Res<u64> {
+        self.write(revoked::Unrevoke { pubkey: *pubkey, tokens }).await
+    }
+
+    /// Whether `pubkey`'s owner has revoked `token`.
+    pub fn is_revoked(&self, pubkey: &Pubkey, token: &SubaccountToken) -> Res<bool> {
+        revoked::is_revoked(&self.reader(), pubkey, token)
+    }
+
+    /// Records, durably, a forwarded request `body` to redeliver to `peer`; returns its id.
+    pub async fn queue_redelivery_async(&self, peer: [u8; 32], body: Vec<u8>, created_ms: u64) -> Res<i64> {
+        self.write(redeliveries::Queue { peer, body, created_ms }).await
+    }
+
+    /// Forgets redelivery `id` (delivered, or given up).
+    pub async fn redelivery_done_async(&self, id: i64) -> Res<()> {
+        self.write(redeliveries::Done(id)).await
+    }
+
+    /// Every pending redelivery, oldest first (resumed at start).
+    pub fn pending_redeliveries(&self) -> Res<Vec<Redelivery>> {
+        redeliveries::pending(&self.reader())
+    }
+
+    /// `pubkey`'s revoked subaccount tokens, oldest revocation first.
+    pub fn revoked_tokens(&self, pubkey: &Pubkey) -> Res<Vec<SubaccountToken>> {
+        revoked::revoked_tokens(&self.reader(), pubkey)
     }
 
     /// Every pubkey with at least one stored message, sorted.

@@ -1,6 +1,7 @@
 //! The store's schema and its migration, and the settings every connection to the database
 //! gets. `PRAGMA user_version` holds the schema version; opening the read-write connection
-//! creates version 1 on an empty file, refuses a newer one, and is where later versions migrate.
+//! creates version 1 on an empty file, migrates it to version 2 (revoked subaccounts) and 3
+//! (pending redeliveries), refuses a newer one, and is where later versions migrate.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use super::{Res, StoreError};
 use crate::formats::limits::STORE_BUSY_TIMEOUT_MS;
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -69,6 +70,19 @@ fn migrate(conn: &Connection, path: &Path) -> Res<()> {
     if version < 1 {
         conn.execute_batch(&format!("BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"))
             .map_err(open_err)?;
+    }
+    if version < 2 {
+        // 2: revoked subaccount tokens.
+        conn.execute_batch(&format!("BEGIN; {} PRAGMA user_version = 2; COMMIT;", super::revoked::SCHEMA_V2))
+            .map_err(open_err)?;
+    }
+    if version < 3 {
+        // 3: forwarded requests waiting for redelivery.
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 3; COMMIT;",
+            super::redeliveries::SCHEMA_V3
+        ))
+        .map_err(open_err)?;
     }
     // Later versions migrate here, one step per version, each in its own transaction.
     Ok(())

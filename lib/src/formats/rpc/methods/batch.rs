@@ -68,13 +68,9 @@ impl BatchParams {
     }
 }
 
-/// One subrequest's result: `{"code": status, "body": json | text}`.
+/// One subrequest's result: `{"code": status, "body": json | text | base64}`.
 pub fn batch_result(status: u16, body: ReplyBody) -> Value {
-    let body = match body {
-        ReplyBody::Json(v) => v,
-        ReplyBody::Text(t) => Value::String(t),
-    };
-    json!({ "code": status, "body": body })
+    json!({ "code": status, "body": body.into_json() })
 }
 
 /// The reply: `{"results": [...]}` (no `t`/`hf`).

@@ -13,7 +13,8 @@ use crate::formats::rpc::RpcError;
 use crate::formats::rpc::fields::{
     Params, bad_value, get, is_hash, missing, opt_bool, opt_ed25519, opt_signature, pubkey_field,
 };
-use crate::formats::rpc::sig::verify_signature;
+use crate::formats::rpc::sig::verify_request;
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 
 // ---- params (node) -----------------------------------------------------------------------
 
@@ -30,6 +31,8 @@ pub struct DeleteParams {
     pub pubkey_ed25519: Option<Ed25519Pk>,
     /// `required: true` → 404 when nothing was deleted.
     pub required: bool,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 impl DeleteParams {
@@ -65,6 +68,7 @@ impl DeleteParams {
             signature: opt_signature(p)?,
             pubkey_ed25519: opt_ed25519(p, &pubkey)?,
             required: opt_bool(p, "required")?.unwrap_or(false),
+            subaccount: opt_subaccount(p)?,
         })
     }
 
@@ -72,9 +76,11 @@ impl DeleteParams {
     pub fn validate(&self) -> Result<(), RpcError> {
         let sig =
             self.signature.as_ref().ok_or_else(|| RpcError::unauthorized("delete: signature required"))?;
-        if !verify_signature(
+        if !verify_request(
             &self.pubkey,
             self.pubkey_ed25519.as_ref(),
+            self.subaccount.as_ref(),
+            Access::DELETE,
             sig,
             &delete_sig_message(&self.messages),
         ) {
@@ -122,7 +128,8 @@ pub fn delete_params(id: &Identity, hashes: &[String], required: bool) -> Value 
 
 // ---- reply (node) ------------------------------------------------------------------------
 
-/// What a node signs in its delete reply: `PUBKEY_HEX ‖ requested… ‖ deleted…`.
+/// What a node signs in its delete reply: `PUBKEY_HEX ‖ requested… ‖ deleted…` (requested in
+/// request order, deleted as the reply lists them: sorted).
 pub fn delete_signature_message(pubkey: &Pubkey, requested: &[String], deleted: &[String]) -> Vec<u8> {
     let mut m = pubkey.to_hex().into_bytes();
     for h in requested.iter().chain(deleted) {
@@ -131,14 +138,17 @@ pub fn delete_signature_message(pubkey: &Pubkey, requested: &[String], deleted: 
     m
 }
 
-/// One member's successful delete: `{"deleted": [...], "signature"}` (`sign` as in
-/// [`super::store::store_member_ok`]).
+/// One member's successful delete: `{"deleted": [sorted], "signature"}` (`sign` as in
+/// [`super::store::store_member_ok`]); the live server sorts what it deleted (network-tests
+/// `test_delete`).
 pub fn delete_member_ok(
     sign: impl Fn(&[u8]) -> [u8; 64],
     pubkey: &Pubkey,
     requested: &[String],
     deleted: &[String],
 ) -> Value {
-    let sig = sign(&delete_signature_message(pubkey, requested, deleted));
+    let mut deleted = deleted.to_vec();
+    deleted.sort_unstable();
+    let sig = sign(&delete_signature_message(pubkey, requested, &deleted));
     json!({ "deleted": deleted, "signature": STANDARD.encode(sig) })
 }

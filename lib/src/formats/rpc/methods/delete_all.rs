@@ -15,7 +15,8 @@ use crate::formats::rpc::RpcError;
 use crate::formats::rpc::fields::{
     Params, namespace_or_all, opt_ed25519, pubkey_field, req_signature, req_timestamp, within,
 };
-use crate::formats::rpc::sig::{NamespaceSel, verify_signature};
+use crate::formats::rpc::sig::{NamespaceSel, verify_request};
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 
 // ---- params (node) -----------------------------------------------------------------------
 
@@ -32,6 +33,8 @@ pub struct DeleteAllParams {
     pub signature: [u8; 64],
     /// The owner's Ed25519 key (05 accounts).
     pub pubkey_ed25519: Option<Ed25519Pk>,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 impl DeleteAllParams {
@@ -43,6 +46,7 @@ impl DeleteAllParams {
             timestamp: req_timestamp(p, "timestamp")?,
             pubkey_ed25519: opt_ed25519(p, &pubkey)?,
             signature: req_signature(p)?,
+            subaccount: opt_subaccount(p)?,
             pubkey,
         })
     }
@@ -54,7 +58,14 @@ impl DeleteAllParams {
             return Err(RpcError::clock("delete_all timestamp too far from current time"));
         }
         let msg = delete_all_sig_message(self.namespace, self.timestamp);
-        if !verify_signature(&self.pubkey, self.pubkey_ed25519.as_ref(), &self.signature, &msg) {
+        if !verify_request(
+            &self.pubkey,
+            self.pubkey_ed25519.as_ref(),
+            self.subaccount.as_ref(),
+            Access::DELETE,
+            &self.signature,
+            &msg,
+        ) {
             return Err(RpcError::unauthorized("delete_all signature verification failed"));
         }
         Ok(())

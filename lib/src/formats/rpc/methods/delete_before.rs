@@ -14,7 +14,8 @@ use crate::formats::rpc::RpcError;
 use crate::formats::rpc::fields::{
     Params, namespace_or_all, opt_ed25519, pubkey_field, req_signature, req_timestamp,
 };
-use crate::formats::rpc::sig::{NamespaceSel, verify_signature};
+use crate::formats::rpc::sig::{NamespaceSel, verify_request};
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 
 // ---- params (node) -----------------------------------------------------------------------
 
@@ -31,6 +32,8 @@ pub struct DeleteBeforeParams {
     pub signature: [u8; 64],
     /// The owner's Ed25519 key (05 accounts).
     pub pubkey_ed25519: Option<Ed25519Pk>,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 impl DeleteBeforeParams {
@@ -42,6 +45,7 @@ impl DeleteBeforeParams {
             namespace: namespace_or_all(p)?,
             pubkey_ed25519: opt_ed25519(p, &pubkey)?,
             signature: req_signature(p)?,
+            subaccount: opt_subaccount(p)?,
             pubkey,
         })
     }
@@ -53,7 +57,14 @@ impl DeleteBeforeParams {
             return Err(RpcError::unauthorized("delete_before timestamp too far in the future"));
         }
         let msg = delete_before_sig_message(self.namespace, self.before);
-        if !verify_signature(&self.pubkey, self.pubkey_ed25519.as_ref(), &self.signature, &msg) {
+        if !verify_request(
+            &self.pubkey,
+            self.pubkey_ed25519.as_ref(),
+            self.subaccount.as_ref(),
+            Access::DELETE,
+            &self.signature,
+            &msg,
+        ) {
             return Err(RpcError::unauthorized("delete_before signature verification failed"));
         }
         Ok(())

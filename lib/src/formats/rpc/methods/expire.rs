@@ -16,7 +16,8 @@ use crate::formats::rpc::RpcError;
 use crate::formats::rpc::fields::{
     Params, is_hash, opt_bool, opt_ed25519, pubkey_field, req_signature, string_list, timestamp_list,
 };
-use crate::formats::rpc::sig::verify_signature;
+use crate::formats::rpc::sig::verify_request;
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 
 /// Which way an `expire` may move an expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,8 @@ pub struct ExpireParams {
     pub signature: [u8; 64],
     /// The owner's Ed25519 key (05 accounts).
     pub pubkey_ed25519: Option<Ed25519Pk>,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 impl ExpireParams {
@@ -94,6 +97,7 @@ impl ExpireParams {
             mode,
             pubkey_ed25519: opt_ed25519(p, &pubkey)?,
             signature: req_signature(p)?,
+            subaccount: opt_subaccount(p)?,
             pubkey,
         })
     }
@@ -105,10 +109,35 @@ impl ExpireParams {
             return Err(RpcError::unauthorized("expire: timestamp should be >= current time"));
         }
         let msg = expire_sig_message(self.mode, &self.expiry, &self.messages);
-        if !verify_signature(&self.pubkey, self.pubkey_ed25519.as_ref(), &self.signature, &msg) {
+        if !verify_request(
+            &self.pubkey,
+            self.pubkey_ed25519.as_ref(),
+            self.subaccount.as_ref(),
+            Access::WRITE,
+            &self.signature,
+            &msg,
+        ) {
             return Err(RpcError::unauthorized("expire: signature verification failed"));
         }
+        if self.mode == ExpireMode::Shorten && !self.may_shorten() {
+            return Err(RpcError::new(
+                crate::formats::rpc::status::BAD_REQUEST,
+                "expire: shorten parameter cannot be used with this subaccount token (missing delete access)",
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether the signer may shorten expiries: the owner, or a subaccount with delete access.
+    fn may_shorten(&self) -> bool {
+        self.subaccount.as_ref().is_none_or(|s| s.token.flags().allows(Access::DELETE))
+    }
+
+    /// The mode the store applies: the request's, except that a subaccount without delete
+    /// access may only extend (live: forced extend-only, while the reply still follows the
+    /// request's own flags, which the forwarded signature covers).
+    pub fn store_mode(&self) -> ExpireMode {
+        if self.may_shorten() { self.mode } else { ExpireMode::Extend }
     }
 
     /// The (hash, expiry) pairs to apply, each expiry clamped to `now + 30 days`; with one

@@ -13,7 +13,8 @@ use crate::formats::rpc::RpcError;
 use crate::formats::rpc::fields::{
     Params, namespace_or_all, opt_ed25519, pubkey_field, req_signature, req_timestamp,
 };
-use crate::formats::rpc::sig::{NamespaceSel, verify_signature};
+use crate::formats::rpc::sig::{NamespaceSel, verify_request};
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 
 /// `expire_all` params.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,8 @@ pub struct ExpireAllParams {
     pub signature: [u8; 64],
     /// The owner's Ed25519 key (05 accounts).
     pub pubkey_ed25519: Option<Ed25519Pk>,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 impl ExpireAllParams {
@@ -39,6 +42,7 @@ impl ExpireAllParams {
             namespace: namespace_or_all(p)?,
             pubkey_ed25519: opt_ed25519(p, &pubkey)?,
             signature: req_signature(p)?,
+            subaccount: opt_subaccount(p)?,
             pubkey,
         })
     }
@@ -50,7 +54,14 @@ impl ExpireAllParams {
             return Err(RpcError::clock("expire_all timestamp should be >= current time"));
         }
         let msg = expire_all_sig_message(self.namespace, self.expiry);
-        if !verify_signature(&self.pubkey, self.pubkey_ed25519.as_ref(), &self.signature, &msg) {
+        if !verify_request(
+            &self.pubkey,
+            self.pubkey_ed25519.as_ref(),
+            self.subaccount.as_ref(),
+            Access::DELETE,
+            &self.signature,
+            &msg,
+        ) {
             return Err(RpcError::unauthorized("expire_all signature verification failed"));
         }
         Ok(())

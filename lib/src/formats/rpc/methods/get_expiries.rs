@@ -15,7 +15,8 @@ use crate::formats::rpc::RpcError;
 use crate::formats::rpc::fields::{
     Params, opt_ed25519, pubkey_field, req_signature, req_timestamp, string_list, within,
 };
-use crate::formats::rpc::sig::verify_signature;
+use crate::formats::rpc::sig::verify_request;
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 
 /// `get_expiries` params.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,8 @@ pub struct GetExpiriesParams {
     pub signature: [u8; 64],
     /// The owner's Ed25519 key (05 accounts).
     pub pubkey_ed25519: Option<Ed25519Pk>,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 impl GetExpiriesParams {
@@ -45,6 +48,7 @@ impl GetExpiriesParams {
             timestamp: req_timestamp(p, "timestamp")?,
             pubkey_ed25519: opt_ed25519(p, &pubkey)?,
             signature: req_signature(p)?,
+            subaccount: opt_subaccount(p)?,
             pubkey,
         })
     }
@@ -55,7 +59,14 @@ impl GetExpiriesParams {
             return Err(RpcError::clock("get_expiries timestamp too far from current time"));
         }
         let msg = get_expiries_sig_message(self.timestamp, &self.messages);
-        if !verify_signature(&self.pubkey, self.pubkey_ed25519.as_ref(), &self.signature, &msg) {
+        if !verify_request(
+            &self.pubkey,
+            self.pubkey_ed25519.as_ref(),
+            self.subaccount.as_ref(),
+            Access::READ,
+            &self.signature,
+            &msg,
+        ) {
             return Err(RpcError::unauthorized("get_expiries signature verification failed"));
         }
         Ok(())

@@ -4,6 +4,7 @@
 //! methods share lives beside this folder (`fields`, `sig`, `reply`, `message`, `hash`, `error`);
 //! the name → method dispatch is `request::parse_request_value`.
 
+pub(crate) mod active_nodes_bin;
 pub(crate) mod batch;
 pub(crate) mod delete;
 pub(crate) mod delete_all;
@@ -16,6 +17,8 @@ pub(crate) mod ifelse;
 pub(crate) mod info;
 pub(crate) mod oxend_request;
 pub(crate) mod retrieve;
+pub(crate) mod revoke_subaccount;
+pub(crate) mod revoked_subaccounts;
 pub(crate) mod store;
 
 pub use batch::{BatchParams, SubRequest};
@@ -29,4 +32,6 @@ pub use get_swarm::GetSwarmParams;
 pub use ifelse::{IfElseParams, NodeVersion};
 pub use oxend_request::OxendRequestParams;
 pub use retrieve::{RetrieveParams, RetrieveQuery};
+pub use revoke_subaccount::{RevokeKind, RevokeSubaccountParams};
+pub use revoked_subaccounts::RevokedSubaccountsParams;
 pub use store::StoreParams;

@@ -14,12 +14,13 @@ use crate::formats::limits::{
 use crate::formats::rpc::RpcError;
 use crate::formats::rpc::client::{ReplyError, obj, str_field, u64_field};
 use crate::formats::rpc::fields::{
-    Params, is_hash, missing, opt_ed25519, opt_i64, opt_namespace, opt_signature, opt_str, opt_timestamp,
-    pubkey_field, within,
+    Params, get, is_hash, missing, opt_ed25519, opt_i64, opt_namespace, opt_signature, opt_str,
+    opt_timestamp, pubkey_field, within,
 };
 use crate::formats::rpc::message::{StoredMessage, is_noauth_retrieve_namespace};
 use crate::formats::rpc::reply::with_t_hf;
-use crate::formats::rpc::sig::{namespace_part, verify_signature};
+use crate::formats::rpc::sig::{namespace_part, verify_request};
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 
 // ---- params (node) -----------------------------------------------------------------------
 
@@ -42,6 +43,8 @@ pub struct RetrieveParams {
     pub signature: Option<[u8; 64]>,
     /// For a 03-prefixed account: the Ed25519 key that signed.
     pub pubkey_ed25519: Option<Ed25519Pk>,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 /// A validated retrieve, with the live limits resolved: what to ask the store.
@@ -104,6 +107,8 @@ impl RetrieveParams {
             timestamp_ms: opt_timestamp(p, "timestamp", false)?,
             signature: opt_signature(p)?,
             pubkey_ed25519: opt_ed25519(p, &pubkey)?,
+            // As live: the subaccount fields are only read on a signed retrieve.
+            subaccount: if get(p, "signature").is_some() { opt_subaccount(p)? } else { None },
         })
     }
 
@@ -121,7 +126,14 @@ impl RetrieveParams {
                     return Err(RpcError::clock("retrieve timestamp too far from current time"));
                 }
                 let msg = retrieve_sig_message(self.namespace, ts);
-                if !verify_signature(&self.pubkey, self.pubkey_ed25519.as_ref(), sig, &msg) {
+                if !verify_request(
+                    &self.pubkey,
+                    self.pubkey_ed25519.as_ref(),
+                    self.subaccount.as_ref(),
+                    Access::READ,
+                    sig,
+                    &msg,
+                ) {
                     return Err(RpcError::unauthorized("retrieve signature verification failed"));
                 }
             }

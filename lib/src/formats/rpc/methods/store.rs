@@ -19,8 +19,9 @@ use crate::formats::rpc::fields::{
     Params, missing, opt_ed25519, opt_namespace, opt_signature, opt_str, opt_timestamp, opt_u64_or_string,
     pubkey_field_text, within,
 };
-use crate::formats::rpc::message::{StoredMessage, is_public_inbox};
-use crate::formats::rpc::sig::{namespace_part, verify_signature};
+use crate::formats::rpc::message::{StoredMessage, is_public_inbox, is_public_outbox};
+use crate::formats::rpc::sig::{namespace_part, verify_request};
+use crate::formats::rpc::subaccount::{Access, Subaccount, opt_subaccount};
 use crate::formats::rpc::{RpcError, message_hash};
 
 // ---- params (node) -----------------------------------------------------------------------
@@ -52,6 +53,8 @@ pub struct StoreParams {
     pub pubkey_ed25519: Option<Ed25519Pk>,
     /// snkit's proof-of-work nonce (base64), checked by the node with `snkit::pow`.
     pub nonce: Option<String>,
+    /// The subaccount the request is signed by, if any (its token and the owner's note).
+    pub subaccount: Option<Subaccount>,
 }
 
 impl StoreParams {
@@ -72,6 +75,8 @@ impl StoreParams {
         let namespace = opt_namespace(p)?.unwrap_or(0);
         let signature = opt_signature(p)?;
         let pubkey_ed25519 = opt_ed25519(p, &pubkey)?;
+        // As live: the subaccount fields are only read on a signed store.
+        let subaccount = if signature.is_some() { opt_subaccount(p)? } else { None };
         let sig_timestamp_ms = opt_timestamp(p, "sig_timestamp", false)?.unwrap_or(timestamp_ms);
         let data_base64 = opt_str(p, "data")?.ok_or_else(|| missing("data"))?;
         if data_base64.len() > MAX_MESSAGE_BASE64_CHARS {
@@ -107,6 +112,7 @@ impl StoreParams {
             sig_timestamp_ms,
             pubkey_ed25519,
             nonce,
+            subaccount,
         })
     }
 
@@ -152,7 +158,20 @@ impl StoreParams {
                 return Err(RpcError::clock("store signature timestamp too far from current time"));
             }
             let msg = store_sig_message(self.namespace, self.sig_timestamp_ms);
-            if !verify_signature(&self.pubkey, self.pubkey_ed25519.as_ref(), sig, &msg) {
+            // Writing a public outbox replaces its one message: a subaccount needs delete too.
+            let access = if is_public_outbox(self.namespace) {
+                Access::WRITE.with(Access::DELETE)
+            } else {
+                Access::WRITE
+            };
+            if !verify_request(
+                &self.pubkey,
+                self.pubkey_ed25519.as_ref(),
+                self.subaccount.as_ref(),
+                access,
+                sig,
+                &msg,
+            ) {
                 return Err(RpcError::unauthorized("store signature verification failed"));
             }
         }
