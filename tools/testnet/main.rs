@@ -45,6 +45,10 @@ enum Cmd {
         /// then says "tls": true, and send/retrieve talk HTTPS to them).
         #[arg(long)]
         tls: bool,
+        /// Also start a file server (its {url, pubkey} in DIR/fileserver.json, which upload and
+        /// download use by default).
+        #[arg(long)]
+        fileserver: bool,
     },
     /// Swarms, and each node's health and message count (JSON; a table on a terminal).
     Status {
@@ -112,13 +116,15 @@ fn binaries() -> Result<Binaries, CliError> {
         return Err(CliError::failed(format!("snode not found at {}", snode.display()))
             .hint("build it (cargo build --bins) or set SNKIT_SNODE_BIN"));
     }
-    Ok(Binaries { snode, testnet: me })
+    let fileserver = Some(me.with_file_name("fileserver")).filter(|p| p.exists());
+    Ok(Binaries { snode, testnet: me, fileserver })
 }
 
 fn run(args: Args) -> Result<(), CliError> {
     let out = match args.cmd {
-        Cmd::Up { nodes, dir, pow, log, tls } => {
-            testnet::up(&dir, &binaries()?, &UpOptions { nodes, pow_difficulty: pow, log_level: log, tls })?
+        Cmd::Up { nodes, dir, pow, log, tls, fileserver } => {
+            let opts = UpOptions { nodes, pow_difficulty: pow, log_level: log, tls, fileserver };
+            testnet::up(&dir, &binaries()?, &opts)?
         }
         Cmd::Status { dir, json } => {
             let status = testnet::status(&dir)?;

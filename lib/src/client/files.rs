@@ -526,6 +526,23 @@ pub fn extend(via: &Via<'_>, server: &FileServer, id: &str, ttl: Option<u64>) ->
     json_reply(server, &resp)
 }
 
+/// The file a command names: a download URL (`http(s)://…/file/ID#…`: its server and key), or a
+/// bare file id on `known`. Returns the server and the id.
+pub fn target_of(text: &str, known: Option<&FileServer>) -> Result<(FileServer, String), FilesError> {
+    let text = text.trim();
+    if text.starts_with("http://") || text.starts_with("https://") {
+        let url = DownloadUrl::parse(text).map_err(|e| FilesError::Input(e.to_string()))?;
+        return server_of(&url, known);
+    }
+    check_id(text)?;
+    let server = known.cloned().ok_or_else(|| {
+        FilesError::Input(format!(
+            "{text:?} is a bare file id: name its server with --fileserver URL --fileserver-key HEX, or pass the URL"
+        ))
+    })?;
+    Ok((server, text.to_string()))
+}
+
 /// A file id is one URL path segment of url-safe characters (hash ids: base64url; compat ids:
 /// digits).
 fn check_id(id: &str) -> Result<(), FilesError> {
