@@ -22,7 +22,7 @@ use snkit::client::files;
         default server's.\n\n\
         POINTER is a file, or '-' (the default) for stdin: one JSON object, or NDJSON with one \
         pointer per line. Each file is written under a temporary name and takes its name (-o OUT, or \
-        its pointer's file_name inside --dir D, default '.') only once every byte authenticated and \
+        its pointer's file_name inside --dir D, default '.', made if missing) only once every byte authenticated and \
         the size matched; a failure leaves nothing. Prints one JSON line per file: \
         {\"url\", \"scheme\", \"size\", \"sha256\", \"out\"}.\n\n\
         Exit: 0 all downloaded, 1 a download or a verification failed (the rest are not tried), \
@@ -73,7 +73,11 @@ fn run(args: Args) -> Result<(), CliError> {
     }
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     if args.output.is_none() && !dir.is_dir() {
-        return Err(CliError::usage(format!("--dir {}: not a directory", dir.display())));
+        if dir.exists() {
+            return Err(CliError::usage(format!("--dir {}: not a directory", dir.display())));
+        }
+        snkit::fs::create_private_dir(&dir)
+            .map_err(|e| CliError::usage(format!("--dir {}: cannot create it: {e}", dir.display())))?;
     }
     let known = args.server.server()?;
     let stdin = (args.pointer == "-").then_some("the pointers are read from it");

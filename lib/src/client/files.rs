@@ -526,6 +526,30 @@ pub fn extend(via: &Via<'_>, server: &FileServer, id: &str, ttl: Option<u64>) ->
     json_reply(server, &resp)
 }
 
+/// snkit's own message format with files (the plaintext `ratchet encrypt --attach` encrypts):
+/// `{"text"?, "attachments": [pointer, ...]}`, a pointer in the JSON form `upload` prints. It
+/// travels only inside the ratchet's end-to-end encryption: the keys are in it.
+pub fn attachment_message(text: Option<&str>, attachments: &[AttachmentPointer]) -> Result<Vec<u8>, FilesError> {
+    let mut v = serde_json::json!({ "attachments": attachments });
+    if let Some(t) = text {
+        v["text"] = Value::from(t);
+    }
+    serde_json::to_vec(&v).map_err(|e| FilesError::Input(format!("cannot encode the message: {e}")))
+}
+
+/// Reads [`attachment_message`]'s format back: the text and the pointers, or `None` when the
+/// plaintext is not such a message (any other text or bytes).
+pub fn read_attachment_message(plaintext: &[u8]) -> Option<(Option<String>, Vec<AttachmentPointer>)> {
+    if plaintext.first() != Some(&b'{') {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(plaintext).ok()?;
+    let list = v.get("attachments")?.as_array()?;
+    let pointers: Vec<AttachmentPointer> =
+        list.iter().map(|p| serde_json::from_value(p.clone())).collect::<Result<_, _>>().ok()?;
+    Some((v.get("text").and_then(Value::as_str).map(str::to_string), pointers))
+}
+
 /// The file a command names: a download URL (`http(s)://…/file/ID#…`: its server and key), or a
 /// bare file id on `known`. Returns the server and the id.
 pub fn target_of(text: &str, known: Option<&FileServer>) -> Result<(FileServer, String), FilesError> {
@@ -581,6 +605,16 @@ mod tests {
         assert!(check_id("../x").is_err());
         assert!(check_id("").is_err());
         assert!(check_id("3qXfYbeRSxXa89I8ApcbKl0_BshkLQ6myd0DsvcrDEy3").is_ok());
+    }
+
+    #[test]
+    fn attachment_messages_round_trip() {
+        let p = AttachmentPointer { url: "http://h/file/x#d".into(), key: vec![3; 32], size: 9, ..Default::default() };
+        let m = attachment_message(Some("look"), std::slice::from_ref(&p)).unwrap();
+        assert_eq!(read_attachment_message(&m), Some((Some("look".to_string()), vec![p])));
+        assert_eq!(read_attachment_message(b"plain text"), None);
+        assert_eq!(read_attachment_message(br#"{"attachments":[{"url":1}]}"#), None);
+        assert_eq!(read_attachment_message(br#"{"text":"x"}"#), None);
     }
 
     #[test]
