@@ -17,6 +17,7 @@ mod attach;
 mod client;
 mod crypto;
 mod fileserver;
+mod files;
 mod identity;
 mod node;
 mod ratchet;
