@@ -32,11 +32,7 @@ fn random_file(path: &Path, n: usize) {
 /// Runs a command in `dir`; on success returns its stdout lines as JSON.
 fn ok(dir: &Path, name: &str, args: &[&str]) -> Vec<Value> {
     let out = cmd(name).current_dir(dir).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{name} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{name} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -62,8 +58,10 @@ fn fails(dir: &Path, name: &str, args: &[&str], input: &[u8], code: i32) -> Stri
 
 /// Names in `dir`, hidden ones (temporary files) included.
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -91,7 +89,8 @@ fn direct_round_trips_info_extend_and_dir_downloads() {
     assert!(p.get("digest").is_none());
     assert!(p["expires"].as_i64().unwrap() > (snkit::time::now_ms() / 1000) as i64 + 13 * 86_400);
     // The server holds only ciphertext: the blob is not the file.
-    let id = p["url"].as_str().unwrap().split("/file/").nth(1).unwrap().split('#').next().unwrap().to_string();
+    let id =
+        p["url"].as_str().unwrap().split("/file/").nth(1).unwrap().split('#').next().unwrap().to_string();
     let blob = http().get(format!("{}/file/{id}", s.url)).send().unwrap().bytes().unwrap();
     assert_eq!(blob[0], b'S');
     assert_ne!(&blob[..], &std::fs::read(d.join("photo.jpg")).unwrap()[..]);
@@ -165,7 +164,8 @@ fn bad_inputs_exit_2_failures_exit_1_and_leave_nothing() {
     let e = run_fails("upload", &with(&["f.bin"]), b"", 2);
     assert!(e.contains("--identity"), "{e}");
     run_fails("upload", &with(&["f.bin", "--scheme", "legacy", "--identity", "x.json"]), b"", 2);
-    let bad_key = ["f.bin", "--scheme", "legacy", "--direct", "--fileserver", s.url.as_str(), "--fileserver-key", "zz"];
+    let bad_key =
+        ["f.bin", "--scheme", "legacy", "--direct", "--fileserver", s.url.as_str(), "--fileserver-key", "zz"];
     fails(d, "upload", &bad_key, b"", 2);
     let e = fails(d, "upload", &["f.bin", "--scheme", "legacy", "--direct"], b"", 2);
     assert!(e.contains("no file server"), "{e}");
@@ -179,7 +179,16 @@ fn bad_inputs_exit_2_failures_exit_1_and_leave_nothing() {
     let e = run_fails("upload", &with(&["big.bin", "--identity", alice]), b"", 2);
     assert!(e.contains("10218286") || e.contains("large") || e.contains("larger"), "{e}");
     // No server listening: exit 1.
-    let dead = ["f.bin", "--scheme", "legacy", "--direct", "--fileserver", "http://127.0.0.1:9", "--fileserver-key", key.as_str()];
+    let dead = [
+        "f.bin",
+        "--scheme",
+        "legacy",
+        "--direct",
+        "--fileserver",
+        "http://127.0.0.1:9",
+        "--fileserver-key",
+        key.as_str(),
+    ];
     fails(d, "upload", &dead, b"", 1);
 
     // download
@@ -237,8 +246,10 @@ fn attachment_through_the_network() {
     let (bob, bob_sid) = keygen(d, "bob.json");
     random_file(&d.join("photo.jpg"), 1_500_000);
 
-    let p = ok(d, "upload", &["photo.jpg", "--identity", alice.to_str().unwrap(), "--nodes", nodes]).remove(0);
-    let fs: Value = serde_json::from_slice(&std::fs::read(tn.dir().join("fileserver.json")).unwrap()).unwrap();
+    let p =
+        ok(d, "upload", &["photo.jpg", "--identity", alice.to_str().unwrap(), "--nodes", nodes]).remove(0);
+    let fs: Value =
+        serde_json::from_slice(&std::fs::read(tn.dir().join("fileserver.json")).unwrap()).unwrap();
     assert!(p["url"].as_str().unwrap().starts_with(fs["url"].as_str().unwrap()), "{p} vs {fs}");
     std::fs::write(d.join("p.json"), p.to_string()).unwrap();
     let sent = cmd("send")
@@ -250,7 +261,8 @@ fn attachment_through_the_network() {
         .unwrap();
     assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
 
-    let retrieved = cmd("retrieve").args(["--identity", bob.to_str().unwrap(), "--nodes", nodes]).output().unwrap();
+    let retrieved =
+        cmd("retrieve").args(["--identity", bob.to_str().unwrap(), "--nodes", nodes]).output().unwrap();
     assert!(retrieved.status.success(), "{}", String::from_utf8_lossy(&retrieved.stderr));
     let decrypted = cmd("ratchet")
         .current_dir(d)
@@ -259,8 +271,11 @@ fn attachment_through_the_network() {
         .output()
         .unwrap();
     assert!(decrypted.status.success(), "{}", String::from_utf8_lossy(&decrypted.stderr));
-    let records: Vec<Value> =
-        String::from_utf8(decrypted.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<Value> = String::from_utf8(decrypted.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0]["type"], "session_message");
     assert_eq!(records[0]["text"], "a photo");
@@ -286,7 +301,11 @@ fn attachment_through_the_network() {
     let e = fails(d, "fileinfo", &[unknown.as_str(), "--nodes", nodes], b"", 1);
     assert!(e.contains("404"), "{e}");
     // Straight to the server: undecryptable v4 bodies get a plain 400.
-    let r = http().post(format!("{}/oxen/v4/lsrpc", fs["url"].as_str().unwrap())).body(vec![1u8; 64]).send().unwrap();
+    let r = http()
+        .post(format!("{}/oxen/v4/lsrpc", fs["url"].as_str().unwrap()))
+        .body(vec![1u8; 64])
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     tn.down_leaving_nothing_running();
 }

@@ -55,14 +55,17 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), CliError> {
     let input = cli::read_input(Some(&args.pointer))?;
     let mut pointers = Vec::new();
-    for (i, value) in serde_json::Deserializer::from_slice(&input).into_iter::<serde_json::Value>().enumerate() {
+    for (i, value) in
+        serde_json::Deserializer::from_slice(&input).into_iter::<serde_json::Value>().enumerate()
+    {
         let value = value.map_err(|e| CliError::usage(format!("pointer {}: not JSON: {e}", i + 1)))?;
         let p: AttachmentPointer = serde_json::from_value(value)
             .map_err(|e| CliError::usage(format!("pointer {}: not an attachment pointer: {e}", i + 1)))?;
         pointers.push(p);
     }
     if pointers.is_empty() {
-        return Err(CliError::usage("no pointer in the input").hint("pipe 'upload' output, or a message's \"attachments\""));
+        return Err(CliError::usage("no pointer in the input")
+            .hint("pipe 'upload' output, or a message's \"attachments\""));
     }
     if args.output.is_some() && pointers.len() > 1 {
         return Err(CliError::usage(format!("-o names one file, the input has {} pointers", pointers.len()))

@@ -191,7 +191,8 @@ fn run(args: Args) -> Result<(), CliError> {
         Command::Encrypt { common, to, attach } => {
             let identity = load_identity(&common.identity)?;
             let to = parse_sid(&to)?;
-            let plaintext = if attach.is_empty() { read_plaintext()? } else { attachment_plaintext(&attach)? };
+            let plaintext =
+                if attach.is_empty() { read_plaintext()? } else { attachment_plaintext(&attach)? };
             let mut account = open(&identity, &common)?;
             cli::emit(&account.encrypt(&to, &plaintext)?)
         }
@@ -290,14 +291,21 @@ fn attachment_plaintext(paths: &[PathBuf]) -> Result<Zeroizing<Vec<u8>>, CliErro
     let mut pointers = Vec::new();
     for path in paths {
         let v = cli::read_json(path.to_str())?;
-        let p: AttachmentPointer = serde_json::from_value(v)
-            .map_err(|e| CliError::usage(format!("--attach {}: not an attachment pointer: {e}", path.display())))?;
+        let p: AttachmentPointer = serde_json::from_value(v).map_err(|e| {
+            CliError::usage(format!("--attach {}: not an attachment pointer: {e}", path.display()))
+        })?;
         p.scheme().map_err(|e| CliError::usage(format!("--attach {}: {e}", path.display())))?;
         pointers.push(p);
     }
-    let text = if std::io::IsTerminal::is_terminal(&std::io::stdin()) { Zeroizing::new(Vec::new()) } else { read_plaintext()? };
-    let text = std::str::from_utf8(&text).map_err(|_| CliError::usage("with --attach, stdin must be UTF-8 text"))?;
-    let body = files::attachment_message((!text.is_empty()).then_some(text), &pointers).map_err(CliError::from)?;
+    let text = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        Zeroizing::new(Vec::new())
+    } else {
+        read_plaintext()?
+    };
+    let text =
+        std::str::from_utf8(&text).map_err(|_| CliError::usage("with --attach, stdin must be UTF-8 text"))?;
+    let body =
+        files::attachment_message((!text.is_empty()).then_some(text), &pointers).map_err(CliError::from)?;
     Ok(Zeroizing::new(body))
 }
 

@@ -94,8 +94,15 @@ fn session_message(
         return Err(CliError::usage("--format session: stdin is empty; nothing to send"));
     }
     let body = (!text.is_empty()).then_some(text);
-    session_protocol::build_message(sender, to, body, attachments, snkit::time::now_ms(), PaddingStyle::Libsession)
-        .map_err(|e| CliError::usage(format!("--format session: {e}")))
+    session_protocol::build_message(
+        sender,
+        to,
+        body,
+        attachments,
+        snkit::time::now_ms(),
+        PaddingStyle::Libsession,
+    )
+    .map_err(|e| CliError::usage(format!("--format session: {e}")))
 }
 
 /// Stdin, or nothing when it is a terminal (a message of files alone needs no text).
@@ -120,8 +127,10 @@ fn run(args: Args) -> Result<(), CliError> {
     let attachments = read_pointers(&args.attach)?;
     if !attachments.is_empty() && args.format != "session" {
         // A raw message is stored as it is: the file keys would reach the swarm in the clear.
-        return Err(CliError::usage("--attach needs --format session: a raw message is not end-to-end encrypted")
-            .hint("or put the files inside a ratchet message: 'ratchet encrypt --attach POINTER'"));
+        return Err(CliError::usage(
+            "--attach needs --format session: a raw message is not end-to-end encrypted",
+        )
+        .hint("or put the files inside a ratchet message: 'ratchet encrypt --attach POINTER'"));
     }
     let source = args.network.source_without_stdin("the message cannot be read from it")?;
     let input = if attachments.is_empty() { cli::read_input(None)? } else { read_optional_stdin()? };

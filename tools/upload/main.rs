@@ -65,10 +65,14 @@ fn run(args: Args) -> Result<(), CliError> {
             UploadScheme::Stream(Zeroizing::new(id.signing_key().to_bytes()))
         }
         (SchemeArg::Stream, None) => {
-            return Err(CliError::usage("the stream scheme derives its key from your identity: pass --identity FILE")
-                .hint("make one with 'keygen -o me.json', or use --scheme legacy"));
+            return Err(CliError::usage(
+                "the stream scheme derives its key from your identity: pass --identity FILE",
+            )
+            .hint("make one with 'keygen -o me.json', or use --scheme legacy"));
         }
-        (SchemeArg::Legacy, Some(_)) => return Err(CliError::usage("--identity applies to --scheme stream only")),
+        (SchemeArg::Legacy, Some(_)) => {
+            return Err(CliError::usage("--identity applies to --scheme stream only"));
+        }
         (SchemeArg::Legacy, None) => UploadScheme::Legacy,
     };
     if !args.file.is_file() {

@@ -126,9 +126,15 @@ impl From<TestnetError> for CliError {
 impl From<FilesError> for CliError {
     fn from(err: FilesError) -> Self {
         let hint = match &err {
-            FilesError::Unreachable { .. } => Some("is the file server running? are the nodes? (or try --direct)"),
-            FilesError::Refused { code: 404, .. } => Some("a file lives until its expiry (14 days by default)"),
-            FilesError::TooLarge { .. } => Some("a file server takes the apps' limit: 10,218,286 bytes of file"),
+            FilesError::Unreachable { .. } => {
+                Some("is the file server running? are the nodes? (or try --direct)")
+            }
+            FilesError::Refused { code: 404, .. } => {
+                Some("a file lives until its expiry (14 days by default)")
+            }
+            FilesError::TooLarge { .. } => {
+                Some("a file server takes the apps' limit: 10,218,286 bytes of file")
+            }
             _ => None,
         };
         let base = if err.is_usage() { CliError::usage(&err) } else { CliError::failed(&err) };

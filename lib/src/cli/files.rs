@@ -35,7 +35,12 @@ impl FileServerArgs {
     /// The directory a testnet's files are in: that of the node list file if one is named (or
     /// in `$SNKIT_NODES`), else `.testnet`.
     fn testnet_dir(&self) -> PathBuf {
-        let named = self.network.nodes.clone().map(|n| NodeSource::parse(&n)).or_else(NodeSource::from_env_or_default);
+        let named = self
+            .network
+            .nodes
+            .clone()
+            .map(|n| NodeSource::parse(&n))
+            .or_else(NodeSource::from_env_or_default);
         match named {
             Some(NodeSource::File(f)) => {
                 Path::new(&f).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
@@ -93,8 +98,9 @@ pub fn file_target(arg: &str) -> Result<(String, bool), CliError> {
         return Ok((arg.to_string(), false));
     }
     let value = super::read_json(Some(arg))?;
-    let url = value.get("url").and_then(serde_json::Value::as_str).ok_or_else(|| {
-        CliError::usage(format!("{arg}: not an attachment pointer (no \"url\")"))
-    })?;
+    let url = value
+        .get("url")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| CliError::usage(format!("{arg}: not an attachment pointer (no \"url\")")))?;
     Ok((url.to_string(), arg == "-"))
 }

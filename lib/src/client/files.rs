@@ -36,7 +36,8 @@ use crate::net::network::Network;
 
 /// The live default file server's X25519 key: a download URL without `p=` is encrypted to it
 /// (libsession `DEFAULT_CONFIG.pubkey_hex`, Android `DEFAULT_FILE_SERVER`).
-pub const DEFAULT_FILESERVER_X25519: &str = "da21e1d886c6fbaea313f75298bd64aab03a97ce985b46bb2dad9f2089c8ee59";
+pub const DEFAULT_FILESERVER_X25519: &str =
+    "da21e1d886c6fbaea313f75298bd64aab03a97ce985b46bb2dad9f2089c8ee59";
 /// The live default file server's URL.
 pub const DEFAULT_FILESERVER_URL: &str = "http://filev2.getsession.org";
 /// The file `testnet up --fileserver` writes next to `nodes.json`: `{url, pubkey, pubkey_ed25519}`.
@@ -129,7 +130,10 @@ impl FileServer {
             .map_err(|e| FilesError::Input(format!("{} is not JSON: {e}", path.display())))?;
         let field = |k: &str| {
             v.get(k).and_then(Value::as_str).ok_or_else(|| {
-                FilesError::Input(format!("{} has no \"{k}\" (expected {{\"url\", \"pubkey\"}})", path.display()))
+                FilesError::Input(format!(
+                    "{} has no \"{k}\" (expected {{\"url\", \"pubkey\"}})",
+                    path.display()
+                ))
             })
         };
         Self::new(field("url")?, field("pubkey")?)
@@ -165,11 +169,14 @@ impl Via<'_> {
     fn call(&self, server: &FileServer, req: V4Request) -> Result<V4Response, FilesError> {
         let unreachable = |reason: String| FilesError::Unreachable { url: server.url.clone(), reason };
         match self {
-            Via::Onion(net) => net.onion_server(&server.target()?, &req).map_err(|e| unreachable(e.to_string())),
+            Via::Onion(net) => {
+                net.onion_server(&server.target()?, &req).map_err(|e| unreachable(e.to_string()))
+            }
             Via::Direct(t) => {
                 let url = format!("{}{}", server.url, req.endpoint);
-                let reply =
-                    t.request(&req.method, &url, &req.headers, req.body).map_err(|e| unreachable(e.to_string()))?;
+                let reply = t
+                    .request(&req.method, &url, &req.headers, req.body)
+                    .map_err(|e| unreachable(e.to_string()))?;
                 Ok(V4Response { code: reply.status, headers: Vec::new(), body: reply.body })
             }
         }
@@ -258,8 +265,9 @@ pub fn upload(
     let mut out = BufWriter::new(blob);
     let (key, digest, size) = match scheme {
         UploadScheme::Stream(seed) => {
-            let e = stream::encrypt(seed.as_ref(), Domain::Attachment, SizePolicy::Regular, &mut input, &mut out)
-                .map_err(|e| FilesError::Input(format!("{}: {e}", path.display())))?;
+            let e =
+                stream::encrypt(seed.as_ref(), Domain::Attachment, SizePolicy::Regular, &mut input, &mut out)
+                    .map_err(|e| FilesError::Input(format!("{}: {e}", path.display())))?;
             (e.key.as_bytes().to_vec(), None, e.plaintext_len)
         }
         UploadScheme::Legacy => {
@@ -303,7 +311,10 @@ pub fn upload(
         Via::Onion(_) => {
             let mut body = Vec::with_capacity(len as usize);
             blob.read_to_end(&mut body).map_err(|e| FilesError::Output(format!("temporary file: {e}")))?;
-            via.call(server, V4Request { method: "POST".into(), endpoint: "/file".into(), headers, body: Some(body) })?
+            via.call(
+                server,
+                V4Request { method: "POST".into(), endpoint: "/file".into(), headers, body: Some(body) },
+            )?
         }
     };
     drop(temp);
@@ -313,7 +324,8 @@ pub fn upload(
         .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())))
         .filter(|s| !s.is_empty())
         .ok_or_else(|| bad_reply(server, "no \"id\""))?;
-    let expires = reply.get("expires").and_then(Value::as_f64).ok_or_else(|| bad_reply(server, "no \"expires\""))?;
+    let expires =
+        reply.get("expires").and_then(Value::as_f64).ok_or_else(|| bad_reply(server, "no \"expires\""))?;
     let stream_format = matches!(scheme, UploadScheme::Stream(_));
     let default_key = server.x25519.to_hex() == DEFAULT_FILESERVER_X25519;
     let url = DownloadUrl::new(&server.url, &id, stream_format, (!default_key).then_some(server.x25519));
@@ -392,7 +404,12 @@ pub fn safe_file_name(pointer: &AttachmentPointer, id: &str) -> String {
         let cut = cleaned[..end].to_string();
         (!cut.is_empty()).then_some(cut)
     };
-    pointer.file_name.as_deref().and_then(from).or_else(|| from(id)).unwrap_or_else(|| "attachment".to_string())
+    pointer
+        .file_name
+        .as_deref()
+        .and_then(from)
+        .or_else(|| from(id))
+        .unwrap_or_else(|| "attachment".to_string())
 }
 
 /// Fetches, verifies and decrypts the file `pointer` names into `dest` (refusing to replace an
@@ -408,7 +425,10 @@ pub fn download(
     let scheme = pointer.scheme().map_err(|e| FilesError::Input(format!("pointer: {e}")))?;
     let (server, id) = server_of(&url, known)?;
     if !force && dest.exists() {
-        return Err(FilesError::Input(format!("{} already exists (pass --force to replace it)", dest.display())));
+        return Err(FilesError::Input(format!(
+            "{} already exists (pass --force to replace it)",
+            dest.display()
+        )));
     }
     let dir = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -448,7 +468,8 @@ pub fn download(
     let mut hashing = HashingWriter { inner: BufWriter::new(out_file), sha: Sha256::new(), len: 0 };
     match scheme {
         Scheme::Stream => {
-            let key = StreamKey::from_bytes(&pointer.key).map_err(|e| FilesError::Input(format!("pointer key: {e}")))?;
+            let key = StreamKey::from_bytes(&pointer.key)
+                .map_err(|e| FilesError::Input(format!("pointer key: {e}")))?;
             stream::decrypt(&key, &mut io::BufReader::new(&mut blob), &mut hashing)
                 .map_err(|e| FilesError::Verify(e.to_string()))?;
             if pointer.size != 0 && hashing.len != u64::from(pointer.size) {
@@ -459,7 +480,8 @@ pub fn download(
             }
         }
         Scheme::Legacy => {
-            let key = LegacyKey::from_bytes(&pointer.key).map_err(|e| FilesError::Input(format!("pointer key: {e}")))?;
+            let key = LegacyKey::from_bytes(&pointer.key)
+                .map_err(|e| FilesError::Input(format!("pointer key: {e}")))?;
             let digest = pointer.digest.as_deref().unwrap_or_default();
             legacy::decrypt(&key, digest, u64::from(pointer.size), &mut blob, &mut hashing)
                 .map_err(|e| FilesError::Verify(e.to_string()))?;
@@ -509,7 +531,12 @@ pub fn info(via: &Via<'_>, server: &FileServer, id: &str) -> Result<Value, Files
     check_id(id)?;
     let resp = via.call(
         server,
-        V4Request { method: "GET".into(), endpoint: format!("/file/{id}/info"), headers: Vec::new(), body: None },
+        V4Request {
+            method: "GET".into(),
+            endpoint: format!("/file/{id}/info"),
+            headers: Vec::new(),
+            body: None,
+        },
     )?;
     json_reply(server, &resp)
 }
@@ -529,7 +556,10 @@ pub fn extend(via: &Via<'_>, server: &FileServer, id: &str, ttl: Option<u64>) ->
 /// snkit's own message format with files (the plaintext `ratchet encrypt --attach` encrypts):
 /// `{"text"?, "attachments": [pointer, ...]}`, a pointer in the JSON form `upload` prints. It
 /// travels only inside the ratchet's end-to-end encryption: the keys are in it.
-pub fn attachment_message(text: Option<&str>, attachments: &[AttachmentPointer]) -> Result<Vec<u8>, FilesError> {
+pub fn attachment_message(
+    text: Option<&str>,
+    attachments: &[AttachmentPointer],
+) -> Result<Vec<u8>, FilesError> {
     let mut v = serde_json::json!({ "attachments": attachments });
     if let Some(t) = text {
         v["text"] = Value::from(t);
@@ -609,7 +639,12 @@ mod tests {
 
     #[test]
     fn attachment_messages_round_trip() {
-        let p = AttachmentPointer { url: "http://h/file/x#d".into(), key: vec![3; 32], size: 9, ..Default::default() };
+        let p = AttachmentPointer {
+            url: "http://h/file/x#d".into(),
+            key: vec![3; 32],
+            size: 9,
+            ..Default::default()
+        };
         let m = attachment_message(Some("look"), std::slice::from_ref(&p)).unwrap();
         assert_eq!(read_attachment_message(&m), Some((Some("look".to_string()), vec![p])));
         assert_eq!(read_attachment_message(b"plain text"), None);

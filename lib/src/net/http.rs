@@ -209,7 +209,12 @@ impl Transport {
     /// [`TransportError::TooLarge`]), any other status comes back with its body in memory
     /// (bounded by this client's reply limit). Returns the reply (empty body on 200) and the
     /// bytes written.
-    pub fn get_to(&self, url: &str, out: &mut dyn std::io::Write, limit: u64) -> Result<(HttpReply, u64), TransportError> {
+    pub fn get_to(
+        &self,
+        url: &str,
+        out: &mut dyn std::io::Write,
+        limit: u64,
+    ) -> Result<(HttpReply, u64), TransportError> {
         let response = self.client()?.get(url).send().map_err(|e| TransportError::NoAnswer(describe(&e)))?;
         let status = response.status().as_u16();
         if status != 200 {
@@ -220,7 +225,8 @@ impl Transport {
                 .map_err(|e| TransportError::Read(e.to_string()))?;
             return Ok((HttpReply { status, body: buf }, 0));
         }
-        let written = std::io::copy(&mut response.take(limit + 1), out).map_err(|e| TransportError::Read(e.to_string()))?;
+        let written = std::io::copy(&mut response.take(limit + 1), out)
+            .map_err(|e| TransportError::Read(e.to_string()))?;
         if written > limit {
             return Err(TransportError::TooLarge { limit });
         }

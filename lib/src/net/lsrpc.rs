@@ -110,7 +110,11 @@ impl Network {
     /// relaying to the server; a path that fails (no answer from the guard, an error status on
     /// the way) is replaced, up to `CLIENT_PATH_ATTEMPTS` paths. Each attempt is a new request
     /// under a new key: a node on the path never sees the same ciphertext twice.
-    pub fn onion_server(&self, server: &ServerTarget, req: &V4Request) -> Result<V4Response, ServerRequestError> {
+    pub fn onion_server(
+        &self,
+        server: &ServerTarget,
+        req: &V4Request,
+    ) -> Result<V4Response, ServerRequestError> {
         let target = server.host_target()?;
         let mut avoid: Vec<[u8; 32]> = Vec::new();
         let mut last_error = String::from("no path");

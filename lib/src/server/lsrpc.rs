@@ -162,16 +162,14 @@ mod tests {
     use axum::routing::get;
 
     fn app() -> Router {
-        Router::new()
-            .route("/hello", get(|| async { "hi" }))
-            .route(
-                "/echo",
-                post(|headers: axum::http::HeaderMap, body: Bytes| async move {
-                    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    let sogs = headers.get("x-sogs-pubkey").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    (StatusCode::CREATED, format!("{ct}|{sogs}|{}", body.len()))
-                }),
-            )
+        Router::new().route("/hello", get(|| async { "hi" })).route(
+            "/echo",
+            post(|headers: axum::http::HeaderMap, body: Bytes| async move {
+                let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                let sogs = headers.get("x-sogs-pubkey").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                (StatusCode::CREATED, format!("{ct}|{sogs}|{}", body.len()))
+            }),
+        )
     }
 
     async fn call(router: &Router, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
@@ -199,7 +197,10 @@ mod tests {
             let req = V4Request {
                 method: "POST".into(),
                 endpoint: "/echo".into(),
-                headers: vec![("X-SOGS-Pubkey".into(), "00ab".into()), ("Content-Length".into(), "999".into())],
+                headers: vec![
+                    ("X-SOGS-Pubkey".into(), "00ab".into()),
+                    ("Content-Length".into(), "999".into()),
+                ],
                 body: Some(vec![1; 10]),
             };
             let sealed = v4::seal_request(&pk, &req, enc).unwrap();
@@ -226,7 +227,12 @@ mod tests {
         let r = v4::open_reply(&sealed.reply_key, &call(&router, sealed.direct_body()).await.1).unwrap();
         assert_eq!(r, V4Response::invalid_request());
         // No nesting: the inner router has no lsrpc route.
-        let req = V4Request { method: "POST".into(), endpoint: V4_TARGET.into(), body: Some(vec![1]), ..Default::default() };
+        let req = V4Request {
+            method: "POST".into(),
+            endpoint: V4_TARGET.into(),
+            body: Some(vec![1]),
+            ..Default::default()
+        };
         let sealed = v4::seal_request(&pk, &req, EncType::XChaCha20).unwrap();
         let r = v4::open_reply(&sealed.reply_key, &call(&router, sealed.direct_body()).await.1).unwrap();
         assert_eq!(r.code, 404);

@@ -21,11 +21,11 @@ use serde_json::{Value, json};
 
 pub use state::{NodeEntry, NodeState, TestnetState};
 
+use crate::client::files::FILESERVER_INFO_FILE;
 use crate::formats::limits::{
     CLIENT_MAX_REPLY_BYTES, TESTNET_HEALTH_TIMEOUT_MS, TESTNET_MAX_NODES, TESTNET_READY_TIMEOUT_MS,
     TESTNET_STOP_TIMEOUT_MS,
 };
-use crate::client::files::FILESERVER_INFO_FILE;
 use crate::net::http::Transport;
 use crate::snode::keys::{KEY_FILE, NodeKeys};
 use crate::snode::protocol::{Health, PATH_HEALTH};
@@ -419,7 +419,8 @@ fn start_fileserver(dir: &Path, bins: &Binaries) -> Result<(u32, Value), Testnet
                 .find(|v| v.get("url").is_some() && v.get("pubkey").is_some())
         });
         if let Some(info) = ready {
-            let text = serde_json::to_string_pretty(&info).map_err(|e| TestnetError::io(FILESERVER_INFO_FILE, e))?;
+            let text =
+                serde_json::to_string_pretty(&info).map_err(|e| TestnetError::io(FILESERVER_INFO_FILE, e))?;
             crate::net::fs::write_atomic(&dir.join(FILESERVER_INFO_FILE), text.as_bytes())
                 .map_err(|e| TestnetError::io(FILESERVER_INFO_FILE, e))?;
             return Ok((pid, info));

@@ -141,16 +141,20 @@ impl Record {
             Received::SessionMessage(m) => {
                 let files = m.content.attachments();
                 Record {
-                kind: "session_message",
-                from: Some(m.sender.to_string()),
-                text: m.text().ok().map(str::to_string),
-                // A receipt, typing indicator, call or other control message has no text: say
-                // so rather than print a message that looks empty (files alone are content).
-                message: m.text().err().filter(|_| files.is_empty()).map(|e| format!("not a text message: {e}")),
-                attachments: (!files.is_empty()).then_some(files),
-                // The authenticated send time when the sender set it, else the Envelope's.
-                timestamp: Some(m.content.sig_timestamp.unwrap_or(m.timestamp_ms)),
-                ..Record::default()
+                    kind: "session_message",
+                    from: Some(m.sender.to_string()),
+                    text: m.text().ok().map(str::to_string),
+                    // A receipt, typing indicator, call or other control message has no text: say
+                    // so rather than print a message that looks empty (files alone are content).
+                    message: m
+                        .text()
+                        .err()
+                        .filter(|_| files.is_empty())
+                        .map(|e| format!("not a text message: {e}")),
+                    attachments: (!files.is_empty()).then_some(files),
+                    // The authenticated send time when the sender set it, else the Envelope's.
+                    timestamp: Some(m.content.sig_timestamp.unwrap_or(m.timestamp_ms)),
+                    ..Record::default()
                 }
             }
         };

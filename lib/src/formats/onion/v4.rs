@@ -137,18 +137,16 @@ fn take_string(input: &[u8]) -> Result<(&[u8], &[u8]), V4Error> {
         .and_then(|s| s.parse::<u64>().ok())
         .ok_or(V4Error::BadString("the length is not a decimal number"))?;
     let rest = &input[colon + 1..];
-    let len = usize::try_from(len).ok().filter(|l| *l <= rest.len()).ok_or(V4Error::BadString(
-        "the string is longer than the data that follows",
-    ))?;
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|l| *l <= rest.len())
+        .ok_or(V4Error::BadString("the string is longer than the data that follows"))?;
     Ok(rest.split_at(len))
 }
 
 /// Splits a bencoded list of byte strings into its items (at most `max_parts`).
 fn split_list(bytes: &[u8], max_parts: usize) -> Result<Vec<&[u8]>, V4Error> {
-    let inner = bytes
-        .strip_prefix(b"l")
-        .and_then(|b| b.strip_suffix(b"e"))
-        .ok_or(V4Error::NotAList)?;
+    let inner = bytes.strip_prefix(b"l").and_then(|b| b.strip_suffix(b"e")).ok_or(V4Error::NotAList)?;
     let mut parts = Vec::new();
     let mut rest = inner;
     while !rest.is_empty() {
@@ -182,8 +180,10 @@ fn headers_from_json(v: Option<&Value>) -> Result<Vec<(String, String)>, V4Error
 
 /// A JSON object of `headers` in their order (serde_json's map would sort them).
 fn headers_to_json(headers: &[(String, String)]) -> String {
-    let items: Vec<String> =
-        headers.iter().map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), Value::from(v.as_str()))).collect();
+    let items: Vec<String> = headers
+        .iter()
+        .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), Value::from(v.as_str())))
+        .collect();
     format!("{{{}}}", items.join(","))
 }
 
@@ -308,7 +308,11 @@ impl SealedRequest {
 }
 
 /// Encrypts `req` to the server's X25519 key with a fresh ephemeral key.
-pub fn seal_request(server_x25519: &[u8; 32], req: &V4Request, enc: EncType) -> Result<SealedRequest, V4Error> {
+pub fn seal_request(
+    server_x25519: &[u8; 32],
+    req: &V4Request,
+    enc: EncType,
+) -> Result<SealedRequest, V4Error> {
     seal_request_with_rng(&mut rand::rngs::OsRng, server_x25519, req, enc)
 }
 
@@ -341,7 +345,10 @@ pub fn open_reply(key: &LayerKey, reply: &[u8]) -> Result<V4Response, V4Error> {
 /// The server's side of the outer layer: decodes the frame and decrypts it with the first of
 /// `keys` (secret, public) that opens it (a server may hold a current and a legacy key, as the
 /// live file server does). Returns the request plaintext and the key that seals the reply.
-pub fn open_request(keys: &[(StaticSecret, [u8; 32])], body: &[u8]) -> Result<(Vec<u8>, LayerKey), OnionError> {
+pub fn open_request(
+    keys: &[(StaticSecret, [u8; 32])],
+    body: &[u8],
+) -> Result<(Vec<u8>, LayerKey), OnionError> {
     for (secret, public) in keys {
         match open(secret, public, body) {
             Ok(layer) => return Ok((layer.plaintext, layer.key)),
@@ -400,7 +407,10 @@ mod tests {
     fn response_layout_matches_pysogs_examples() {
         let resp = V4Response {
             code: 200,
-            headers: vec![("Content-Type".into(), "application/json".into()), ("Content-Length".into(), "11".into())],
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Content-Length".into(), "11".into()),
+            ],
             body: br#"{"id": 123}"#.to_vec(),
         };
         let enc = encode_response(&resp);
@@ -440,8 +450,8 @@ mod tests {
         let hdr = br#"l51:{"method":"GET","endpoint":"/file","headers":[1,2]}e"#;
         assert_eq!(decode_request(hdr), Err(V4Error::BadField("headers")));
         // headers is optional; numbers are taken as text.
-        let ok = decode_request(br#"l61:{"method":"GET","endpoint":"/file","headers":{"X-FS-TTL":30}}e"#)
-            .unwrap();
+        let ok =
+            decode_request(br#"l61:{"method":"GET","endpoint":"/file","headers":{"X-FS-TTL":30}}e"#).unwrap();
         assert_eq!(ok.headers, vec![("X-FS-TTL".to_string(), "30".to_string())]);
         assert_eq!(decode_request(br#"l35:{"method":"GET","endpoint":"/file"}e"#).unwrap(), get("/file"));
     }
@@ -489,10 +499,7 @@ mod tests {
             let mut bad = sealed_reply.clone();
             bad[30] ^= 1;
             assert!(open_reply(&sealed.reply_key, &bad).is_err());
-            assert_eq!(
-                open_request(&keys[..1], &body).map(|_| ()),
-                Err(OnionError::DecryptionFailed)
-            );
+            assert_eq!(open_request(&keys[..1], &body).map(|_| ()), Err(OnionError::DecryptionFailed));
         }
     }
 

@@ -143,7 +143,11 @@ impl Content {
 
     /// A message with a text (optional) and attachments, as the apps send it:
     /// `dataMessage{body?, attachments, timestamp}` and `sigTimestamp`.
-    pub fn with_attachments(body: Option<&str>, attachments: &[AttachmentPointer], timestamp_ms: u64) -> Self {
+    pub fn with_attachments(
+        body: Option<&str>,
+        attachments: &[AttachmentPointer],
+        timestamp_ms: u64,
+    ) -> Self {
         Self {
             data_message: Some(DataMessage {
                 body: body.map(str::to_owned),
@@ -156,7 +160,10 @@ impl Content {
 
     /// The attachment pointers of the `dataMessage`.
     pub fn attachments(&self) -> Vec<AttachmentPointer> {
-        self.data_message.as_ref().map(|d| d.attachments.iter().map(AttachmentPointer::from).collect()).unwrap_or_default()
+        self.data_message
+            .as_ref()
+            .map(|d| d.attachments.iter().map(AttachmentPointer::from).collect())
+            .unwrap_or_default()
     }
 
     /// The text of the `dataMessage`, if there is one.
@@ -200,10 +207,17 @@ mod tests {
         put_bytes(
             &mut bytes,
             1,
-            &prost::Message::encode_to_vec(&DataMessage { body: Some("a".into()), attachments: vec![], timestamp: None }),
+            &prost::Message::encode_to_vec(&DataMessage {
+                body: Some("a".into()),
+                attachments: vec![],
+                timestamp: None,
+            }),
         );
-        let mut second =
-            prost::Message::encode_to_vec(&DataMessage { body: None, attachments: vec![], timestamp: Some(9) });
+        let mut second = prost::Message::encode_to_vec(&DataMessage {
+            body: None,
+            attachments: vec![],
+            timestamp: Some(9),
+        });
         put_uint(&mut second, 4, 2);
         put_bytes(&mut bytes, 1, &second);
         let c = Content::decode(&bytes).unwrap();
@@ -268,7 +282,11 @@ mod tests {
         assert_eq!(back.attachments(), vec![expect]);
         assert_eq!(back.text_body(), None);
         // A hash id: id 0, still written (required in the apps' proto).
-        let q = AttachmentPointer { url: "http://h/file/3qXf-_#d".into(), key: vec![1; 32], ..Default::default() };
+        let q = AttachmentPointer {
+            url: "http://h/file/3qXf-_#d".into(),
+            key: vec![1; 32],
+            ..Default::default()
+        };
         let enc = Content::with_attachments(Some("x"), &[q], 1).encode();
         assert!(enc.windows(9).any(|w| w == [0x09, 0, 0, 0, 0, 0, 0, 0, 0]));
     }
