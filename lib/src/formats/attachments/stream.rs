@@ -23,7 +23,6 @@
 
 use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::sync::mpsc::sync_channel;
 
 use blake2::Blake2bMac;
 use blake2::digest::consts::U56;
@@ -59,9 +58,6 @@ const CHUNK: u64 = ATTACHMENT_CHUNK_BYTES as u64;
 const OVERHEAD: u64 = ATTACHMENT_CHUNK_OVERHEAD as u64;
 const ENCRYPTED_CHUNK: u64 = ATTACHMENT_ENCRYPTED_CHUNK_BYTES as u64;
 const PREAMBLE: u64 = PREAMBLE_BYTES as u64;
-/// Pieces of the file queued for the re-check hash at most (4 × 32 KiB in flight: memory stays
-/// bounded whatever the file's size).
-const RECHECK_QUEUE: usize = 4;
 
 /// Why a file could not be encrypted or a blob decrypted; each names the rule that failed.
 #[derive(Debug, thiserror::Error)]
@@ -322,57 +318,35 @@ pub fn encrypt<R: Read + Seek + ?Sized, W: Write + ?Sized>(
     out.write_all(&header).map_err(StreamError::Write)?;
 
     // The second read is hashed again: a file edited between the passes must not be sent under
-    // a key derived from other content. The re-hash runs on a second thread, beside the
-    // encryption (copies of the file's pieces go to it through a short queue, their buffers
-    // coming back for reuse), so that the check costs no time on a machine with two cores.
+    // a key derived from other content.
     let mut recheck = new_hasher(domain)?;
     recheck.update(seed.as_ref());
     let stream_len = n + padding;
-    let (written, rehashed) = std::thread::scope(|scope| -> Result<_, StreamError> {
-        let (to_hasher, pieces) = sync_channel::<Zeroizing<Vec<u8>>>(RECHECK_QUEUE);
-        let (give_back, spares) = sync_channel::<Zeroizing<Vec<u8>>>(RECHECK_QUEUE + 1);
-        let hasher = scope.spawn(move || {
-            for piece in pieces {
-                recheck.update(&piece);
-                // The encrypting side may be gone (an error): the buffer is then just dropped.
-                let _ = give_back.try_send(piece);
-            }
-            finish_hasher(recheck)
-        });
-        let mut pos = 0u64; // position in the plaintext stream (padding, then file)
-        let mut written = PREAMBLE;
-        while pos < stream_len {
-            let len = (stream_len - pos).min(CHUNK) as usize;
-            let piece = &mut plain[..len];
-            // Padding first: zeros, then the marker as the padding's last byte.
-            let pad_here = padding.saturating_sub(pos).min(len as u64) as usize;
-            piece[..pad_here].fill(0);
-            if pad_here > 0 && pos + pad_here as u64 == padding {
-                piece[pad_here - 1] = PADDING_MARKER;
-            }
-            let file_part = &mut piece[pad_here..];
-            if read_full(input, file_part).map_err(StreamError::Read)? != file_part.len() {
-                return Err(StreamError::InputChanged);
-            }
-            let mut copy = spares
-                .try_recv()
-                .unwrap_or_else(|_| Zeroizing::new(Vec::with_capacity(ATTACHMENT_CHUNK_BYTES)));
-            copy.clear();
-            copy.extend_from_slice(file_part);
-            to_hasher.send(copy).map_err(|_| StreamError::Primitive("BLAKE2b re-check thread"))?;
-            pos += len as u64;
-            let tag = if pos == stream_len { TAG_FINAL } else { TAG_MESSAGE };
-            let ct = &mut sealed[..len + ATTACHMENT_CHUNK_OVERHEAD];
-            push(&mut state, ct, &plain[..len], None, tag)
-                .map_err(|_| StreamError::Primitive("secretstream push"))?;
-            out.write_all(ct).map_err(StreamError::Write)?;
-            written += ct.len() as u64;
+    let mut pos = 0u64; // position in the plaintext stream (padding, then file)
+    let mut written = PREAMBLE;
+    while pos < stream_len {
+        let len = (stream_len - pos).min(CHUNK) as usize;
+        let piece = &mut plain[..len];
+        // Padding first: zeros, then the marker as the padding's last byte.
+        let pad_here = padding.saturating_sub(pos).min(len as u64) as usize;
+        piece[..pad_here].fill(0);
+        if pad_here > 0 && pos + pad_here as u64 == padding {
+            piece[pad_here - 1] = PADDING_MARKER;
         }
-        drop(to_hasher);
-        let rehashed = hasher.join().map_err(|_| StreamError::Primitive("BLAKE2b re-check thread"))?;
-        Ok((written, rehashed))
-    })?;
-    if !at_end(input).map_err(StreamError::Read)? || rehashed != derived {
+        let file_part = &mut piece[pad_here..];
+        if read_full(input, file_part).map_err(StreamError::Read)? != file_part.len() {
+            return Err(StreamError::InputChanged);
+        }
+        recheck.update(file_part);
+        pos += len as u64;
+        let tag = if pos == stream_len { TAG_FINAL } else { TAG_MESSAGE };
+        let ct = &mut sealed[..len + ATTACHMENT_CHUNK_OVERHEAD];
+        push(&mut state, ct, &plain[..len], None, tag)
+            .map_err(|_| StreamError::Primitive("secretstream push"))?;
+        out.write_all(ct).map_err(StreamError::Write)?;
+        written += ct.len() as u64;
+    }
+    if !at_end(input).map_err(StreamError::Read)? || finish_hasher(recheck) != derived {
         return Err(StreamError::InputChanged);
     }
     Ok(Encrypted { key, plaintext_len: n, encrypted_len: written })
