@@ -371,3 +371,110 @@ fn attach_of_one_gib_keeps_peak_rss_under_32_mib() {
     eprintln!("attach decrypt 1 GiB: peak RSS {hwm} KiB, {took:?}");
     assert!(hwm > 0 && hwm < LIMIT_KIB, "decrypt peak RSS {hwm} KiB");
 }
+
+/// A barrage of mangled v4 onion requests at a real file server: each gets a plain 400 (does not
+/// decrypt) or an encrypted code (400 `Invalid v4 onion request`, or the inner route's own
+/// status), never a crash, a hang or a 5xx; the server still serves afterwards.
+#[test]
+fn mangled_v4_requests_are_refused_and_change_nothing() {
+    use snkit::onion::EncType;
+    use snkit::onion::v4::{self, V4Request};
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Server::start(&tmp.path().join("fs"), &[]);
+    let pk = snkit::keys::X25519Pk::from_hex(s.ready["pubkey"].as_str().unwrap()).unwrap();
+    let url = format!("{}/oxen/v4/lsrpc", s.url);
+    let post = |body: Vec<u8>| {
+        let r = http().post(&url).body(body).send().unwrap();
+        (r.status().as_u16(), r.bytes().unwrap().to_vec())
+    };
+    let get =
+        |endpoint: &str| V4Request { method: "GET".into(), endpoint: endpoint.into(), ..Default::default() };
+
+    // Outer frames that do not decrypt: plain 400.
+    let good = v4::seal_request(pk.as_bytes(), &get("/file/x"), EncType::XChaCha20).unwrap();
+    let body = good.direct_body();
+    let mut outer: Vec<Vec<u8>> = vec![vec![], vec![1, 2, 3], vec![0xff; 4], b"{}".to_vec(), vec![0u8; 5000]];
+    outer.push(body[..body.len() - 3].to_vec());
+    for i in [0usize, 3, 4, 10, 30] {
+        let mut b = body.clone();
+        b[i] ^= 0x40;
+        outer.push(b);
+    }
+    let other = v4::seal_request(&[9u8; 32], &get("/file/x"), EncType::AesGcm).unwrap();
+    outer.push(other.direct_body());
+    for b in outer {
+        let (status, _) = post(b);
+        assert_eq!(status, 400);
+    }
+
+    // Well encrypted, bad inside: code 400 "Invalid v4 onion request" in the sealed reply.
+    for (enc, plain) in [
+        (EncType::XChaCha20, b"not bencode".to_vec()),
+        (EncType::AesGcm, b"le".to_vec()),
+        (EncType::XChaCha20, br#"l2:{}e"#.to_vec()),
+        (EncType::XChaCha20, br#"l34:{"method":"GET","endpoint":"file"}e"#.to_vec()),
+        (EncType::AesGcm, br#"l35:{"method":"G T","endpoint":"/file"}e"#.to_vec()),
+    ] {
+        let eph = x25519_dalek::StaticSecret::random_from_rng(rand::rngs::OsRng);
+        let key = snkit::onion::LayerKey::for_client(enc, &eph, pk.as_bytes());
+        let ct = key.encrypt(&mut rand::rngs::OsRng, &plain);
+        let eph_pk = x25519_dalek::PublicKey::from(&eph).to_bytes();
+        let frame = snkit::onion::encode_frame(
+            &ct,
+            &serde_json::json!({"ephemeral_key": hex::encode(eph_pk), "enc_type": enc.as_str()}),
+        );
+        let (status, reply) = post(frame);
+        assert_eq!(status, 200);
+        let r = v4::open_reply(&key, &reply).unwrap();
+        assert_eq!((r.code, r.body.as_slice()), (400, &b"Invalid v4 onion request"[..]), "{plain:?}");
+    }
+
+    // The inner routes' own refusals travel inside: 404, 413 (empty upload), 400 (bad TTL).
+    let cases = [
+        (get("/file/AAAA"), 404),
+        (get("/nowhere"), 404),
+        (
+            V4Request {
+                method: "POST".into(),
+                endpoint: "/file".into(),
+                headers: vec![],
+                body: Some(vec![]),
+            },
+            413,
+        ),
+        (
+            V4Request {
+                method: "POST".into(),
+                endpoint: "/file".into(),
+                headers: vec![("X-FS-TTL".into(), "nope".into())],
+                body: Some(vec![1; 10]),
+            },
+            400,
+        ),
+    ];
+    for (req, code) in cases {
+        let sealed = v4::seal_request(pk.as_bytes(), &req, EncType::XChaCha20).unwrap();
+        let (status, reply) = post(sealed.direct_body());
+        assert_eq!(status, 200);
+        let r = v4::open_reply(&sealed.reply_key, &reply).unwrap();
+        assert_eq!(r.code, code, "{req:?}");
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(serde_json::from_slice::<Value>(&r.body).unwrap()["status_code"], code);
+    }
+    // The server still answers a good upload, and a download through v4.
+    let up = V4Request {
+        method: "POST".into(),
+        endpoint: "/file".into(),
+        headers: vec![],
+        body: Some(vec![5; 100]),
+    };
+    let sealed = v4::seal_request(pk.as_bytes(), &up, EncType::AesGcm).unwrap();
+    let r = v4::open_reply(&sealed.reply_key, &post(sealed.direct_body()).1).unwrap();
+    assert_eq!(r.code, 200);
+    let id = serde_json::from_slice::<Value>(&r.body).unwrap()["id"].as_str().unwrap().to_string();
+    let sealed = v4::seal_request(pk.as_bytes(), &get(&format!("/file/{id}")), EncType::XChaCha20).unwrap();
+    let r = v4::open_reply(&sealed.reply_key, &post(sealed.direct_body()).1).unwrap();
+    assert_eq!((r.code, r.body), (200, vec![5; 100]));
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    assert!(r.header("expires").unwrap().ends_with(" GMT"));
+}
