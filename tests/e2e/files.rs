@@ -474,7 +474,7 @@ fn mangled_v4_requests_are_refused_and_change_nothing() {
     let id = serde_json::from_slice::<Value>(&r.body).unwrap()["id"].as_str().unwrap().to_string();
     let sealed = v4::seal_request(pk.as_bytes(), &get(&format!("/file/{id}")), EncType::XChaCha20).unwrap();
     let r = v4::open_reply(&sealed.reply_key, &post(sealed.direct_body()).1).unwrap();
-    assert_eq!((r.code, r.body), (200, vec![5; 100]));
+    assert_eq!((r.code, r.body.as_slice()), (200, &[5u8; 100][..]));
     assert_eq!(r.header("content-type"), Some("application/octet-stream"));
     assert!(r.header("expires").unwrap().ends_with(" GMT"));
 }
