@@ -3,6 +3,7 @@
 //! (`cargo bench -- pow`) to run one section.
 
 mod client;
+mod files;
 mod identity;
 mod network;
 mod pow;
@@ -22,6 +23,9 @@ fn main() {
     }
     if run("network") {
         network::run();
+    }
+    if run("files") {
+        files::run();
     }
     if run("client") {
         client::run();

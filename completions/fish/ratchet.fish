@@ -50,6 +50,7 @@ complete -c ratchet -n "__fish_ratchet_using_subcommand accept" -s h -l help -d 
 complete -c ratchet -n "__fish_ratchet_using_subcommand encrypt" -l identity -d 'The identity file (as `keygen -o` writes it)' -r -F
 complete -c ratchet -n "__fish_ratchet_using_subcommand encrypt" -l state -d 'The state directory [default: $XDG_DATA_HOME/snkit/ratchet/<session_id>]' -r -F
 complete -c ratchet -n "__fish_ratchet_using_subcommand encrypt" -l to -d 'The peer\'s Session ID (a session must exist: request/accept first)' -r
+complete -c ratchet -n "__fish_ratchet_using_subcommand encrypt" -l attach -d 'An attachment pointer file (what `upload` prints) to send in the message (repeatable): the plaintext becomes {"text", "attachments"}, which `decrypt` prints as they are' -r -F
 complete -c ratchet -n "__fish_ratchet_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c ratchet -n "__fish_ratchet_using_subcommand decrypt" -l identity -d 'The identity file (as `keygen -o` writes it)' -r -F
 complete -c ratchet -n "__fish_ratchet_using_subcommand decrypt" -l state -d 'The state directory [default: $XDG_DATA_HOME/snkit/ratchet/<session_id>]' -r -F

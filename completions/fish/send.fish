@@ -6,6 +6,7 @@ complete -c send -l node -d 'A node to bootstrap from (http://IP:PORT, https://I
 complete -c send -l enc -d 'Onion layer encryption: xchacha20 (default) or aes-gcm' -r
 complete -c send -l format -d 'What stdin holds: `raw` (stored as it is) or `session`, a text message that is sent in the live Session apps\' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope)' -r -f -a "raw\t''
 session\t''"
+complete -c send -l attach -d 'An attachment pointer file (what `upload` prints) to send in the message (repeatable; --format session: DataMessage.attachments, as the apps send files; stdin then may be empty)' -r -F
 complete -c send -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// node or seed, or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'
 complete -c send -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c send -s V -l version -d 'Print version'

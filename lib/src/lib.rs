@@ -35,4 +35,4 @@ pub use formats::{
     attachments, blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet,
     reachability, registry, rpc, session_protocol, swarm, time,
 };
-pub use net::{fs, http, network, nodes, tls};
+pub use net::{fs, http, lsrpc, network, nodes, tls};

@@ -27,6 +27,10 @@ pub fn cmd(name: &str) -> assert_cmd::Command {
         "testnet" => cargo_bin_cmd!("testnet"),
         "attach" => cargo_bin_cmd!("attach"),
         "rpc" => cargo_bin_cmd!("rpc"),
+        "upload" => cargo_bin_cmd!("upload"),
+        "download" => cargo_bin_cmd!("download"),
+        "fileinfo" => cargo_bin_cmd!("fileinfo"),
+        "extend" => cargo_bin_cmd!("extend"),
         other => panic!("unknown command {other}"),
     }
 }
@@ -133,6 +137,11 @@ impl Testnet {
     /// Registry + `n` nodes serving HTTPS with self-signed certificates (`testnet up --tls`).
     pub fn up_tls(n: usize) -> Self {
         Self::up_with(n, &["--tls"])
+    }
+
+    /// Registry + `n` nodes + a file server (`testnet up --fileserver`).
+    pub fn up_fileserver(n: usize) -> Self {
+        Self::up_with(n, &["--fileserver"])
     }
 
     fn up_with(n: usize, extra: &[&str]) -> Self {

@@ -18,14 +18,14 @@ const MAX: usize = 10_223_616;
 
 /// A running `fileserver serve`, SIGKILLed when dropped. Its log goes to the test's stderr at
 /// the level `FS_LOG` names (default warn).
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
-    ready: Value,
+    pub(crate) url: String,
+    pub(crate) ready: Value,
 }
 
 impl Server {
-    fn start(dir: &Path, extra: &[&str]) -> Self {
+    pub(crate) fn start(dir: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fileserver"))
             .args(["serve", "--dir"])
             .arg(dir)

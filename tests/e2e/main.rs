@@ -17,6 +17,7 @@ mod attach;
 mod client;
 mod crypto;
 mod faults;
+mod files;
 mod fileserver;
 mod identity;
 mod node;

@@ -498,3 +498,77 @@ fn published_bundles_are_enclosed_by_request_from_a_file_or_stdin() {
         "sender mismatch",
     );
 }
+
+/// `ratchet encrypt --attach`: the pointers travel inside the ratchet as `{"text",
+/// "attachments"}`, and `decrypt` prints them back as `attachments`; bad pointers exit 2.
+#[test]
+fn attachments_travel_inside_the_ratchet() {
+    let alice = Party::new(41);
+    let bob = Party::new(42);
+    handshake(&alice, &bob);
+    let dir = tempfile::tempdir().unwrap();
+    let pointer = serde_json::json!({
+        "url": "http://127.0.0.1:9000/file/3qXfYbeRSxXa89I8ApcbKl0_BshkLQ6myd0DsvcrDEy3#d",
+        "key": "ab".repeat(32), "size": 48213, "content_type": "image/jpeg", "file_name": "photo.jpg",
+        "expires": 1_800_000_000u64,
+    });
+    let p = dir.path().join("p.json");
+    std::fs::write(&p, pointer.to_string()).unwrap();
+    let line = alice.ok(&["encrypt", "--to", &bob.sid(), "--attach", p.to_str().unwrap()], "a photo\n");
+    // The key is not in the wire message: only inside its ciphertext.
+    assert!(!line.contains(&"ab".repeat(32)), "{line}");
+    let got = bob.decrypt(&line);
+    assert_eq!(got[0]["type"], "message");
+    assert_eq!(got[0]["text"], "a photo");
+    let atts = got[0]["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 1);
+    for k in ["url", "key", "size", "content_type", "file_name"] {
+        assert_eq!(atts[0][k], pointer[k], "{k}");
+    }
+    // A pointer that does not say how to decrypt its file, a missing file, stdin: exit 2.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"url":"http://h/file/1","key":"00","size":1}"#).unwrap();
+    let to = bob.sid();
+    alice.fails(&["encrypt", "--to", &to, "--attach", bad.to_str().unwrap()], "x", 2, "--attach");
+    alice.fails(&["encrypt", "--to", &to, "--attach", "/nonexistent.json"], "x", 2, "nonexistent");
+}
+
+/// `send --attach` refuses, before touching the network, a raw message (it is not end-to-end
+/// encrypted, so the keys would reach the swarm) and unusable pointers.
+#[test]
+fn send_attach_refuses_raw_messages_and_bad_pointers() {
+    let alice = Party::new(43);
+    let bob = Party::new(44);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.json");
+    std::fs::write(
+        &p,
+        serde_json::json!({"url": "http://h/file/x#d", "key": "cd".repeat(32), "size": 3}).to_string(),
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "[1,2]").unwrap();
+    let to = bob.sid();
+    let id = alice.file.to_str().unwrap();
+    let nodes = dir.path().join("nodes.json");
+    for (args, expect) in [
+        (vec!["--attach", p.to_str().unwrap()], "--format session"),
+        (vec!["--format", "session", "--attach", bad.to_str().unwrap()], "not an attachment pointer"),
+        (vec!["--format", "session", "--attach", "-"], "stdin is the message"),
+        (vec!["--format", "session", "--attach", "/nonexistent.json"], "nonexistent"),
+    ] {
+        let out = cargo_bin_cmd!("send")
+            .args(["--identity", id, "--to", &to, "--nodes"])
+            .arg(&nodes)
+            .args(&args)
+            .write_stdin("hi")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("send: error: ") && err.lines().next().unwrap().contains(expect),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -11,7 +11,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use rand::rngs::OsRng;
+use snkit::attachments::pointer::AttachmentPointer;
 use snkit::cli::{self, CliError};
+use snkit::client::files;
 use snkit::client::ratchet::{Account, Record, state};
 use snkit::identity::{Identity, SessionId};
 use snkit::limits::{DEFAULT_BUNDLE_OPKS, MAX_PLAINTEXT_BYTES};
@@ -119,6 +121,10 @@ enum Command {
         /// The peer's Session ID (a session must exist: request/accept first)
         #[arg(long, value_name = "SESSION_ID")]
         to: String,
+        /// An attachment pointer file (what `upload` prints) to send in the message (repeatable):
+        /// the plaintext becomes {"text", "attachments"}, which `decrypt` prints as they are
+        #[arg(long, value_name = "POINTER")]
+        attach: Vec<PathBuf>,
     },
     /// Decrypt NDJSON messages (FILE or stdin): one output line per input line, in order
     #[command(
@@ -182,10 +188,11 @@ fn run(args: Args) -> Result<(), CliError> {
             let (_, msg) = account.accept(req, text.as_bytes(), force, &mut OsRng)?;
             cli::emit(&msg)
         }
-        Command::Encrypt { common, to } => {
+        Command::Encrypt { common, to, attach } => {
             let identity = load_identity(&common.identity)?;
             let to = parse_sid(&to)?;
-            let plaintext = read_plaintext()?;
+            let plaintext =
+                if attach.is_empty() { read_plaintext()? } else { attachment_plaintext(&attach)? };
             let mut account = open(&identity, &common)?;
             cli::emit(&account.encrypt(&to, &plaintext)?)
         }
@@ -276,6 +283,30 @@ fn split_first_line(bytes: &[u8]) -> (&[u8], &[u8]) {
         Some(i) => (&bytes[..i], &bytes[i + 1..]),
         None => (bytes, &[]),
     }
+}
+
+/// The text on stdin (may be empty or a terminal) and the `--attach` pointers as snkit's
+/// message with files.
+fn attachment_plaintext(paths: &[PathBuf]) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let mut pointers = Vec::new();
+    for path in paths {
+        let v = cli::read_json(path.to_str())?;
+        let p: AttachmentPointer = serde_json::from_value(v).map_err(|e| {
+            CliError::usage(format!("--attach {}: not an attachment pointer: {e}", path.display()))
+        })?;
+        p.scheme().map_err(|e| CliError::usage(format!("--attach {}: {e}", path.display())))?;
+        pointers.push(p);
+    }
+    let text = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        Zeroizing::new(Vec::new())
+    } else {
+        read_plaintext()?
+    };
+    let text =
+        std::str::from_utf8(&text).map_err(|_| CliError::usage("with --attach, stdin must be UTF-8 text"))?;
+    let body =
+        files::attachment_message((!text.is_empty()).then_some(text), &pointers).map_err(CliError::from)?;
+    Ok(Zeroizing::new(body))
 }
 
 /// Stdin as one message, one trailing newline (`echo`'s) dropped.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use snkit::attachments::pointer::AttachmentPointer;
 use snkit::cli::{self, CliError, NetworkArgs};
 use snkit::client::{self, SendOptions};
 use snkit::identity::{Identity, SessionId};
@@ -32,7 +33,8 @@ use snkit::session_protocol::{self, PaddingStyle};
     after_help = "EXAMPLE:\n  testnet up --nodes 12 --dir /tmp/tn\n  keygen -o alice.json; keygen -o bob.json\n  \
         echo 'hello bob' | send --identity alice.json --to $(jq -r .session_id bob.json) --nodes /tmp/tn/nodes.json\n  \
         ratchet encrypt --identity alice.json --to $BOB < msg.txt | send --identity alice.json --to $BOB --node http://127.0.0.1:40001\n  \
-        echo 'hi from snkit' | send --format session --identity alice.json --to $BOB --nodes /tmp/tn/nodes.json   # the apps' format\n\n\
+        echo 'hi from snkit' | send --format session --identity alice.json --to $BOB --nodes /tmp/tn/nodes.json   # the apps' format\n  \
+        upload photo.jpg --identity alice.json > p.json; echo 'a photo' | send --format session --attach p.json --identity alice.json --to $BOB\n\n\
         Node list: --nodes SOURCE or --node URL, else $SNKIT_NODES, else .testnet/nodes.json (README \"Node lists\")."
 )]
 struct Args {
@@ -54,18 +56,61 @@ struct Args {
     /// live Session apps' 1-1 format (signed, sealed to the recipient, wrapped in an Envelope).
     #[arg(long, value_name = "FORMAT", default_value = "raw", value_parser = ["raw", "session"])]
     format: String,
+    /// An attachment pointer file (what `upload` prints) to send in the message (repeatable;
+    /// --format session: DataMessage.attachments, as the apps send files; stdin then may be empty).
+    #[arg(long, value_name = "POINTER")]
+    attach: Vec<PathBuf>,
 }
 
-/// The text on stdin (one trailing newline dropped) as a live-app 1-1 message.
-fn session_message(sender: &Identity, to: &SessionId, input: &[u8]) -> Result<Vec<u8>, CliError> {
+/// The pointers of `--attach` files, checked (each must say how to decrypt its file).
+fn read_pointers(paths: &[PathBuf]) -> Result<Vec<AttachmentPointer>, CliError> {
+    paths
+        .iter()
+        .map(|path| {
+            if path.as_os_str() == "-" {
+                return Err(CliError::usage("--attach -: stdin is the message; name a pointer file"));
+            }
+            let v = cli::read_json(path.to_str())?;
+            let p: AttachmentPointer = serde_json::from_value(v).map_err(|e| {
+                CliError::usage(format!("--attach {}: not an attachment pointer: {e}", path.display()))
+            })?;
+            p.scheme().map_err(|e| CliError::usage(format!("--attach {}: {e}", path.display())))?;
+            Ok(p)
+        })
+        .collect()
+}
+
+/// The text on stdin (one trailing newline dropped) and the attachments as a live-app 1-1 message.
+fn session_message(
+    sender: &Identity,
+    to: &SessionId,
+    input: &[u8],
+    attachments: &[AttachmentPointer],
+) -> Result<Vec<u8>, CliError> {
     let text = std::str::from_utf8(input)
         .map_err(|_| CliError::usage("--format session: stdin is not UTF-8 text"))?;
     let text = text.strip_suffix('\n').unwrap_or(text);
-    if text.is_empty() {
+    if text.is_empty() && attachments.is_empty() {
         return Err(CliError::usage("--format session: stdin is empty; nothing to send"));
     }
-    session_protocol::build_text_message(sender, to, text, snkit::time::now_ms(), PaddingStyle::Libsession)
-        .map_err(|e| CliError::usage(format!("--format session: {e}")))
+    let body = (!text.is_empty()).then_some(text);
+    session_protocol::build_message(
+        sender,
+        to,
+        body,
+        attachments,
+        snkit::time::now_ms(),
+        PaddingStyle::Libsession,
+    )
+    .map_err(|e| CliError::usage(format!("--format session: {e}")))
+}
+
+/// Stdin, or nothing when it is a terminal (a message of files alone needs no text).
+fn read_optional_stdin() -> Result<Vec<u8>, CliError> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Ok(Vec::new());
+    }
+    cli::read_input(None)
 }
 
 fn main() -> ExitCode {
@@ -79,10 +124,18 @@ fn run(args: Args) -> Result<(), CliError> {
     let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
     let opts = SendOptions { ttl_ms: args.ttl, ..SendOptions::default() };
     // The message is stdin, so the node list cannot be.
+    let attachments = read_pointers(&args.attach)?;
+    if !attachments.is_empty() && args.format != "session" {
+        // A raw message is stored as it is: the file keys would reach the swarm in the clear.
+        return Err(CliError::usage(
+            "--attach needs --format session: a raw message is not end-to-end encrypted",
+        )
+        .hint("or put the files inside a ratchet message: 'ratchet encrypt --attach POINTER'"));
+    }
     let source = args.network.source_without_stdin("the message cannot be read from it")?;
-    let input = cli::read_input(None)?;
+    let input = if attachments.is_empty() { cli::read_input(None)? } else { read_optional_stdin()? };
     let data = match args.format.as_str() {
-        "session" => session_message(&sender, &to, &input)?,
+        "session" => session_message(&sender, &to, &input, &attachments)?,
         _ => client::prepare_message(&input).map_err(CliError::from)?,
     };
     // Refuse a bad TTL before touching the network.

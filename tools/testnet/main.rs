@@ -49,6 +49,10 @@ enum Cmd {
         /// decommissions a node its testers cannot reach (0 = off; docs/faults.md).
         #[arg(long, value_name = "MS", default_value_t = 0)]
         reach_period: u64,
+        /// Also start a file server (its {url, pubkey} in DIR/fileserver.json, which upload and
+        /// download use by default).
+        #[arg(long)]
+        fileserver: bool,
     },
     /// Swarms, and each node's health and message count (JSON; a table on a terminal).
     Status {
@@ -116,16 +120,23 @@ fn binaries() -> Result<Binaries, CliError> {
         return Err(CliError::failed(format!("snode not found at {}", snode.display()))
             .hint("build it (cargo build --bins) or set SNKIT_SNODE_BIN"));
     }
-    Ok(Binaries { snode, testnet: me })
+    let fileserver = Some(me.with_file_name("fileserver")).filter(|p| p.exists());
+    Ok(Binaries { snode, testnet: me, fileserver })
 }
 
 fn run(args: Args) -> Result<(), CliError> {
     let out = match args.cmd {
-        Cmd::Up { nodes, dir, pow, log, tls, reach_period } => testnet::up(
-            &dir,
-            &binaries()?,
-            &UpOptions { nodes, pow_difficulty: pow, log_level: log, tls, reach_period_ms: reach_period },
-        )?,
+        Cmd::Up { nodes, dir, pow, log, tls, reach_period, fileserver } => {
+            let opts = UpOptions {
+                nodes,
+                pow_difficulty: pow,
+                log_level: log,
+                tls,
+                reach_period_ms: reach_period,
+                fileserver,
+            };
+            testnet::up(&dir, &binaries()?, &opts)?
+        }
         Cmd::Status { dir, json } => {
             let status = testnet::status(&dir)?;
             if cli::stdout_is_tty() && !json {

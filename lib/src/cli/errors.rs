@@ -3,6 +3,7 @@
 
 use super::CliError;
 use crate::client::ClientError;
+use crate::client::files::FilesError;
 use crate::client::lookup::LookupError;
 use crate::client::rpc::RpcCallError;
 use crate::formats::mnemonic::MnemonicError;
@@ -131,6 +132,30 @@ impl From<TestnetError> for CliError {
         match e {
             TestnetError::Usage(m) => Self::usage(m),
             other => Self::failed(other),
+        }
+    }
+}
+
+/// The command-line form of a file error: exit 2 for bad input, 1 for the server or the network
+/// and for a file that does not verify.
+impl From<FilesError> for CliError {
+    fn from(err: FilesError) -> Self {
+        let hint = match &err {
+            FilesError::Unreachable { .. } => {
+                Some("is the file server running? are the nodes? (or try --direct)")
+            }
+            FilesError::Refused { code: 404, .. } => {
+                Some("a file lives until its expiry (14 days by default)")
+            }
+            FilesError::TooLarge { .. } => {
+                Some("a file server takes the apps' limit: 10,218,286 bytes of file")
+            }
+            _ => None,
+        };
+        let base = if err.is_usage() { CliError::usage(&err) } else { CliError::failed(&err) };
+        match hint {
+            Some(h) => base.hint(h),
+            None => base,
         }
     }
 }

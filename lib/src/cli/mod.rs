@@ -11,9 +11,11 @@
 
 mod daemon;
 mod errors;
+mod files;
 mod network;
 
 pub use daemon::daemon_runtime;
+pub use files::{FileServerArgs, file_target, via};
 pub use network::NetworkArgs;
 
 use std::fmt;

@@ -2,6 +2,7 @@
 //! `retrieve` reads an identity's new messages back, every request travelling through a fresh
 //! 3-hop onion path.
 //!
+//! - [`files`]: `upload`, `download`, `fileinfo`, `extend`: attachments on a file server.
 //! - [`lookup`]: `swarm-of`'s logic (which swarm holds a pubkey).
 //! - `net::network` (re-exported as [`Network`]): the node list, the PoW difficulty, the swarm
 //!   cache (421 updates), and one onion RPC call with path retries.
@@ -12,6 +13,7 @@
 //!
 //! docs/client.md describes the behaviour and the state file.
 
+pub mod files;
 pub mod lookup;
 pub mod ratchet;
 pub mod retrieve;

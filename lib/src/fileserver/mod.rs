@@ -114,6 +114,8 @@ pub async fn run(
 
     let cleaner = tokio::spawn(clean_loop(store.clone()));
     let app = routes::router(Arc::new(routes::Ctx { store, compat_ids: config.compat_ids }));
+    // The apps reach a file server only through onion requests (attachments.md §5).
+    let app = crate::server::lsrpc::route(app, keys.x25519_secret());
     let served = crate::server::serve(listener, app, tls, shutdown).await;
     cleaner.abort();
     let _ = cleaner.await;

@@ -188,9 +188,10 @@ pub const POW_SEND_MAX_EXPECTED_TRIALS: u64 = 1 << 30;
 
 // ---- onion requests --------------------------------------------------------------------------
 
-/// Largest onion request body a node accepts on /onion_req/v2 (snkit's choice: a maximal store
-/// request, 102,400 base64 characters plus JSON, wrapped in three layers, with room to spare).
-pub const ONION_MAX_BODY: usize = 1024 * 1024;
+/// Largest onion request body a node accepts on /onion_req/v2, and a server on /oxen/v4/lsrpc
+/// (libsession `onionreq/parser.hpp` DEFAULT_MAX_SIZE, 10 MiB: a file server upload of the
+/// apps' largest blob, 10,223,616 bytes, wrapped in three layers and the v4 layer, fits).
+pub const ONION_MAX_BODY: usize = 10 * 1024 * 1024;
 /// Largest JSON part of one onion frame (snkit's choice: the routing JSON is ~200 bytes; a final
 /// layer's control JSON may carry headers).
 pub const ONION_MAX_JSON: usize = 16 * 1024;

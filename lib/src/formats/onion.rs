@@ -7,7 +7,9 @@
 //!   ephemeral key per layer; [`decrypt_reply`] reads the final node's answer;
 //! - [`peel`](mod@peel): the node side: [`peel()`] removes one layer and says what to do next
 //!   ([`Layer::Final`], [`Layer::Relay`], [`Layer::Host`]); [`encrypt_reply`] answers;
-//! - [`replay`]: [`ReplayGuard`], which a node uses to refuse a layer it has already seen.
+//! - [`replay`]: [`ReplayGuard`], which a node uses to refuse a layer it has already seen;
+//! - [`v4`]: onion requests to a server (`/oxen/v4/lsrpc`: file server, community server), both
+//!   sides.
 //!
 //! snkit's node-to-node relay (in place of OxenMQ `sn.onion_request`) is an HTTP POST of the next
 //! framed body, `u32le N ‖ ciphertext ‖ {"ephemeral_key", "enc_type", "hop_no"}`, to the next
@@ -20,6 +22,7 @@ pub mod frame;
 pub mod path;
 pub mod peel;
 pub mod replay;
+pub mod v4;
 
 use std::fmt;
 use std::str::FromStr;

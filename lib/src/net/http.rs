@@ -169,6 +169,70 @@ impl Transport {
         self.finish(request)
     }
 
+    /// Sends `method url` with `headers` and an optional in-memory body; any HTTP status is an
+    /// `Ok` reply.
+    pub fn request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpReply, TransportError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| TransportError::NoAnswer(format!("bad HTTP method {method:?}")))?;
+        let mut request = self.client()?.request(method, url);
+        for (k, v) in headers {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        self.finish(request)
+    }
+
+    /// POSTs `len` bytes streamed from `body` (a file: never held in memory as a whole).
+    pub fn post_stream(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: std::fs::File,
+        len: u64,
+    ) -> Result<HttpReply, TransportError> {
+        let mut request = self.client()?.post(url).body(reqwest::blocking::Body::sized(body, len));
+        for (k, v) in headers {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        self.finish(request)
+    }
+
+    /// GETs `url`; a 200 body is streamed into `out` (at most `limit` bytes, else
+    /// [`TransportError::TooLarge`]), any other status comes back with its body in memory
+    /// (bounded by this client's reply limit). Returns the reply (empty body on 200) and the
+    /// bytes written.
+    pub fn get_to(
+        &self,
+        url: &str,
+        out: &mut dyn std::io::Write,
+        limit: u64,
+    ) -> Result<(HttpReply, u64), TransportError> {
+        let response = self.client()?.get(url).send().map_err(|e| TransportError::NoAnswer(describe(&e)))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let mut buf = Vec::new();
+            response
+                .take(self.max_reply)
+                .read_to_end(&mut buf)
+                .map_err(|e| TransportError::Read(e.to_string()))?;
+            return Ok((HttpReply { status, body: buf }, 0));
+        }
+        let written = std::io::copy(&mut response.take(limit + 1), out)
+            .map_err(|e| TransportError::Read(e.to_string()))?;
+        if written > limit {
+            return Err(TransportError::TooLarge { limit });
+        }
+        Ok((HttpReply { status, body: Vec::new() }, written))
+    }
+
     fn finish(&self, request: reqwest::blocking::RequestBuilder) -> Result<HttpReply, TransportError> {
         let response = request.send().map_err(|e| TransportError::NoAnswer(describe(&e)))?;
         let status = response.status().as_u16();

@@ -1,10 +1,12 @@
 //! Layer 2: effects every upper layer shares: the one HTTP client stack ([`http`]) with its TLS
 //! configuration ([`tls`]), the node-list loader ([`nodes`]), registry files and URLs
 //! ([`registry`]), the network view a client sends
-//! through ([`network`], [`path`]), and durable local files ([`fs`]).
+//! through ([`network`], [`path`]), onion requests to a server ([`lsrpc`]), and durable local
+//! files ([`fs`]).
 
 pub mod fs;
 pub mod http;
+pub mod lsrpc;
 pub mod network;
 pub mod nodes;
 pub(crate) mod path;

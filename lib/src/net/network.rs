@@ -119,6 +119,16 @@ impl Network {
         self.enc = enc;
     }
 
+    /// The onion encryption in use.
+    pub fn enc(&self) -> EncType {
+        self.enc
+    }
+
+    /// The HTTP client requests go out on.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// Every node of the list.
     pub fn nodes(&self) -> &[NodeInfo] {
         &self.nodes

@@ -5,10 +5,12 @@
 //! - [`listen`]: [`serve`] an axum router on a listener, plain or TLS, until shutdown.
 //! - [`error`]: [`HttpError`], a status and a plain-text body.
 //! - [`keys`]: the daemon key file (Ed25519 seed, X25519 derived), made on first start.
+//! - [`lsrpc`]: `POST /oxen/v4/lsrpc`, the onion endpoint of a server, added with one call.
 
 pub mod error;
 pub mod keys;
 pub mod listen;
+pub mod lsrpc;
 
 pub use error::HttpError;
 pub use listen::serve;

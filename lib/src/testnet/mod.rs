@@ -5,7 +5,9 @@
 //! - `testnet.json`: what runs (registry URL and pid, each node's index, keys, port, pid, state);
 //! - `registry.json`: the registry (served over HTTP by `testnet registry-serve`);
 //! - `nodes.json`: the node list clients bootstrap from (`{"service_node_states": [...]}`);
-//! - `nodes/<i>/`: each node's data (key file, database); `logs/`: every process's output.
+//! - `nodes/<i>/`: each node's data (key file, database); `logs/`: every process's output;
+//! - with `--fileserver`: `fileserver/` (its data) and `fileserver.json` (`{url, pubkey,
+//!   pubkey_ed25519}`, which `upload` and `download` default to).
 
 mod procs;
 mod reg;
@@ -19,6 +21,7 @@ use serde_json::{Value, json};
 
 pub use state::{NodeEntry, NodeState, TestnetState};
 
+use crate::client::files::FILESERVER_INFO_FILE;
 use crate::formats::limits::{
     CLIENT_MAX_REPLY_BYTES, TESTNET_HEALTH_TIMEOUT_MS, TESTNET_MAX_NODES, TESTNET_READY_TIMEOUT_MS,
     TESTNET_STOP_TIMEOUT_MS,
@@ -59,6 +62,8 @@ pub struct Binaries {
     pub snode: PathBuf,
     /// The `testnet` executable itself (runs `registry-serve`).
     pub testnet: PathBuf,
+    /// The `fileserver` executable (`testnet up --fileserver`).
+    pub fileserver: Option<PathBuf>,
 }
 
 /// Options of `testnet up`.
@@ -74,6 +79,9 @@ pub struct UpOptions {
     pub tls: bool,
     /// Reachability-testing period in ms (0 = the nodes do not test each other).
     pub reach_period_ms: u64,
+    /// Start a file server beside the nodes; its `{url, pubkey, pubkey_ed25519}` goes to
+    /// `fileserver.json` next to `nodes.json`.
+    pub fileserver: bool,
 }
 
 fn state_path(dir: &Path) -> PathBuf {
@@ -113,7 +121,7 @@ pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Testne
         for sub in ["nodes", "logs"] {
             let _ = std::fs::remove_dir_all(dir.join(sub));
         }
-        for f in ["registry.json", "registry.addr", "nodes.json", "testnet.json"] {
+        for f in ["registry.json", "registry.addr", "nodes.json", "testnet.json", FILESERVER_INFO_FILE] {
             let _ = std::fs::remove_file(dir.join(f));
         }
     }
@@ -144,14 +152,27 @@ fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Te
         log_level: opts.log_level.clone(),
         tls: opts.tls,
         nodes: Vec::new(),
+        fileserver_pid: None,
     };
     state.save(&state_path(&dir))?;
     let added = spawn_new_nodes(&dir, bins, &mut state, opts.nodes);
     state.save(&state_path(&dir))?;
     added?;
+    let fileserver = if opts.fileserver {
+        let (pid, info) = start_fileserver(&dir, bins)?;
+        state.fileserver_pid = Some(pid);
+        state.save(&state_path(&dir))?;
+        Some(info)
+    } else {
+        None
+    };
     wait_ready(&dir, &state)?;
     write_nodes_json(&dir, state.tls)?;
-    Ok(summary(&dir, &state))
+    let mut out = summary(&dir, &state);
+    if let Some(info) = fileserver {
+        out["fileserver"] = info;
+    }
+    Ok(out)
 }
 
 /// Adds `count` nodes to a running testnet.
@@ -267,6 +288,9 @@ pub fn down(dir: &Path) -> Result<Value, TestnetError> {
     if let Some(pid) = state.registry_pid {
         targets.push((pid, state.dir.clone()));
     }
+    if let Some(pid) = state.fileserver_pid {
+        targets.push((pid, fileserver_dir(Path::new(&state.dir)).display().to_string()));
+    }
     for (pid, marker) in &targets {
         procs::signal_term(*pid, marker);
     }
@@ -281,6 +305,7 @@ pub fn down(dir: &Path) -> Result<Value, TestnetError> {
     }
     let stopped = targets.len();
     state.registry_pid = None;
+    state.fileserver_pid = None;
     for n in &mut state.nodes {
         n.state = NodeState::Down;
     }
@@ -405,6 +430,49 @@ fn summary(dir: &Path, state: &TestnetState) -> Value {
         "swarms": swarms,
         "pow_difficulty": state.pow_difficulty,
     })
+}
+
+/// The data directory of a testnet's file server.
+fn fileserver_dir(dir: &Path) -> PathBuf {
+    dir.join("fileserver")
+}
+
+/// Starts `fileserver serve` on a free loopback port, waits for the JSON line it prints once
+/// listening (in its log), and writes that line to `fileserver.json`.
+fn start_fileserver(dir: &Path, bins: &Binaries) -> Result<(u32, Value), TestnetError> {
+    let bin = bins
+        .fileserver
+        .as_ref()
+        .ok_or_else(|| TestnetError::Usage("--fileserver: the fileserver executable was not found".into()))?;
+    let data = fileserver_dir(dir);
+    crate::net::fs::create_private_dir(&data).map_err(|e| TestnetError::io(data.display(), e))?;
+    let log = dir.join("logs").join("fileserver.log");
+    let mut cmd = std::process::Command::new(bin);
+    cmd.arg("serve").arg("--dir").arg(&data).arg("--listen").arg(format!("{LOOPBACK}:0"));
+    let pid = procs::spawn_detached(cmd, &log)?;
+    let deadline = Instant::now() + Duration::from_millis(TESTNET_READY_TIMEOUT_MS);
+    loop {
+        let ready = std::fs::read_to_string(&log).ok().and_then(|text| {
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|v| v.get("url").is_some() && v.get("pubkey").is_some())
+        });
+        if let Some(info) = ready {
+            let text =
+                serde_json::to_string_pretty(&info).map_err(|e| TestnetError::io(FILESERVER_INFO_FILE, e))?;
+            crate::net::fs::write_atomic(&dir.join(FILESERVER_INFO_FILE), text.as_bytes())
+                .map_err(|e| TestnetError::io(FILESERVER_INFO_FILE, e))?;
+            return Ok((pid, info));
+        }
+        if !procs::is_alive(pid, "") || Instant::now() > deadline {
+            procs::kill_now(pid, "");
+            return Err(TestnetError::Failed(format!(
+                "the file server did not start (see {})",
+                log.display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn start_registry_server(dir: &Path, bins: &Binaries) -> Result<(u32, String), TestnetError> {

@@ -90,6 +90,9 @@ pub struct TestnetState {
     pub tls: bool,
     /// The nodes, by index.
     pub nodes: Vec<NodeEntry>,
+    /// The process id of the file server (`testnet up --fileserver`), while it runs.
+    #[serde(default)]
+    pub fileserver_pid: Option<u32>,
 }
 
 impl TestnetState {

@@ -74,6 +74,9 @@ pub struct Record {
     /// The message's text, when it is a Session text message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The files the message points at (attachment pointers, as `download` reads them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<crate::formats::attachments::pointer::AttachmentPointer>>,
     /// The message's bytes in base64, when they are not text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
@@ -106,17 +109,22 @@ impl Record {
         use base64::Engine;
         let mut r = match received {
             Received::Message(d) => {
-                let (text, data) = match std::str::from_utf8(&d.plaintext) {
-                    Ok(t) => (Some(t.to_string()), None),
-                    Err(_) => {
-                        (None, Some(base64::engine::general_purpose::STANDARD.encode(d.plaintext.as_slice())))
-                    }
+                let with_files = crate::client::files::read_attachment_message(&d.plaintext);
+                let (text, data, attachments) = match (with_files, std::str::from_utf8(&d.plaintext)) {
+                    (Some((text, files)), _) => (text, None, Some(files)),
+                    (None, Ok(t)) => (Some(t.to_string()), None, None),
+                    (None, Err(_)) => (
+                        None,
+                        Some(base64::engine::general_purpose::STANDARD.encode(d.plaintext.as_slice())),
+                        None,
+                    ),
                 };
                 Record {
                     kind: "message",
                     from: Some(d.from.to_string()),
                     text,
                     data,
+                    attachments,
                     new_session: d.new_session,
                     redelivered: d.redelivered,
                     ..Record::default()
@@ -130,17 +138,25 @@ impl Record {
                 timestamp: Some(q.timestamp),
                 ..Record::default()
             },
-            Received::SessionMessage(m) => Record {
-                kind: "session_message",
-                from: Some(m.sender.to_string()),
-                text: m.text().ok().map(str::to_string),
-                // A receipt, typing indicator, call or other control message has no text: say
-                // so rather than print a message that looks empty.
-                message: m.text().err().map(|e| format!("not a text message: {e}")),
-                // The authenticated send time when the sender set it, else the Envelope's.
-                timestamp: Some(m.content.sig_timestamp.unwrap_or(m.timestamp_ms)),
-                ..Record::default()
-            },
+            Received::SessionMessage(m) => {
+                let files = m.content.attachments();
+                Record {
+                    kind: "session_message",
+                    from: Some(m.sender.to_string()),
+                    text: m.text().ok().map(str::to_string),
+                    // A receipt, typing indicator, call or other control message has no text: say
+                    // so rather than print a message that looks empty (files alone are content).
+                    message: m
+                        .text()
+                        .err()
+                        .filter(|_| files.is_empty())
+                        .map(|e| format!("not a text message: {e}")),
+                    attachments: (!files.is_empty()).then_some(files),
+                    // The authenticated send time when the sender set it, else the Envelope's.
+                    timestamp: Some(m.content.sig_timestamp.unwrap_or(m.timestamp_ms)),
+                    ..Record::default()
+                }
+            }
         };
         r.hash = incoming.hash.clone();
         r.stored_at = incoming.timestamp.clone();

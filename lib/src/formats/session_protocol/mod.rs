@@ -20,7 +20,7 @@ mod proto;
 pub mod seal;
 pub mod wrap;
 
-pub use content::{Content, DataMessage};
+pub use content::{AttachmentPointerProto, Content, DataMessage};
 pub use error::{ProtoError, SessionProtocolError};
 pub use padding::{PaddingStyle, pad, padded_len, unpad};
 pub use seal::{OpenedBox, decrypt_incoming, encrypt_for_recipient, encrypt_for_recipient_deterministic};
@@ -59,7 +59,20 @@ pub fn build_text_message(
     timestamp_ms: u64,
     style: PaddingStyle,
 ) -> Result<Vec<u8>, SessionProtocolError> {
-    let padded = pad(&Content::text(body, timestamp_ms).encode(), style)?;
+    build_message(sender, recipient, Some(body), &[], timestamp_ms, style)
+}
+
+/// [`build_text_message`] with attachments (`DataMessage.attachments`) and an optional text, as
+/// the apps send a message with files.
+pub fn build_message(
+    sender: &Identity,
+    recipient: &SessionId,
+    body: Option<&str>,
+    attachments: &[crate::formats::attachments::pointer::AttachmentPointer],
+    timestamp_ms: u64,
+    style: PaddingStyle,
+) -> Result<Vec<u8>, SessionProtocolError> {
+    let padded = pad(&Content::with_attachments(body, attachments, timestamp_ms).encode(), style)?;
     let ciphertext = encrypt_for_recipient(sender, recipient, &padded)?;
     wrap_for_swarm(&ciphertext, timestamp_ms)
 }
