@@ -29,6 +29,7 @@ pub fn cmd(name: &str) -> assert_cmd::Command {
         "snode" => cargo_bin_cmd!("snode"),
         "testnet" => cargo_bin_cmd!("testnet"),
         "attach" => cargo_bin_cmd!("attach"),
+        "sogs" => cargo_bin_cmd!("sogs"),
         other => panic!("unknown command {other}"),
     }
 }

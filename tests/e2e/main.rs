@@ -21,5 +21,6 @@ mod identity;
 mod node;
 mod ratchet;
 mod rpc_methods;
+mod sogs;
 mod sources;
 mod swarm;

@@ -8,6 +8,7 @@
 //! - [`send`](mod@send): envelope, PoW, storing on 3 distinct swarm members.
 //! - [`retrieve`]: polling 3 swarm members, merging, dedupe, ordering.
 //! - [`state`]: what `retrieve` remembers between runs (last hash per node, seen hashes).
+//! - [`sogs`](mod@sogs): a signing client of a community server (sogs.md §1).
 //!
 //! docs/client.md describes the behaviour and the state file.
 
@@ -15,6 +16,7 @@ pub mod lookup;
 pub mod ratchet;
 pub mod retrieve;
 pub mod send;
+pub mod sogs;
 pub mod state;
 
 pub use crate::net::NetError;

@@ -367,7 +367,7 @@ mod tests {
         want.extend_from_slice(b"1POST/room/a/message?x=1&y=2");
         want.extend_from_slice(&Blake2b512::digest(b"{\"a\":1}"));
         assert_eq!(m, want);
-        assert_eq!(m.len(), 32 + 16 + 29 + 64);
+        assert_eq!(m.len(), 32 + 16 + 28 + 64);
     }
 
     #[test]

@@ -169,6 +169,27 @@ impl Transport {
         self.finish(request)
     }
 
+    /// Any method with extra headers and an optional body (with its content type); any HTTP status
+    /// is an `Ok` reply.
+    pub fn request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Option<(&str, &[u8])>,
+    ) -> Result<HttpReply, TransportError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| TransportError::NoAnswer(format!("bad HTTP method {method}")))?;
+        let mut request = self.client()?.request(method, url);
+        for (k, v) in headers {
+            request = request.header(*k, v.as_str());
+        }
+        if let Some((content_type, bytes)) = body {
+            request = request.header("Content-Type", content_type).body(bytes.to_vec());
+        }
+        self.finish(request)
+    }
+
     fn finish(&self, request: reqwest::blocking::RequestBuilder) -> Result<HttpReply, TransportError> {
         let response = request.send().map_err(|e| TransportError::NoAnswer(describe(&e)))?;
         let status = response.status().as_u16();

@@ -170,7 +170,8 @@ pub(crate) fn route(ctx: &Ctx, db: &Connection, user: Option<&User>, req: &Req, 
         }
         ("GET", ["room", t, "message", id]) => {
             let (room, p) = readable_room(db, t, user)?;
-            let msgs = select_messages(db, &room, user, &p, "AND m.id = :x", int_seg(id)?, 1, "m.id")?;
+            let msgs =
+                select_messages(db, &room, user, &p, "AND m.id = :x AND m.data IS NOT NULL", int_seg(id)?, 1, "m.id")?;
             let row = msgs.into_iter().next().ok_or_else(not_found)?;
             Ok(Reply::json(200, &message_json(db, &row, user, false)?))
         }

@@ -266,6 +266,14 @@ pub async fn run(
     } else {
         None
     };
+    // Poll the shutdown future once before announcing readiness, so that its signal handlers are
+    // installed by the time anyone who read the ready line sends SIGTERM.
+    let mut shutdown = Box::pin(shutdown);
+    tokio::select! {
+        biased;
+        () = &mut shutdown => return Ok(()),
+        () = std::future::ready(()) => {}
+    }
     let info = Ready {
         url: base_url,
         pubkey: hex::encode(server.0.server_pk),
