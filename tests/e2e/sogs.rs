@@ -85,7 +85,8 @@ fn ok_admin(dir: &Path, args: &[&str]) -> Value {
 }
 
 fn body(r: &snkit::http::HttpReply) -> Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&r.body).into_owned()))
+    serde_json::from_slice(&r.body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&r.body).into_owned()))
 }
 
 /// A message as the apps post it: a padded `Content` with the text, signed by the blinded key.
@@ -118,7 +119,14 @@ fn setup() -> (tempfile::TempDir, Server, Identity) {
     (dir, s, owner)
 }
 
-fn raw_headers(s: &Server, id: &Identity, method: &str, path: &str, nonce: [u8; 16], ts: i64) -> Vec<(&'static str, String)> {
+fn raw_headers(
+    s: &Server,
+    id: &Identity,
+    method: &str,
+    path: &str,
+    nonce: [u8; 16],
+    ts: i64,
+) -> Vec<(&'static str, String)> {
     Signer::blinded(id, &s.pk).unwrap().headers(&s.pk, &nonce, ts, method, path, None, b"").unwrap()
 }
 
@@ -200,10 +208,16 @@ fn unblinded_keys_are_accepted_with_allow_unblinded() {
     let s = Server::start(dir.path(), &["--allow-unblinded"]);
     assert_eq!(body(&s.anon().get("/capabilities").unwrap()), json!({"capabilities": ["sogs", "reactions"]}));
     let id = Identity::generate();
-    let c = SogsClient::with_signer(&s.url, s.pk, Some(Signer::Unblinded(Box::new(Identity::from_seed(id.seed()).unwrap()))));
+    let c = SogsClient::with_signer(
+        &s.url,
+        s.pk,
+        Some(Signer::Unblinded(Box::new(Identity::from_seed(id.seed()).unwrap()))),
+    );
     let data = b"hello".to_vec();
     let sig = id.sign(&data);
-    let r = c.json("POST", "/room/r/message", &json!({"data": B64.encode(&data), "signature": B64.encode(sig)})).unwrap();
+    let r = c
+        .json("POST", "/room/r/message", &json!({"data": B64.encode(&data), "signature": B64.encode(sig)}))
+        .unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(body(&r)["session_id"], json!(id.session_id().to_string()));
 }
@@ -228,7 +242,10 @@ fn posts_edits_deletions_reactions_and_the_since_poll() {
     assert_eq!(one["whisper"], json!(false));
     // recent: newest first; before.
     let recent = body(&s.anon().get("/room/lobby/messages/recent").unwrap());
-    assert_eq!(recent.as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect::<Vec<_>>(), [id2, id1]);
+    assert_eq!(
+        recent.as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect::<Vec<_>>(),
+        [id2, id1]
+    );
     let before = body(&s.anon().get(&format!("/room/lobby/messages/before/{id2}")).unwrap());
     assert_eq!(before.as_array().unwrap().len(), 1);
     let seq0 = m2["seqno"].as_i64().unwrap();
@@ -244,7 +261,8 @@ fn posts_edits_deletions_reactions_and_the_since_poll() {
     assert_eq!(body(&r)["added"], json!(true));
     let r = bob.request("PUT", &format!("/room/lobby/reaction/{id2}/%F0%9F%8D%86"), b"", "", &[]).unwrap();
     assert_eq!(body(&r)["added"], json!(false));
-    let r = bob.request("PUT", &format!("/room/lobby/reaction/{id2}/{}", "x".repeat(13)), b"", "", &[]).unwrap();
+    let r =
+        bob.request("PUT", &format!("/room/lobby/reaction/{id2}/{}", "x".repeat(13)), b"", "", &[]).unwrap();
     assert_eq!(r.status, 400);
     let reactors = body(&a.get(&format!("/room/lobby/reactors/{id2}/%F0%9F%8D%86")).unwrap());
     assert_eq!(reactors[0][0], json!(bob.pubkey_hex().unwrap()));
@@ -314,7 +332,9 @@ fn bans_moderators_permissions_and_delete_all() {
     assert_eq!(post(&m, "lobby", "spam 1").0, 201);
     assert_eq!(post(&m, "lobby", "spam 2").0, 201);
     // Not a moderator: 403.
-    let r = m.json("POST", &format!("/user/{}/ban", o.pubkey_hex().unwrap()), &json!({"rooms": ["lobby"]})).unwrap();
+    let r = m
+        .json("POST", &format!("/user/{}/ban", o.pubkey_hex().unwrap()), &json!({"rooms": ["lobby"]}))
+        .unwrap();
     assert_eq!(r.status, 403);
     // A moderator bans from the room: 403 on posts and reads, 404 on the room, gone from /rooms.
     let r = o.json("POST", &format!("/user/{msid}/ban"), &json!({"rooms": ["lobby"]})).unwrap();
@@ -331,10 +351,18 @@ fn bans_moderators_permissions_and_delete_all() {
     assert_eq!(r["deleted"], json!(2));
     assert_eq!(body(&s.anon().get("/room/lobby/messages/recent").unwrap()), json!([]));
     // Unban.
-    assert_eq!(o.json("POST", &format!("/user/{msid}/unban"), &json!({"rooms": ["lobby"]})).unwrap().status, 200);
+    assert_eq!(
+        o.json("POST", &format!("/user/{msid}/unban"), &json!({"rooms": ["lobby"]})).unwrap().status,
+        200
+    );
     assert_eq!(post(&m, "lobby", "sorry").0, 201);
     // A timed ban lifts itself (the clean-up runs every 10 s; expiry is also checked on read).
-    assert_eq!(o.json("POST", &format!("/user/{msid}/ban"), &json!({"rooms": ["lobby"], "timeout": 1})).unwrap().status, 200);
+    assert_eq!(
+        o.json("POST", &format!("/user/{msid}/ban"), &json!({"rooms": ["lobby"], "timeout": 1}))
+            .unwrap()
+            .status,
+        200
+    );
     assert_eq!(m.get("/room/lobby/messages/recent").unwrap().status, 403);
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(m.get("/room/lobby/messages/recent").unwrap().status, 200);
@@ -344,32 +372,56 @@ fn bans_moderators_permissions_and_delete_all() {
     assert_eq!(post(&m, "lobby", "muted").0, 403);
     assert_eq!(body(&m.get("/room/lobby").unwrap())["write"], json!(false));
     // A scheduled change gives it back.
-    let r = o.json("POST", &format!("/room/lobby/futurePermissions/{msid}"), &json!({"in": 0, "write": true})).unwrap();
+    let r = o
+        .json("POST", &format!("/room/lobby/futurePermissions/{msid}"), &json!({"in": 0, "write": true}))
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(body(&o.get("/room/lobby/futurePermissions").unwrap()).as_array().unwrap().len(), 1);
-    assert!(eventually(Duration::from_secs(25), || body(&m.get("/room/lobby").unwrap())["write"] == json!(true)));
+    assert!(
+        eventually(Duration::from_secs(25), || body(&m.get("/room/lobby").unwrap())["write"] == json!(true))
+    );
     // Appointing a moderator needs an admin; a hidden one is shown only to moderators.
     let mod_id = Identity::generate();
     let md = s.client(&mod_id);
     let mdsid = md.pubkey_hex().unwrap();
-    assert_eq!(m.json("POST", &format!("/user/{mdsid}/moderator"), &json!({"rooms": ["lobby"], "moderator": true})).unwrap().status, 403);
+    assert_eq!(
+        m.json("POST", &format!("/user/{mdsid}/moderator"), &json!({"rooms": ["lobby"], "moderator": true}))
+            .unwrap()
+            .status,
+        403
+    );
     let r = o
-        .json("POST", &format!("/user/{mdsid}/moderator"), &json!({"rooms": ["lobby"], "moderator": true, "visible": false}))
+        .json(
+            "POST",
+            &format!("/user/{mdsid}/moderator"),
+            &json!({"rooms": ["lobby"], "moderator": true, "visible": false}),
+        )
         .unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(body(&r)["info_updates"]["lobby"].is_number());
     assert_eq!(body(&o.get("/room/lobby").unwrap())["hidden_moderators"], json!([mdsid]));
     assert!(body(&m.get("/room/lobby").unwrap()).get("hidden_moderators").is_none());
     // A moderator cannot ban an admin, nor themselves.
-    assert_eq!(md.json("POST", &format!("/user/{}/ban", o.pubkey_hex().unwrap()), &json!({"rooms": ["lobby"]})).unwrap().status, 403);
-    assert_eq!(md.json("POST", &format!("/user/{mdsid}/ban"), &json!({"rooms": ["lobby"]})).unwrap().status, 403);
+    assert_eq!(
+        md.json("POST", &format!("/user/{}/ban", o.pubkey_hex().unwrap()), &json!({"rooms": ["lobby"]}))
+            .unwrap()
+            .status,
+        403
+    );
+    assert_eq!(
+        md.json("POST", &format!("/user/{mdsid}/ban"), &json!({"rooms": ["lobby"]})).unwrap().status,
+        403
+    );
     // Moderators delete others' posts and clear reactions.
     let (_, msg) = post(&m, "lobby", "rude");
     let id = msg["id"].as_i64().unwrap();
     assert_eq!(md.request("DELETE", &format!("/room/lobby/message/{id}"), b"", "", &[]).unwrap().status, 200);
     // Bad moderation bodies: 400; unknown room: 404.
     assert_eq!(o.json("POST", &format!("/user/{msid}/ban"), &json!({})).unwrap().status, 400);
-    assert_eq!(o.json("POST", &format!("/user/{msid}/ban"), &json!({"rooms": ["nope"]})).unwrap().status, 404);
+    assert_eq!(
+        o.json("POST", &format!("/user/{msid}/ban"), &json!({"rooms": ["nope"]})).unwrap().status,
+        404
+    );
 }
 
 #[test]
@@ -403,10 +455,16 @@ fn room_files_upload_download_and_claims() {
     let a = s.client(&Identity::generate());
     let bytes = b"\x00\x01binary attachment\xff".to_vec();
     let r = a
-        .request("POST", "/room/lobby/file", &bytes, "application/octet-stream", &[(
-            "Content-Disposition",
-            "attachment; filename=\"x\"; filename*=UTF-8''%F0%9F%8D%86.bin".to_string(),
-        )])
+        .request(
+            "POST",
+            "/room/lobby/file",
+            &bytes,
+            "application/octet-stream",
+            &[(
+                "Content-Disposition",
+                "attachment; filename=\"x\"; filename*=UTF-8''%F0%9F%8D%86.bin".to_string(),
+            )],
+        )
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
     let id = body(&r)["id"].as_i64().unwrap();
@@ -416,7 +474,10 @@ fn room_files_upload_download_and_claims() {
     assert!(cd.contains("filename*=UTF-8''%F0%9F%8D%86.bin"), "{cd}");
     assert_eq!(got.bytes().unwrap().to_vec(), bytes);
     assert_eq!(http().get(format!("{}/room/lobby/file/{}", s.url, id + 100)).send().unwrap().status(), 404);
-    assert_eq!(a.request("POST", "/room/lobby/file", b"", "application/octet-stream", &[]).unwrap().status, 400);
+    assert_eq!(
+        a.request("POST", "/room/lobby/file", b"", "application/octet-stream", &[]).unwrap().status,
+        400
+    );
     // A post claims it; a room image too.
     let (mut b, _) = post_body(&a, "with a file");
     b["files"] = json!([id]);
@@ -482,7 +543,8 @@ fn batch_and_sequence() {
 fn the_admin_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let v = ok_admin(d, &["--add-room", "bitcoin", "--name", "Bitcoin Chat", "--description", "Talk about BTC!"]);
+    let v =
+        ok_admin(d, &["--add-room", "bitcoin", "--name", "Bitcoin Chat", "--description", "Talk about BTC!"]);
     assert_eq!(v["name"], "Bitcoin Chat");
     let (code, _, err) = admin(d, &["--add-room", "bitcoin"]);
     assert_eq!(code, 1, "{err}");
@@ -522,7 +584,9 @@ fn the_rest_api_with_bearer_tokens() {
     let s = Server::start(dir.path(), &[]);
     let h = http();
     let call = |m: &str, path: &str, token: &str, b: Option<Value>| {
-        let mut r = h.request(m.parse().unwrap(), format!("{}{path}", s.url)).header("Authorization", format!("Bearer {token}"));
+        let mut r = h
+            .request(m.parse().unwrap(), format!("{}{path}", s.url))
+            .header("Authorization", format!("Bearer {token}"));
         if let Some(b) = b {
             r = r.header("Content-Type", "application/json").body(b.to_string());
         }
@@ -532,7 +596,8 @@ fn the_rest_api_with_bearer_tokens() {
     };
     assert_eq!(call("GET", "/room/x", "wrong", None).0, 401);
     assert_eq!(call("GET", "/room/x", "", None).0, 401);
-    let (st, room) = call("POST", "/room", &tok, Some(json!({"token": "news", "name": "News", "description": "d"})));
+    let (st, room) =
+        call("POST", "/room", &tok, Some(json!({"token": "news", "name": "News", "description": "d"})));
     assert_eq!(st, 201, "{room}");
     assert_eq!(room["name"], "News");
     assert_eq!(call("POST", "/room", &tok, Some(json!({"token": "news"}))).0, 409);
@@ -568,7 +633,11 @@ fn the_rest_api_with_bearer_tokens() {
         .unwrap();
     assert_eq!(r.status(), 201);
     let id = serde_json::from_slice::<Value>(&r.bytes().unwrap()).unwrap()["id"].as_i64().unwrap();
-    let got = h.get(format!("{}/file/{id}", s.url)).header("Authorization", format!("Bearer {tok}")).send().unwrap();
+    let got = h
+        .get(format!("{}/file/{id}", s.url))
+        .header("Authorization", format!("Bearer {tok}"))
+        .send()
+        .unwrap();
     assert_eq!(got.status(), 200);
     assert_eq!(got.text().unwrap(), "file body");
     let mid = msg["id"].as_i64().unwrap();
@@ -689,14 +758,22 @@ fn a_barrage_of_mangled_requests_never_gets_a_5xx() {
             junk.push((seed >> 33) as u8);
         }
         let paths = ["/room/lobby/message", "/batch", "/user/15ab/ban", "/room/lobby/file", "/inbox/15ab"];
-        let mut head = format!("POST {} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", paths[n % paths.len()], junk.len())
-            .into_bytes();
+        let mut head = format!(
+            "POST {} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            paths[n % paths.len()],
+            junk.len()
+        )
+        .into_bytes();
         head.append(&mut junk);
         cases.push(head);
     }
     for (i, case) in cases.iter().enumerate() {
         if let Some(code) = raw(&addr, case) {
-            assert!(code < 500, "case {i} got {code}: {:?}", String::from_utf8_lossy(&case[..case.len().min(160)]));
+            assert!(
+                code < 500,
+                "case {i} got {code}: {:?}",
+                String::from_utf8_lossy(&case[..case.len().min(160)])
+            );
         }
     }
     assert_eq!(s.anon().get(&format!("/room/lobby/message/{id}")).unwrap().status, 200, "still serving");

@@ -102,7 +102,9 @@ struct Args {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve until SIGTERM or SIGINT; prints {"url","pubkey","pubkey_ed25519"} once listening.
-    #[command(after_help = "EXAMPLE:\n  sogs serve --dir sogs-data --listen 127.0.0.1:0 | head -1 | jq -r .url")]
+    #[command(
+        after_help = "EXAMPLE:\n  sogs serve --dir sogs-data --listen 127.0.0.1:0 | head -1 | jq -r .url"
+    )]
     Serve {
         /// Address to listen on; port 0 picks a free port (the printed url tells which).
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
@@ -142,8 +144,11 @@ fn run(args: Args) -> Result<(), CliError> {
         let runtime = cli::daemon_runtime(&log)?;
         let config = SogsConfig { dir, listen, base_url, tls, allow_unblinded };
         let mut printed = Ok(());
-        let served =
-            runtime.block_on(sogs::run(config, |ready| printed = cli::emit(ready), snkit::server::shutdown_signal()));
+        let served = runtime.block_on(sogs::run(
+            config,
+            |ready| printed = cli::emit(ready),
+            snkit::server::shutdown_signal(),
+        ));
         served.map_err(CliError::failed)?;
         return printed;
     }

@@ -94,7 +94,12 @@ impl SogsClient {
     }
 
     /// A signed request with a JSON body.
-    pub fn json(&self, method: &str, path_and_query: &str, body: &Value) -> Result<HttpReply, SogsClientError> {
+    pub fn json(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: &Value,
+    ) -> Result<HttpReply, SogsClientError> {
         self.request(method, path_and_query, body.to_string().as_bytes(), "application/json", &[])
     }
 }

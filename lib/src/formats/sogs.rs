@@ -322,11 +322,8 @@ pub fn disposition_filename(value: &str) -> Option<String> {
 /// A `Content-Disposition: attachment` value for `name`: an ASCII `filename=` fallback and, when
 /// the name is not plain ASCII, the RFC 5987 `filename*`.
 pub fn disposition_header(name: &str) -> String {
-    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'.')
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'~');
+    const KEEP: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'.').remove(b'-').remove(b'_').remove(b'~');
     let ascii: String =
         name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' }).collect();
     if ascii == name {
@@ -378,8 +375,10 @@ mod tests {
 
     #[test]
     fn blinded_signed_headers_verify_against_the_15_key() {
-        let id = Identity::from_seed(&h("fecd9a6034bc9aba273925dee7062b123334587c3c6257341afae2d7fe85e122")).unwrap();
-        let server: [u8; 32] = h("abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789").try_into().unwrap();
+        let id = Identity::from_seed(&h("fecd9a6034bc9aba273925dee7062b123334587c3c6257341afae2d7fe85e122"))
+            .unwrap();
+        let server: [u8; 32] =
+            h("abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789").try_into().unwrap();
         let signer = Signer::blinded(&id, &server).unwrap();
         assert_eq!(signer.pubkey_hex(), "15b74ed205f1f931e1bb1291183778a9456b835937d923b0f2e248aa3a44c07844");
         let hs = signer.headers(&server, &N, 1_700_000_000, "GET", "/room/x%20y", Some("a=1"), b"").unwrap();
@@ -427,11 +426,14 @@ mod tests {
             Err(AuthParseError::Pubkey)
         );
         // The identity point is small-order.
-        let small = format!("15{}", hex::encode({
-            let mut b = [0u8; 32];
-            b[0] = 1;
-            b
-        }));
+        let small = format!(
+            "15{}",
+            hex::encode({
+                let mut b = [0u8; 32];
+                b[0] = 1;
+                b
+            })
+        );
         assert_eq!(
             parse_auth_headers(Some(&small), Some(&nonce), Some("1"), Some(&sig), false),
             Err(AuthParseError::BadPoint)

@@ -63,7 +63,11 @@ fn parse_perms(letters: &str) -> Result<Vec<&'static str>, AdminError> {
             'w' => "write",
             'u' => "upload",
             'a' => "accessible",
-            other => return Err(AdminError::Usage(format!("unknown permission letter {other:?}: use r, w, u, a"))),
+            other => {
+                return Err(AdminError::Usage(format!(
+                    "unknown permission letter {other:?}: use r, w, u, a"
+                )));
+            }
         };
         if !out.contains(&p) {
             out.push(p);
@@ -78,7 +82,8 @@ fn parse_perms(letters: &str) -> Result<Vec<&'static str>, AdminError> {
 impl Admin {
     /// Opens the database of `dir` (made, with the server key, when new).
     pub fn open(dir: &Path) -> Result<Self, AdminError> {
-        crate::net::fs::create_private_dir(dir).map_err(|e| AdminError::DataDir(dir.display().to_string(), e))?;
+        crate::net::fs::create_private_dir(dir)
+            .map_err(|e| AdminError::DataDir(dir.display().to_string(), e))?;
         let keys = NodeKeys::load_or_create(&dir.join(KEY_FILE))?;
         Ok(Self { db: db::open(dir)?, server_pk: keys.x25519_public() })
     }
@@ -88,7 +93,12 @@ impl Admin {
     }
 
     /// `--add-room TOKEN --name N --description D`.
-    pub fn add_room(&mut self, token: &str, name: Option<&str>, description: Option<&str>) -> Result<Value, AdminError> {
+    pub fn add_room(
+        &mut self,
+        token: &str,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<Value, AdminError> {
         if !valid_room_token(token) {
             return Err(AdminError::Usage(format!("room token {token:?} must be 1-64 of [A-Za-z0-9_-]")));
         }
@@ -105,7 +115,8 @@ impl Admin {
     pub fn delete_room(&mut self, token: &str) -> Result<Value, AdminError> {
         let tx = self.tx()?;
         let room = model::room(&tx, token)?.ok_or_else(|| AdminError::Failed(format!("no room {token}")))?;
-        let messages: i64 = tx.query_row("SELECT COUNT(*) FROM messages WHERE room = ?", [room.id], |r| r.get(0))?;
+        let messages: i64 =
+            tx.query_row("SELECT COUNT(*) FROM messages WHERE room = ?", [room.id], |r| r.get(0))?;
         tx.execute("DELETE FROM rooms WHERE id = ?", [room.id])?;
         tx.commit()?;
         Ok(json!({"deleted": room.token, "messages": messages}))
@@ -113,7 +124,9 @@ impl Admin {
 
     fn rooms_of(tx: &Connection, rooms: &[String]) -> Result<Option<Vec<model::Room>>, AdminError> {
         if rooms.is_empty() {
-            return Err(AdminError::Usage("--rooms is required (TOKEN…, '*' for all, '+' for global)".into()));
+            return Err(AdminError::Usage(
+                "--rooms is required (TOKEN…, '*' for all, '+' for global)".into(),
+            ));
         }
         if rooms.iter().any(|r| r == GLOBAL_ROOMS) {
             if rooms.len() > 1 {
@@ -131,8 +144,12 @@ impl Admin {
         Ok(Some(out))
     }
 
-    fn users_of(&self, tx: &Connection, sids: &[String]) -> Result<Vec<model::User>, AdminError> {
-        sids.iter().map(|s| model::user_for_admin(tx, s, &self.server_pk).map_err(AdminError::Usage)).collect()
+    fn users_of(
+        tx: &Connection,
+        server_pk: &[u8; 32],
+        sids: &[String],
+    ) -> Result<Vec<model::User>, AdminError> {
+        sids.iter().map(|s| model::user_for_admin(tx, s, server_pk).map_err(AdminError::Usage)).collect()
     }
 
     /// `--rooms … --add-moderators SID… [--admin] [--visible|--hidden]`. Visibility defaults to
@@ -145,10 +162,9 @@ impl Admin {
         visible: Option<bool>,
     ) -> Result<Value, AdminError> {
         let server_pk = self.server_pk;
-        let me = Self { db: Connection::open_in_memory()?, server_pk };
         let tx = self.tx()?;
         let scope = Self::rooms_of(&tx, rooms)?;
-        let users = me.users_of(&tx, sids)?;
+        let users = Self::users_of(&tx, &server_pk, sids)?;
         let mut done = Vec::new();
         for u in &users {
             match &scope {
@@ -162,17 +178,17 @@ impl Admin {
             done.push(u.session_id.clone());
         }
         tx.commit()?;
-        let where_ = scope.map_or(json!("global"), |rs| json!(rs.iter().map(|r| r.token.clone()).collect::<Vec<_>>()));
+        let where_ =
+            scope.map_or(json!("global"), |rs| json!(rs.iter().map(|r| r.token.clone()).collect::<Vec<_>>()));
         Ok(json!({"added": done, "rooms": where_, "admin": admin}))
     }
 
     /// `--rooms … --delete-moderators SID…`.
     pub fn delete_moderators(&mut self, rooms: &[String], sids: &[String]) -> Result<Value, AdminError> {
         let server_pk = self.server_pk;
-        let me = Self { db: Connection::open_in_memory()?, server_pk };
         let tx = self.tx()?;
         let scope = Self::rooms_of(&tx, rooms)?;
-        let users = me.users_of(&tx, sids)?;
+        let users = Self::users_of(&tx, &server_pk, sids)?;
         for u in &users {
             match &scope {
                 None => model::set_global_mod(&tx, u.id, false, false, false)?,
@@ -189,14 +205,19 @@ impl Admin {
 
     /// `--add-perms/--remove-perms/--clear-perms LETTERS --rooms … [--users SID…]`: per-user
     /// overrides, or (without users) the rooms' defaults.
-    pub fn perms(&mut self, rooms: &[String], sids: &[String], letters: &str, change: PermChange) -> Result<Value, AdminError> {
+    pub fn perms(
+        &mut self,
+        rooms: &[String],
+        sids: &[String],
+        letters: &str,
+        change: PermChange,
+    ) -> Result<Value, AdminError> {
         let cols = parse_perms(letters)?;
         let server_pk = self.server_pk;
-        let me = Self { db: Connection::open_in_memory()?, server_pk };
         let tx = self.tx()?;
         let scope = Self::rooms_of(&tx, rooms)?
             .ok_or_else(|| AdminError::Usage("permissions are per room: --rooms TOKEN… or '*'".into()))?;
-        let users = me.users_of(&tx, sids)?;
+        let users = Self::users_of(&tx, &server_pk, sids)?;
         let value = match change {
             PermChange::Add => Some(true),
             PermChange::Remove => Some(false),
@@ -205,7 +226,10 @@ impl Admin {
         for r in &scope {
             if users.is_empty() {
                 for c in &cols {
-                    tx.execute(&format!("UPDATE rooms SET {c} = ? WHERE id = ?"), params![value.unwrap_or(true), r.id])?;
+                    tx.execute(
+                        &format!("UPDATE rooms SET {c} = ? WHERE id = ?"),
+                        params![value.unwrap_or(true), r.id],
+                    )?;
                 }
                 model::bump_info(&tx, r.id)?;
             }
@@ -282,9 +306,12 @@ impl Admin {
 fn room_line(db: &Connection, token: &str) -> Result<Value, AdminError> {
     let r = model::room(db, token)?.ok_or_else(|| AdminError::Failed(format!("no room {token}")))?;
     let messages: i64 =
-        db.query_row("SELECT COUNT(*) FROM messages WHERE room = ? AND data IS NOT NULL", [r.id], |x| x.get(0))?;
+        db.query_row("SELECT COUNT(*) FROM messages WHERE room = ? AND data IS NOT NULL", [r.id], |x| {
+            x.get(0)
+        })?;
     let mods = model::mods(db, r.id)?;
-    let image: Option<i64> = db.query_row("SELECT image FROM rooms WHERE id = ?", [r.id], |x| x.get(0)).optional()?.flatten();
+    let image: Option<i64> =
+        db.query_row("SELECT image FROM rooms WHERE id = ?", [r.id], |x| x.get(0)).optional()?.flatten();
     let [read, accessible, write, upload] = r.defaults;
     Ok(json!({
         "token": r.token, "name": r.name, "description": r.description, "created": r.created,

@@ -61,13 +61,28 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn json(status: u16, v: &Value) -> Self {
-        Self { status, content_type: "application/json".into(), headers: Vec::new(), body: v.to_string().into_bytes() }
+        Self {
+            status,
+            content_type: "application/json".into(),
+            headers: Vec::new(),
+            body: v.to_string().into_bytes(),
+        }
     }
     pub(crate) fn text(status: u16, t: &str) -> Self {
-        Self { status, content_type: "text/plain; charset=utf-8".into(), headers: Vec::new(), body: t.as_bytes().to_vec() }
+        Self {
+            status,
+            content_type: "text/plain; charset=utf-8".into(),
+            headers: Vec::new(),
+            body: t.as_bytes().to_vec(),
+        }
     }
     pub(crate) fn html(body: String) -> Self {
-        Self { status: 200, content_type: "text/html; charset=utf-8".into(), headers: Vec::new(), body: body.into_bytes() }
+        Self {
+            status: 200,
+            content_type: "text/html; charset=utf-8".into(),
+            headers: Vec::new(),
+            body: body.into_bytes(),
+        }
     }
 }
 
@@ -114,7 +129,9 @@ fn need_user(user: Option<&User>) -> Res<&User> {
 pub(crate) fn query_param(q: Option<&str>, name: &str) -> Option<String> {
     q?.split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == name).then(|| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+        (k == name).then(|| {
+            percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned()
+        })
     })
 }
 
@@ -139,7 +156,13 @@ fn int_seg(s: &str) -> Res<i64> {
 }
 
 /// Routes one request for `user` (already authenticated) inside the caller's transaction.
-pub(crate) fn route(ctx: &Ctx, db: &Connection, user: Option<&User>, req: &Req, segs: &[String]) -> Res<Reply> {
+pub(crate) fn route(
+    ctx: &Ctx,
+    db: &Connection,
+    user: Option<&User>,
+    req: &Req,
+    segs: &[String],
+) -> Res<Reply> {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let q = req.query.as_deref();
     let m = req.method.as_str();
@@ -157,7 +180,10 @@ pub(crate) fn route(ctx: &Ctx, db: &Connection, user: Option<&User>, req: &Req, 
             let (room, p) = readable_room(db, t, user)?;
             let since = int_seg(n)?;
             let with_reactions = query_param(q, "t").is_some_and(|v| v.contains('r'));
-            Ok(Reply::json(200, &Value::Array(messages_since(db, &room, user, &p, since, limit_param(q), with_reactions)?)))
+            Ok(Reply::json(
+                200,
+                &Value::Array(messages_since(db, &room, user, &p, since, limit_param(q), with_reactions)?),
+            ))
         }
         ("GET", ["room", t, "messages", "recent"]) => {
             let (room, p) = readable_room(db, t, user)?;
@@ -166,12 +192,23 @@ pub(crate) fn route(ctx: &Ctx, db: &Connection, user: Option<&User>, req: &Req, 
         ("GET", ["room", t, "messages", "before", id]) => {
             let (room, p) = readable_room(db, t, user)?;
             let before = int_seg(id)?;
-            Ok(Reply::json(200, &Value::Array(messages_live(db, &room, user, &p, Some(before), limit_param(q))?)))
+            Ok(Reply::json(
+                200,
+                &Value::Array(messages_live(db, &room, user, &p, Some(before), limit_param(q))?),
+            ))
         }
         ("GET", ["room", t, "message", id]) => {
             let (room, p) = readable_room(db, t, user)?;
-            let msgs =
-                select_messages(db, &room, user, &p, "AND m.id = :x AND m.data IS NOT NULL", int_seg(id)?, 1, "m.id")?;
+            let msgs = select_messages(
+                db,
+                &room,
+                user,
+                &p,
+                "AND m.id = :x AND m.data IS NOT NULL",
+                int_seg(id)?,
+                1,
+                "m.id",
+            )?;
             let row = msgs.into_iter().next().ok_or_else(not_found)?;
             Ok(Reply::json(200, &message_json(db, &row, user, false)?))
         }
@@ -195,7 +232,9 @@ pub(crate) fn route(ctx: &Ctx, db: &Connection, user: Option<&User>, req: &Req, 
             reactors(db, user, t, int_seg(id)?, &rest.join("/"), q)
         }
         ("POST", ["room", t, "file"]) => upload(db, user, t, &req.headers, &req.body),
-        ("GET", ["room", t, "file", id]) | ("GET", ["room", t, "file", id, _]) => download(db, user, t, int_seg(id)?),
+        ("GET", ["room", t, "file", id]) | ("GET", ["room", t, "file", id, _]) => {
+            download(db, user, t, int_seg(id)?)
+        }
         ("POST", ["user", sid, "ban"]) => ban(ctx, db, user, sid, &req.body, true),
         ("POST", ["user", sid, "unban"]) => ban(ctx, db, user, sid, &req.body, false),
         ("POST", ["user", sid, "moderator"]) => set_moderator(ctx, db, user, sid, &req.body),
@@ -306,14 +345,18 @@ fn update_room(db: &Connection, user: Option<&User>, t: &str, body: &[u8]) -> Re
     }
     for col in ["read", "accessible", "write", "upload"] {
         if let Some(v) = req.get(&format!("default_{col}")) {
-            let v = v.as_bool().or_else(|| v.as_i64().map(|i| i != 0)).ok_or_else(|| bad("defaults must be booleans"))?;
+            let v = v
+                .as_bool()
+                .or_else(|| v.as_i64().map(|i| i != 0))
+                .ok_or_else(|| bad("defaults must be booleans"))?;
             db.execute(&format!("UPDATE rooms SET {col} = ? WHERE id = ?"), params![v, room.id])?;
             did = true;
         }
     }
     if let Some(img) = req.get("image") {
         let id = img.as_i64().ok_or_else(|| bad("image must be a file id"))?;
-        let n = db.execute("UPDATE files SET expiry = NULL WHERE id = ? AND room = ?", params![id, room.id])?;
+        let n =
+            db.execute("UPDATE files SET expiry = NULL WHERE id = ? AND room = ?", params![id, room.id])?;
         if n == 0 {
             return Err(bad("image must be a file uploaded to this room"));
         }
@@ -438,14 +481,13 @@ fn reactions_json(db: &Connection, msg: i64, user: Option<&User>) -> Res<Map<Str
         "SELECT r.reaction, u.session_id, r.user FROM reactions r JOIN users u ON u.id = r.user
          WHERE r.message = ? ORDER BY r.at, r.rowid",
     )?;
-    let rows = st.query_map([msg], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+    let rows =
+        st.query_map([msg], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
     let mut out = Map::new();
     for row in rows {
         let (emoji, sid, uid) = row?;
         let index = out.len();
-        let e = out
-            .entry(emoji)
-            .or_insert_with(|| json!({"index": index, "count": 0, "reactors": []}));
+        let e = out.entry(emoji).or_insert_with(|| json!({"index": index, "count": 0, "reactors": []}));
         if let Some(o) = e.as_object_mut() {
             let count = o.get("count").and_then(Value::as_i64).unwrap_or(0) + 1;
             o.insert("count".into(), json!(count));
@@ -463,7 +505,12 @@ fn reactions_json(db: &Connection, msg: i64, user: Option<&User>) -> Res<Map<Str
 }
 
 /// A message as the apps read it. `reaction_only`: the `t=r` form `{id, seqno, reactions}`.
-pub(crate) fn message_json(db: &Connection, m: &MsgRow, user: Option<&User>, reaction_only: bool) -> Res<Value> {
+pub(crate) fn message_json(
+    db: &Connection,
+    m: &MsgRow,
+    user: Option<&User>,
+    reaction_only: bool,
+) -> Res<Value> {
     let mut o = Map::new();
     o.insert("id".into(), json!(m.id));
     o.insert("seqno".into(), json!(m.seqno));
@@ -524,8 +571,12 @@ fn messages_live(
     limit: i64,
 ) -> Res<Vec<Value>> {
     let rows = match before {
-        Some(b) => select_messages(db, room, user, p, "AND m.data IS NOT NULL AND m.id < :x", b, limit, "m.id DESC")?,
-        None => select_messages(db, room, user, p, "AND m.data IS NOT NULL AND :x = :x", 0, limit, "m.id DESC")?,
+        Some(b) => {
+            select_messages(db, room, user, p, "AND m.data IS NOT NULL AND m.id < :x", b, limit, "m.id DESC")?
+        }
+        None => {
+            select_messages(db, room, user, p, "AND m.data IS NOT NULL AND :x = :x", 0, limit, "m.id DESC")?
+        }
     };
     rows.iter().map(|m| message_json(db, m, user, false)).collect()
 }
@@ -549,7 +600,9 @@ fn data_and_sig(req: &Map<String, Value>) -> Res<(Vec<u8>, Vec<u8>)> {
 fn file_ids(req: &Map<String, Value>) -> Res<Vec<i64>> {
     match req.get("files") {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(a)) => a.iter().map(|v| v.as_i64().ok_or_else(|| bad("files must be file ids"))).collect(),
+        Some(Value::Array(a)) => {
+            a.iter().map(|v| v.as_i64().ok_or_else(|| bad("files must be file ids"))).collect()
+        }
         _ => Err(bad("files must be a list of file ids")),
     }
 }
@@ -735,7 +788,9 @@ fn pin(db: &Connection, user: Option<&User>, t: &str, id: i64) -> Res<Reply> {
 fn unpin(db: &Connection, user: Option<&User>, t: &str, id: Option<i64>) -> Res<Reply> {
     let room = admin_room(db, user, t)?;
     let ids: Vec<i64> = {
-        let mut st = db.prepare("SELECT message FROM pinned_messages WHERE room = ?1 AND (?2 IS NULL OR message = ?2)")?;
+        let mut st = db.prepare(
+            "SELECT message FROM pinned_messages WHERE room = ?1 AND (?2 IS NULL OR message = ?2)",
+        )?;
         st.query_map(params![room.id, id], |r| r.get(0))?.collect::<Result<_, _>>()?
     };
     for m in &ids {
@@ -792,7 +847,10 @@ fn react(db: &Connection, user: Option<&User>, t: &str, id: i64, emoji: &str, ad
             params![id, emoji, u.id, now()],
         )?
     } else {
-        db.execute("DELETE FROM reactions WHERE message = ? AND reaction = ? AND user = ?", params![id, emoji, u.id])?
+        db.execute(
+            "DELETE FROM reactions WHERE message = ? AND reaction = ? AND user = ?",
+            params![id, emoji, u.id],
+        )?
     } > 0;
     let seqno = if changed { bump_message(db, room.id, id)? } else { message_seqno(db, id)? };
     let key = if add { "added" } else { "removed" };
@@ -808,7 +866,13 @@ fn mod_room(db: &Connection, user: Option<&User>, t: &str) -> Res<(Room, Perms)>
     Ok((room, p))
 }
 
-fn clear_reactions(db: &Connection, user: Option<&User>, t: &str, id: i64, emoji: Option<&str>) -> Res<Reply> {
+fn clear_reactions(
+    db: &Connection,
+    user: Option<&User>,
+    t: &str,
+    id: i64,
+    emoji: Option<&str>,
+) -> Res<Reply> {
     let (room, _) = mod_room(db, user, t)?;
     let emoji = emoji.map(check_reaction).transpose()?;
     reactable(db, &room, id)?;
@@ -820,7 +884,14 @@ fn clear_reactions(db: &Connection, user: Option<&User>, t: &str, id: i64, emoji
     Ok(Reply::json(200, &json!({"removed": n, "seqno": seqno})))
 }
 
-fn reactors(db: &Connection, user: Option<&User>, t: &str, id: i64, emoji: &str, q: Option<&str>) -> Res<Reply> {
+fn reactors(
+    db: &Connection,
+    user: Option<&User>,
+    t: &str,
+    id: i64,
+    emoji: &str,
+    q: Option<&str>,
+) -> Res<Reply> {
     let (room, _) = readable_room(db, t, user)?;
     let emoji = check_reaction(emoji)?;
     reactable(db, &room, id)?;
@@ -836,7 +907,13 @@ fn reactors(db: &Connection, user: Option<&User>, t: &str, id: i64, emoji: &str,
 }
 
 /// Stores an upload (unclaimed: [`UNCLAIMED_FILE_S`]) and answers its id.
-pub(crate) fn store_file(db: &Connection, room: i64, uploader: Option<i64>, name: Option<&str>, data: &[u8]) -> Res<i64> {
+pub(crate) fn store_file(
+    db: &Connection,
+    room: i64,
+    uploader: Option<i64>,
+    name: Option<&str>,
+    data: &[u8],
+) -> Res<i64> {
     if data.is_empty() {
         return Err(bad("No file data provided"));
     }
@@ -894,13 +971,19 @@ fn download(db: &Connection, user: Option<&User>, t: &str, id: i64) -> Res<Reply
 
 /// The rooms a moderation request names: `rooms: [...]` (`["*"]`: every room the caller
 /// moderates, or administers with `admin`) or `global: true` (`None`).
-fn rooms_or_global(db: &Connection, me: &User, req: &Map<String, Value>, admin: bool) -> Res<Option<Vec<Room>>> {
+fn rooms_or_global(
+    db: &Connection,
+    me: &User,
+    req: &Map<String, Value>,
+    admin: bool,
+) -> Res<Option<Vec<Room>>> {
     let global = req.get("global").and_then(Value::as_bool).unwrap_or(false);
     let tokens: Vec<String> = match req.get("rooms") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => {
-            a.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("rooms must be tokens"))).collect::<Res<_>>()?
-        }
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("rooms must be tokens")))
+            .collect::<Res<_>>()?,
         _ => return Err(bad("Invalid request: rooms must be a list")),
     };
     if !tokens.is_empty() && global {
@@ -952,7 +1035,12 @@ fn ban(ctx: &Ctx, db: &Connection, user: Option<&User>, sid: &str, body: &[u8], 
     let target = target_user(ctx, db, sid)?;
     let until = match req.get("timeout") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(now() + v.as_f64().filter(|t| *t > 0.0).ok_or_else(|| bad("Invalid ban request: timeout must be numeric"))?),
+        Some(v) => Some(
+            now()
+                + v.as_f64()
+                    .filter(|t| *t > 0.0)
+                    .ok_or_else(|| bad("Invalid ban request: timeout must be numeric"))?,
+        ),
     };
     if ban {
         if target.id == me.id {
@@ -990,8 +1078,12 @@ fn set_moderator(ctx: &Ctx, db: &Connection, user: Option<&User>, sid: &str, bod
     let flag = |k: &str| req.get(k).and_then(Value::as_bool);
     let (mut mod_, mut admin) = (flag("moderator"), flag("admin"));
     match (admin, mod_) {
-        (None, None) => return Err(bad("Invalid moderator request: at least one of admin/moderator must be specified")),
-        (Some(true), Some(false)) => return Err(bad("Invalid moderator call: admin=True, moderator=False is impossible")),
+        (None, None) => {
+            return Err(bad("Invalid moderator request: at least one of admin/moderator must be specified"));
+        }
+        (Some(true), Some(false)) => {
+            return Err(bad("Invalid moderator call: admin=True, moderator=False is impossible"));
+        }
         (Some(true), Some(true)) => mod_ = None,
         (Some(false), Some(false)) => admin = None,
         _ => {}
@@ -1012,7 +1104,8 @@ fn set_moderator(ctx: &Ctx, db: &Connection, user: Option<&User>, sid: &str, bod
                     (Some(false), None) => model::remove_room_mod(db, room.id, target.id, true)?,
                     _ => model::set_room_mod(db, room.id, target.id, false, visible)?,
                 }
-                let n: i64 = db.query_row("SELECT info_updates FROM rooms WHERE id = ?", [room.id], |r| r.get(0))?;
+                let n: i64 =
+                    db.query_row("SELECT info_updates FROM rooms WHERE id = ?", [room.id], |r| r.get(0))?;
                 info.insert(room.token.clone(), json!(n));
             }
         }
@@ -1036,7 +1129,8 @@ fn set_moderator(ctx: &Ctx, db: &Connection, user: Option<&User>, sid: &str, bod
 
 fn delete_all_of(db: &Connection, room: &Room, target: i64) -> Res<usize> {
     let ids: Vec<i64> = {
-        let mut st = db.prepare("SELECT id FROM messages WHERE room = ? AND user = ? AND data IS NOT NULL")?;
+        let mut st =
+            db.prepare("SELECT id FROM messages WHERE room = ? AND user = ? AND data IS NOT NULL")?;
         st.query_map(params![room.id, target], |r| r.get(0))?.collect::<Result<_, _>>()?
     };
     delete_posts(db, room.id, &ids)
@@ -1071,7 +1165,13 @@ fn delete_all_everywhere(ctx: &Ctx, db: &Connection, user: Option<&User>, sid: &
     Ok(Reply::json(200, &json!({"id": target.session_id, "deleted": total})))
 }
 
-fn permissions_get(ctx: &Ctx, db: &Connection, user: Option<&User>, t: &str, sid: Option<&str>) -> Res<Reply> {
+fn permissions_get(
+    ctx: &Ctx,
+    db: &Connection,
+    user: Option<&User>,
+    t: &str,
+    sid: Option<&str>,
+) -> Res<Reply> {
     let (room, _) = mod_room(db, user, t)?;
     let only = sid.map(|s| target_user(ctx, db, s)).transpose()?;
     let m = model::overrides_json(db, room.id, only.as_ref().map(|u| u.id))?;
@@ -1108,7 +1208,14 @@ fn perm_changes(req: &Map<String, Value>) -> Res<[Option<Option<bool>>; 4]> {
     Ok(out)
 }
 
-fn permissions_set(ctx: &Ctx, db: &Connection, user: Option<&User>, t: &str, sid: &str, body: &[u8]) -> Res<Reply> {
+fn permissions_set(
+    ctx: &Ctx,
+    db: &Connection,
+    user: Option<&User>,
+    t: &str,
+    sid: &str,
+    body: &[u8],
+) -> Res<Reply> {
     let (room, _) = mod_room(db, user, t)?;
     let target = target_user(ctx, db, sid)?;
     let req = body_json(body)?;
@@ -1140,7 +1247,14 @@ fn futures_get(ctx: &Ctx, db: &Connection, user: Option<&User>, t: &str, sid: Op
     Ok(Reply::json(200, &Value::Array(rows)))
 }
 
-fn futures_set(ctx: &Ctx, db: &Connection, user: Option<&User>, t: &str, sid: &str, body: &[u8]) -> Res<Reply> {
+fn futures_set(
+    ctx: &Ctx,
+    db: &Connection,
+    user: Option<&User>,
+    t: &str,
+    sid: &str,
+    body: &[u8],
+) -> Res<Reply> {
     let (room, _) = mod_room(db, user, t)?;
     let target = target_user(ctx, db, sid)?;
     let req = body_json(body)?;
@@ -1209,7 +1323,13 @@ fn dm_send(db: &Connection, user: Option<&User>, sid: &str, body: &[u8]) -> Res<
     Ok(Reply::json(201, &dm_json(db, id, false)?))
 }
 
-fn dm_box(db: &Connection, user: Option<&User>, out: bool, since: Option<i64>, q: Option<&str>) -> Res<Reply> {
+fn dm_box(
+    db: &Connection,
+    user: Option<&User>,
+    out: bool,
+    since: Option<i64>,
+    q: Option<&str>,
+) -> Res<Reply> {
     let me = blind_user(user)?;
     let col = if out { "sender" } else { "recipient" };
     let ids: Vec<i64> = {
@@ -1220,7 +1340,12 @@ fn dm_box(db: &Connection, user: Option<&User>, out: bool, since: Option<i64>, q
             .collect::<Result<_, _>>()?
     };
     if ids.is_empty() && since.is_some() {
-        return Ok(Reply { status: 304, content_type: "text/plain".into(), headers: Vec::new(), body: Vec::new() });
+        return Ok(Reply {
+            status: 304,
+            content_type: "text/plain".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        });
     }
     let msgs: Vec<Value> = ids.iter().map(|id| dm_json(db, *id, true)).collect::<Res<_>>()?;
     Ok(Reply::json(200, &Value::Array(msgs)))

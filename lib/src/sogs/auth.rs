@@ -6,8 +6,8 @@ use rusqlite::{Connection, params};
 
 use crate::formats::identity::ed25519_pk_to_x25519;
 use crate::formats::sogs::{
-    HEADER_NONCE, HEADER_PUBKEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignerKind, decode_path, parse_auth_headers,
-    signed_message, timestamp_fresh, verify,
+    HEADER_NONCE, HEADER_PUBKEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignerKind, decode_path,
+    parse_auth_headers, signed_message, timestamp_fresh, verify,
 };
 
 use super::Ctx;
@@ -29,12 +29,16 @@ pub(crate) fn authenticate(ctx: &Ctx, db: &mut Connection, req: &Req) -> Result<
     let Some(a) = parsed else { return Ok(None) };
     let now_s = now();
     if !timestamp_fresh(a.timestamp, now_s as i64) {
-        return Err(ApiError::new(425, "Invalid authentication: X-SOGS-Timestamp is too far from current time"));
+        return Err(ApiError::new(
+            425,
+            "Invalid authentication: X-SOGS-Timestamp is too far from current time",
+        ));
     }
     let session_id = match a.kind {
         SignerKind::Unblinded => {
-            let x = ed25519_pk_to_x25519(&a.key)
-                .ok_or_else(|| ApiError::new(400, "Invalid authentication: X-SOGS-Pubkey is not a valid Ed25519 pubkey"))?;
+            let x = ed25519_pk_to_x25519(&a.key).ok_or_else(|| {
+                ApiError::new(400, "Invalid authentication: X-SOGS-Pubkey is not a valid Ed25519 pubkey")
+            })?;
             format!("05{}", hex::encode(x))
         }
         SignerKind::Blinded15 | SignerKind::Blinded25 => a.pubkey_hex.clone(),
@@ -45,7 +49,10 @@ pub(crate) fn authenticate(ctx: &Ctx, db: &mut Connection, req: &Req) -> Result<
         tx.commit()?;
         return Err(ApiError::new(403, "Banned"));
     }
-    let fresh = tx.execute("INSERT OR IGNORE INTO nonces (nonce, at) VALUES (?, ?)", params![a.nonce.as_slice(), now_s])?;
+    let fresh = tx.execute(
+        "INSERT OR IGNORE INTO nonces (nonce, at) VALUES (?, ?)",
+        params![a.nonce.as_slice(), now_s],
+    )?;
     if fresh == 0 {
         tx.commit()?;
         return Err(ApiError::new(425, "Invalid authentication: X-SOGS-Nonce cannot be reused"));

@@ -14,12 +14,16 @@ use super::model::User;
 use super::{Ctx, in_transaction, segments};
 
 fn sub_request(v: &Value) -> Res<Req> {
-    let o = v.as_object().ok_or_else(|| ApiError::new(400, "Invalid batch request: subrequests must be objects"))?;
+    let o = v
+        .as_object()
+        .ok_or_else(|| ApiError::new(400, "Invalid batch request: subrequests must be objects"))?;
     let method = o
         .get("method")
         .and_then(Value::as_str)
         .filter(|m| ["GET", "POST", "PUT", "DELETE"].contains(m))
-        .ok_or_else(|| ApiError::new(400, "Invalid batch request: method must be GET, POST, PUT or DELETE"))?;
+        .ok_or_else(|| {
+            ApiError::new(400, "Invalid batch request: method must be GET, POST, PUT or DELETE")
+        })?;
     let full = o
         .get("path")
         .and_then(Value::as_str)
@@ -37,7 +41,8 @@ fn sub_request(v: &Value) -> Res<Req> {
             if lower.starts_with("x-sogs-") || lower == "authorization" {
                 continue;
             }
-            if let (Ok(k), Some(Ok(v))) = (HeaderName::try_from(lower), v.as_str().map(HeaderValue::from_str)) {
+            if let (Ok(k), Some(Ok(v))) = (HeaderName::try_from(lower), v.as_str().map(HeaderValue::from_str))
+            {
                 headers.insert(k, v);
             }
         }
@@ -47,7 +52,10 @@ fn sub_request(v: &Value) -> Res<Req> {
     } else if let Some(b) = o.get("b64") {
         b.as_str().and_then(decode_b64).ok_or_else(|| ApiError::new(400, "Invalid batch request: bad b64"))?
     } else if let Some(b) = o.get("bytes") {
-        b.as_str().ok_or_else(|| ApiError::new(400, "Invalid batch request: bytes must be a string"))?.as_bytes().to_vec()
+        b.as_str()
+            .ok_or_else(|| ApiError::new(400, "Invalid batch request: bytes must be a string"))?
+            .as_bytes()
+            .to_vec()
     } else {
         Vec::new()
     };
@@ -71,7 +79,13 @@ fn reply_json(r: &Reply) -> Value {
 }
 
 /// Runs a batch (`sequence`: stop after the first non-2xx).
-pub(crate) fn run(ctx: &Ctx, db: &mut Connection, user: Option<&User>, body: &[u8], sequence: bool) -> Res<Reply> {
+pub(crate) fn run(
+    ctx: &Ctx,
+    db: &mut Connection,
+    user: Option<&User>,
+    body: &[u8],
+    sequence: bool,
+) -> Res<Reply> {
     let list: Vec<Value> = match serde_json::from_slice(body) {
         Ok(Value::Array(a)) => a,
         _ => return Err(ApiError::new(400, "Invalid batch request: expected a JSON list of subrequests")),

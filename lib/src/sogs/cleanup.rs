@@ -51,11 +51,16 @@ pub(crate) fn run(db: &mut Connection) -> rusqlite::Result<Cleaned> {
         let mut st = tx.prepare(
             "SELECT id, room, user, read, accessible, write, upload FROM user_permission_futures WHERE at <= ? ORDER BY at",
         )?;
-        st.query_map([t], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?])))?
-            .collect::<Result<_, _>>()?
+        st.query_map([t], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]))
+        })?
+        .collect::<Result<_, _>>()?
     };
     for (id, room, user, vals) in due {
-        tx.execute("INSERT OR IGNORE INTO user_permission_overrides (room, user) VALUES (?, ?)", params![room, user])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO user_permission_overrides (room, user) VALUES (?, ?)",
+            params![room, user],
+        )?;
         for (col, v) in ["read", "accessible", "write", "upload"].iter().zip(vals) {
             if let Some(v) = v {
                 tx.execute(

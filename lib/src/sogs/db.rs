@@ -161,8 +161,5 @@ pub fn open(dir: &Path) -> rusqlite::Result<Connection> {
 
 /// Unix time in (fractional) seconds, as pysogs stores and answers times.
 pub fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }

@@ -124,7 +124,8 @@ pub struct Server(Arc<Ctx>);
 impl Server {
     /// Opens the data directory (key file made on first start, database) for serving.
     pub fn open(dir: &std::path::Path, base_url: String, allow_unblinded: bool) -> Result<Self, SogsError> {
-        crate::net::fs::create_private_dir(dir).map_err(|e| SogsError::DataDir(dir.display().to_string(), e))?;
+        crate::net::fs::create_private_dir(dir)
+            .map_err(|e| SogsError::DataDir(dir.display().to_string(), e))?;
         let keys = NodeKeys::load_or_create(&dir.join(KEY_FILE))?;
         let db = db::open(dir)?;
         Ok(Self(Arc::new(Ctx {
@@ -137,9 +138,26 @@ impl Server {
     }
 }
 
-/// The HTTP surface of a server: every route of sogs.md §2 and §4 and the web pages.
+impl Server {
+    /// The server's keys (the onion route decrypts with its X25519 secret).
+    pub fn keys(&self) -> &NodeKeys {
+        &self.0.keys
+    }
+
+    /// The X25519 public key clients sign over.
+    pub fn pubkey(&self) -> [u8; 32] {
+        self.0.server_pk
+    }
+}
+
+/// The HTTP surface of a server: every route of sogs.md §2 and §4 and the web pages, all through
+/// one fallback handler (so a route added with `.route(…)` on the result, such as the onion
+/// `POST /oxen/v4/lsrpc`, takes precedence, and can hand its inner request back to this router).
 pub fn router(server: &Server) -> Router {
-    Router::new().fallback(handle).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)).with_state(server.0.clone())
+    Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(server.0.clone())
 }
 
 /// Answers one HTTP request: reads the body (bounded), then does the work off the runtime.

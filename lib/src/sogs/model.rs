@@ -111,7 +111,10 @@ pub(crate) fn get_or_create_user(db: &Connection, session_id: &str) -> rusqlite:
         return Ok(u);
     }
     let t = now();
-    db.execute("INSERT INTO users (session_id, created, last_active) VALUES (?, ?, ?)", params![session_id, t, t])?;
+    db.execute(
+        "INSERT INTO users (session_id, created, last_active) VALUES (?, ?, ?)",
+        params![session_id, t, t],
+    )?;
     let id = db.last_insert_rowid();
     if session_id.starts_with("15") {
         let abs = blinded_abs(session_id);
@@ -135,7 +138,10 @@ fn carry_over(db: &Connection, old: i64, new: i64) -> rusqlite::Result<()> {
          WHERE id = ?2",
         params![old, new],
     )?;
-    db.execute("UPDATE OR IGNORE user_permission_overrides SET user = ?2 WHERE user = ?1", params![old, new])?;
+    db.execute(
+        "UPDATE OR IGNORE user_permission_overrides SET user = ?2 WHERE user = ?1",
+        params![old, new],
+    )?;
     db.execute("UPDATE user_permission_futures SET user = ?2 WHERE user = ?1", params![old, new])?;
     db.execute(
         "UPDATE users SET moderator = 0, admin = 0, visible_mod = 0, banned = 0, banned_until = NULL WHERE id = ?",
@@ -189,8 +195,7 @@ fn room_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Room> {
     })
 }
 
-const ROOM_COLS: &str =
-    "id, token, name, description, image, created, message_sequence, info_updates, read, accessible, write, upload";
+const ROOM_COLS: &str = "id, token, name, description, image, created, message_sequence, info_updates, read, accessible, write, upload";
 
 /// The room with `token` (case-insensitive).
 pub(crate) fn room(db: &Connection, token: &str) -> rusqlite::Result<Option<Room>> {
@@ -204,7 +209,12 @@ pub(crate) fn rooms(db: &Connection) -> rusqlite::Result<Vec<Room>> {
 }
 
 /// Makes a room; `false` if the token is taken.
-pub(crate) fn add_room(db: &Connection, token: &str, name: &str, description: Option<&str>) -> rusqlite::Result<bool> {
+pub(crate) fn add_room(
+    db: &Connection,
+    token: &str,
+    name: &str,
+    description: Option<&str>,
+) -> rusqlite::Result<bool> {
     let n = db.execute(
         "INSERT OR IGNORE INTO rooms (token, name, description, created) VALUES (?, ?, ?, ?)",
         params![token, name, description, now()],
@@ -252,7 +262,15 @@ pub(crate) fn perms(db: &Connection, room: &Room, user: Option<&User>) -> rusqli
     let admin = ad || user.admin;
     let moderator = admin || m || user.moderator;
     if moderator {
-        return Ok(Perms { read: true, accessible: true, write: true, upload: true, banned: false, moderator, admin });
+        return Ok(Perms {
+            read: true,
+            accessible: true,
+            write: true,
+            upload: true,
+            banned: false,
+            moderator,
+            admin,
+        });
     }
     let banned = user.banned || (banned && until.is_none_or(|t| t > now()));
     if banned {
@@ -305,7 +323,13 @@ pub(crate) fn mods(db: &Connection, room: i64) -> rusqlite::Result<Vec<(String, 
 }
 
 /// Makes `user` a moderator (or admin) of `room`, visible or hidden.
-pub(crate) fn set_room_mod(db: &Connection, room: i64, user: i64, admin: bool, visible: bool) -> rusqlite::Result<()> {
+pub(crate) fn set_room_mod(
+    db: &Connection,
+    room: i64,
+    user: i64,
+    admin: bool,
+    visible: bool,
+) -> rusqlite::Result<()> {
     db.execute(
         "INSERT INTO user_permission_overrides (room, user, moderator, admin, visible_mod) VALUES (?1, ?2, 1, ?3, ?4)
          ON CONFLICT (room, user) DO UPDATE SET moderator = 1, admin = ?3, visible_mod = ?4",
@@ -315,7 +339,12 @@ pub(crate) fn set_room_mod(db: &Connection, room: i64, user: i64, admin: bool, v
 }
 
 /// Removes `user`'s moderator (and admin) rights in `room`, or only admin with `admin_only`.
-pub(crate) fn remove_room_mod(db: &Connection, room: i64, user: i64, admin_only: bool) -> rusqlite::Result<()> {
+pub(crate) fn remove_room_mod(
+    db: &Connection,
+    room: i64,
+    user: i64,
+    admin_only: bool,
+) -> rusqlite::Result<()> {
     let sql = if admin_only {
         "UPDATE user_permission_overrides SET admin = 0 WHERE room = ? AND user = ?"
     } else {
@@ -326,7 +355,13 @@ pub(crate) fn remove_room_mod(db: &Connection, room: i64, user: i64, admin_only:
 }
 
 /// Sets or clears global moderator/admin rights.
-pub(crate) fn set_global_mod(db: &Connection, user: i64, moderator: bool, admin: bool, visible: bool) -> rusqlite::Result<()> {
+pub(crate) fn set_global_mod(
+    db: &Connection,
+    user: i64,
+    moderator: bool,
+    admin: bool,
+    visible: bool,
+) -> rusqlite::Result<()> {
     db.execute(
         "UPDATE users SET moderator = ?, admin = ?, visible_mod = ? WHERE id = ?",
         params![moderator || admin, admin, visible, user],
@@ -354,14 +389,24 @@ pub(crate) fn unban_room(db: &Connection, room: i64, user: i64) -> rusqlite::Res
 }
 
 /// Sets or lifts a global ban.
-pub(crate) fn ban_global(db: &Connection, user: i64, banned: bool, until: Option<f64>) -> rusqlite::Result<()> {
+pub(crate) fn ban_global(
+    db: &Connection,
+    user: i64,
+    banned: bool,
+    until: Option<f64>,
+) -> rusqlite::Result<()> {
     db.execute("UPDATE users SET banned = ?, banned_until = ? WHERE id = ?", params![banned, until, user])?;
     Ok(())
 }
 
 /// Sets per-user overrides in a room (each `None` leaves that one as it is; `Some(None)` clears
 /// it back to the room default).
-pub(crate) fn set_perms(db: &Connection, room: i64, user: i64, set: [Option<Option<bool>>; 4]) -> rusqlite::Result<()> {
+pub(crate) fn set_perms(
+    db: &Connection,
+    room: i64,
+    user: i64,
+    set: [Option<Option<bool>>; 4],
+) -> rusqlite::Result<()> {
     db.execute(
         "INSERT OR IGNORE INTO user_permission_overrides (room, user) VALUES (?, ?)",
         params![room, user],
@@ -378,7 +423,11 @@ pub(crate) fn set_perms(db: &Connection, room: i64, user: i64, set: [Option<Opti
 }
 
 /// Every override row of a room as JSON: `{session_id: {banned, read, ...}}` (only set fields).
-pub(crate) fn overrides_json(db: &Connection, room: i64, only_user: Option<i64>) -> rusqlite::Result<Map<String, Value>> {
+pub(crate) fn overrides_json(
+    db: &Connection,
+    room: i64,
+    only_user: Option<i64>,
+) -> rusqlite::Result<Map<String, Value>> {
     let mut st = db.prepare(
         "SELECT u.session_id, o.banned, o.banned_until, o.read, o.accessible, o.write, o.upload, o.moderator, o.admin
          FROM user_permission_overrides o JOIN users u ON u.id = o.user
@@ -417,7 +466,12 @@ pub(crate) fn overrides_json(db: &Connection, room: i64, only_user: Option<i64>)
 }
 
 /// Room info as `GET /room/{t}` answers it, for `user`.
-pub(crate) fn room_json(db: &Connection, room: &Room, user: Option<&User>, p: &Perms) -> rusqlite::Result<Value> {
+pub(crate) fn room_json(
+    db: &Connection,
+    room: &Room,
+    user: Option<&User>,
+    p: &Perms,
+) -> rusqlite::Result<Value> {
     let mut mods = Vec::new();
     let mut admins = Vec::new();
     let mut hmods = Vec::new();

@@ -36,7 +36,9 @@ pub(crate) fn token_hash(token: &str) -> Vec<u8> {
 /// Turns a multipart upload (`POST /room/{t}/upload` with a Bearer token) into its file: the
 /// body becomes the first file part's bytes and its name a `Content-Disposition`.
 pub(crate) async fn prepare(req: &Req) -> Res<Req> {
-    let is_upload = req.method == "POST" && req.path.trim_end_matches('/').ends_with("/upload") && is_bearer(&req.headers);
+    let is_upload = req.method == "POST"
+        && req.path.trim_end_matches('/').ends_with("/upload")
+        && is_bearer(&req.headers);
     if !is_upload {
         return Ok(req.clone());
     }
@@ -44,7 +46,8 @@ pub(crate) async fn prepare(req: &Req) -> Res<Req> {
     for (k, v) in &req.headers {
         http = http.header(k, v);
     }
-    let http = http.body(axum::body::Body::from(req.body.clone())).map_err(|_| ApiError::new(400, "Bad request"))?;
+    let http =
+        http.body(axum::body::Body::from(req.body.clone())).map_err(|_| ApiError::new(400, "Bad request"))?;
     let mut mp = Multipart::from_request(http, &())
         .await
         .map_err(|_| ApiError::new(400, "Expected a multipart/form-data body"))?;
@@ -67,7 +70,15 @@ pub(crate) async fn prepare(req: &Req) -> Res<Req> {
 }
 
 fn admin_perms() -> Perms {
-    Perms { read: true, accessible: true, write: true, upload: true, banned: false, moderator: true, admin: true }
+    Perms {
+        read: true,
+        accessible: true,
+        write: true,
+        upload: true,
+        banned: false,
+        moderator: true,
+        admin: true,
+    }
 }
 
 fn room_of(db: &Connection, t: &str) -> Res<model::Room> {
@@ -161,14 +172,18 @@ fn route(ctx: &Ctx, db: &Connection, req: &Req, segs: &[String]) -> Res<Reply> {
         }
         ("GET", ["room", t, "messages"]) => {
             let room = room_of(db, t)?;
-            let since = api::query_param(req.query.as_deref(), "since").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let since = api::query_param(req.query.as_deref(), "since")
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0);
             let ids: Vec<i64> = {
                 let mut st = db.prepare(
                     "SELECT id FROM messages WHERE room = ? AND posted > ? AND data IS NOT NULL ORDER BY id LIMIT ?",
                 )?;
-                st.query_map(params![room.id, since, api::LIST_LIMIT_MAX], |r| r.get(0))?.collect::<Result<_, _>>()?
+                st.query_map(params![room.id, since, api::LIST_LIMIT_MAX], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
             };
-            let msgs: Vec<Value> = ids.iter().filter_map(|id| rest_message(db, *id).transpose()).collect::<Res<_>>()?;
+            let msgs: Vec<Value> =
+                ids.iter().filter_map(|id| rest_message(db, *id).transpose()).collect::<Res<_>>()?;
             Ok(Reply::json(200, &Value::Array(msgs)))
         }
         ("DELETE", ["room", t, "message", id]) => {

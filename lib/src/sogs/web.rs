@@ -113,7 +113,11 @@ fn room_page(ctx: &Ctx, db: &Connection, token: &str) -> Res<Reply> {
         "<h1>{name}</h1>{desc}<p>Join this community in Session:</p><p><code id=\"join-url\">{u}</code></p>\
          <div class=\"qr\">{svg}</div><h2>Recent messages</h2>{msgs}",
         name = escape(&room.name),
-        desc = room.description.as_deref().map(|d| format!("<p class=\"description\">{}</p>", escape(d))).unwrap_or_default(),
+        desc = room
+            .description
+            .as_deref()
+            .map(|d| format!("<p class=\"description\">{}</p>", escape(d)))
+            .unwrap_or_default(),
         u = escape(&url),
     );
     Ok(Reply::html(shell(&room.name, &body)))
@@ -125,6 +129,9 @@ mod tests {
 
     #[test]
     fn escape_covers_markup_and_quotes() {
-        assert_eq!(escape("<script>alert('x')&\"</script>"), "&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;&lt;/script&gt;");
+        assert_eq!(
+            escape("<script>alert('x')&\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;&lt;/script&gt;"
+        );
     }
 }
