@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Parser, Subcommand};
 use snkit::cli::{self, CliError};
-use snkit::sogs::admin::{Admin, AdminError, PermChange};
+use snkit::sogs::admin::{Admin, PermChange};
 use snkit::sogs::{self, SogsConfig};
 
 /// A community (open group) server the Session apps can use, and its administration.
@@ -128,13 +128,6 @@ fn main() -> ExitCode {
     cli::run("sogs", run)
 }
 
-fn admin_err(e: AdminError) -> CliError {
-    match e {
-        AdminError::Usage(m) => CliError::usage(m),
-        other => CliError::failed(other),
-    }
-}
-
 fn run(args: Args) -> Result<(), CliError> {
     let dir = args
         .dir
@@ -152,7 +145,7 @@ fn run(args: Args) -> Result<(), CliError> {
         served.map_err(CliError::failed)?;
         return printed;
     }
-    let mut admin = Admin::open(&dir).map_err(admin_err)?;
+    let mut admin = Admin::open(&dir)?;
     let visible = if args.visible {
         Some(true)
     } else if args.hidden {
@@ -187,5 +180,5 @@ fn run(args: Args) -> Result<(), CliError> {
             "nothing to do: `sogs serve`, or an administration flag (--add-room, --add-moderators, -L, … see --help)",
         ));
     };
-    cli::emit(&out.map_err(admin_err)?)
+    cli::emit(&out?)
 }

@@ -75,3 +75,41 @@ pub(crate) fn run(db: &mut Connection) -> rusqlite::Result<Cleaned> {
     tx.commit()?;
     Ok(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_files_dms_nonces_and_bans_go_and_due_futures_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = super::super::db::open(dir.path()).unwrap();
+        let t = now();
+        db.execute_batch(&format!(
+            "INSERT INTO rooms (id, token, name, created) VALUES (1, 'r', 'R', {t});
+             INSERT INTO users (id, session_id, created, last_active) VALUES (1, 'a', {t}, {t}), (2, 'b', {t}, {t});
+             INSERT INTO files (room, size, uploaded, expiry, data) VALUES (1, 1, {t}, {old}, x'00'), (1, 1, {t}, NULL, x'00'),
+                 (1, 1, {t}, {later}, x'00');
+             INSERT INTO inbox (recipient, sender, body, posted_at, expires_at) VALUES (1, 2, x'00', {t}, {old});
+             INSERT INTO nonces (nonce, at) VALUES (x'01', {ancient}), (x'02', {t});
+             INSERT INTO user_permission_overrides (room, user, banned, banned_until) VALUES (1, 1, 1, {old});
+             INSERT INTO user_permission_futures (room, user, at, write) VALUES (1, 2, {old}, 0), (1, 2, {later}, 1);",
+            old = t - 1.0,
+            later = t + 3600.0,
+            ancient = t - NONCE_KEEP_S - 1.0,
+        ))
+        .unwrap();
+        let c = run(&mut db).unwrap();
+        assert_eq!((c.files, c.dms, c.nonces, c.unbans, c.futures), (1, 1, 1, 1, 1));
+        let files: i64 = db.query_row("SELECT COUNT(*) FROM files", [], |r| r.get(0)).unwrap();
+        assert_eq!(files, 2, "a never-expiring (pinned, image) file and an unexpired one stay");
+        let write: Option<bool> = db
+            .query_row("SELECT write FROM user_permission_overrides WHERE user = 2", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(write, Some(false));
+        let left: i64 =
+            db.query_row("SELECT COUNT(*) FROM user_permission_futures", [], |r| r.get(0)).unwrap();
+        assert_eq!(left, 1);
+        assert!(!run(&mut db).unwrap().any());
+    }
+}

@@ -546,3 +546,78 @@ pub(crate) fn pinned_json(db: &Connection, room: i64) -> rusqlite::Result<Vec<Va
     })?
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::blinding::BlindedKeypair;
+    use crate::formats::identity::Identity;
+
+    const SERVER: &str = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+
+    fn db() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::super::db::open(dir.path()).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn both_blind15_candidates_map_to_one_key_without_the_sign_bit() {
+        // identity.md §3: seed2's real key is the negated candidate (…0564 7d vs …0564 fd).
+        let a = "1561e070286ff7a71f167e92b18c709882b148d8238c8872caf414b301ba0564fd";
+        let b = "1561e070286ff7a71f167e92b18c709882b148d8238c8872caf414b301ba05647d";
+        assert_eq!(blinded_abs(a), blinded_abs(b));
+        assert_eq!(blinded_abs(b), b);
+    }
+
+    #[test]
+    fn an_admin_given_05_id_carries_over_to_the_real_15_user_of_either_sign() {
+        let pk: [u8; 32] = hex::decode(SERVER).unwrap().try_into().unwrap();
+        for seed in [
+            "fecd9a6034bc9aba273925dee7062b123334587c3c6257341afae2d7fe85e122",
+            "8659efdcbe0949e0f81141e6d397e8be75f45d09262f209d5950e97989eb43c7",
+        ] {
+            let (_d, db) = db();
+            assert!(add_room(&db, "r", "R", None).unwrap());
+            let room = room(&db, "r").unwrap().unwrap();
+            let id = Identity::from_seed(&hex::decode(seed).unwrap()).unwrap();
+            let old = user_for_admin(&db, &id.session_id().to_string(), &pk).unwrap();
+            assert!(old.session_id.starts_with("05"));
+            set_room_mod(&db, room.id, old.id, true, true).unwrap();
+            set_global_mod(&db, old.id, true, false, false).unwrap();
+            let real = BlindedKeypair::blind15(&id, &pk).unwrap().id().to_string();
+            let user = get_or_create_user(&db, &real).unwrap();
+            assert!(user.moderator, "global flag carried over");
+            let p = perms(&db, &room, Some(&user)).unwrap();
+            assert!(p.admin && p.moderator, "room admin row carried over");
+            let old_now = find_user(&db, &old.session_id).unwrap().unwrap();
+            assert!(!old_now.moderator);
+            // A second admin action on the 05 ID now reaches the 15 user directly.
+            let again = user_for_admin(&db, &id.session_id().to_string(), &pk).unwrap();
+            assert_eq!(again.id, user.id);
+        }
+    }
+
+    #[test]
+    fn permissions_follow_defaults_overrides_bans_and_roles() {
+        let (_d, db) = db();
+        add_room(&db, "r", "R", None).unwrap();
+        let r = room(&db, "r").unwrap().unwrap();
+        let u = get_or_create_user(&db, &format!("15{}", "11".repeat(32))).unwrap();
+        let p = perms(&db, &r, Some(&u)).unwrap();
+        assert!(p.read && p.write && p.upload && !p.moderator);
+        let anon = perms(&db, &r, None).unwrap();
+        assert!(anon.read && !anon.write);
+        set_perms(&db, r.id, u.id, [None, None, Some(Some(false)), None]).unwrap();
+        assert!(!perms(&db, &r, Some(&u)).unwrap().write);
+        set_perms(&db, r.id, u.id, [None, None, Some(None), None]).unwrap();
+        assert!(perms(&db, &r, Some(&u)).unwrap().write, "null is back to the default");
+        ban_room(&db, r.id, u.id, Some(now() - 1.0)).unwrap();
+        assert!(!perms(&db, &r, Some(&u)).unwrap().banned, "an expired ban is no ban");
+        ban_room(&db, r.id, u.id, None).unwrap();
+        let p = perms(&db, &r, Some(&u)).unwrap();
+        assert!(p.banned && !p.read && !p.write);
+        set_room_mod(&db, r.id, u.id, false, true).unwrap();
+        assert!(perms(&db, &r, Some(&u)).unwrap().moderator, "a moderator is never banned out");
+    }
+}
