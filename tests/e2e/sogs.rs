@@ -190,6 +190,10 @@ fn signature_refusals_in_the_spec_order() {
     let wrong = raw_headers(&s, &owner, "GET", "/rooms", [3; 16], now());
     assert_eq!(send(&s, "GET", path, &wrong), 401);
     assert_eq!(send(&s, "GET", "/rooms", &wrong), 425, "the nonce was stored before the signature check");
+    // A refused request uses up its nonce too: it cannot be replayed once it would succeed.
+    let refused = raw_headers(&s, &owner, "DELETE", "/room/lobby/message/999", [6; 16], now());
+    assert_eq!(send(&s, "DELETE", "/room/lobby/message/999", &refused), 404);
+    assert_eq!(send(&s, "DELETE", "/room/lobby/message/999", &refused), 425);
     // An unblinded key on a blinding server: 400.
     let unblinded = Signer::Unblinded(Box::new(Identity::generate()));
     let hs = unblinded.headers(&s.pk, &[4; 16], now(), "GET", path, None, b"").unwrap();

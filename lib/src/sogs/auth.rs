@@ -16,7 +16,10 @@ use super::db::now;
 use super::model::{self, User};
 
 /// The authenticated user of a request, `None` for an anonymous one.
-pub(crate) fn authenticate(ctx: &Ctx, db: &mut Connection, req: &Req) -> Result<Option<User>, ApiError> {
+///
+/// Runs inside the caller's transaction `db`; on a refusal the caller commits it anyway, so the
+/// nonce (and the user row) stay stored.
+pub(crate) fn authenticate(ctx: &Ctx, db: &Connection, req: &Req) -> Result<Option<User>, ApiError> {
     let h = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
     let parsed = parse_auth_headers(
         h(HEADER_PUBKEY),
@@ -43,18 +46,15 @@ pub(crate) fn authenticate(ctx: &Ctx, db: &mut Connection, req: &Req) -> Result<
         }
         SignerKind::Blinded15 | SignerKind::Blinded25 => a.pubkey_hex.clone(),
     };
-    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let user = model::get_or_create_user(&tx, &session_id)?;
+    let user = model::get_or_create_user(db, &session_id)?;
     if user.banned {
-        tx.commit()?;
         return Err(ApiError::new(403, "Banned"));
     }
-    let fresh = tx.execute(
+    let fresh = db.execute(
         "INSERT OR IGNORE INTO nonces (nonce, at) VALUES (?, ?)",
         params![a.nonce.as_slice(), now_s],
     )?;
     if fresh == 0 {
-        tx.commit()?;
         return Err(ApiError::new(425, "Invalid authentication: X-SOGS-Nonce cannot be reused"));
     }
     let msg = signed_message(
@@ -67,11 +67,9 @@ pub(crate) fn authenticate(ctx: &Ctx, db: &mut Connection, req: &Req) -> Result<
         &req.body,
     );
     if !verify(&a.key, &msg, &a.signature) {
-        // The nonce stays used: a failed attempt cannot be retried with it.
-        tx.commit()?;
+        // The nonce stays used (the caller commits): a failed attempt cannot be retried with it.
         return Err(ApiError::new(401, "Invalid authentication: X-SOGS-Signature verification failed"));
     }
-    tx.execute("UPDATE users SET last_active = ? WHERE id = ?", params![now_s, user.id])?;
-    tx.commit()?;
+    db.execute("UPDATE users SET last_active = ? WHERE id = ?", params![now_s, user.id])?;
     Ok(Some(user))
 }

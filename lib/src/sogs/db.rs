@@ -95,6 +95,7 @@ CREATE TABLE IF NOT EXISTS messages (
     whisper_mods INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_room_seqno ON messages(room, seqno);
+CREATE INDEX IF NOT EXISTS messages_room_seqno_data ON messages(room, seqno_data);
 CREATE INDEX IF NOT EXISTS messages_user_posted ON messages(user, room, posted);
 CREATE TABLE IF NOT EXISTS reactions (
     message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,

@@ -227,16 +227,45 @@ pub(crate) fn dispatch(ctx: &Ctx, req: &Req) -> Reply {
         return rest::handle(ctx, req, &segs).unwrap_or_else(|e| e.reply());
     }
     let mut db = ctx.lock();
-    let user = match auth::authenticate(ctx, &mut db, req) {
-        Ok(u) => u,
-        Err(e) => return e.reply(),
-    };
-    match (req.method.as_str(), segs.as_slice()) {
-        ("POST", [b]) if b == "batch" || b == "sequence" => {
-            batch::run(ctx, &mut db, user.as_ref(), &req.body, b == "sequence").unwrap_or_else(|e| e.reply())
-        }
-        _ => in_transaction(ctx, &mut db, user.as_ref(), req, &segs),
+    match authenticated(ctx, &mut db, req, &segs) {
+        Ok(reply) => reply,
+        Err(e) => e.reply(),
     }
+}
+
+/// Authentication and the route in one transaction (one commit, one fsync): the route runs in a
+/// savepoint that a refusal rolls back, while the nonce written by authentication is committed
+/// whatever the route answers, so a refused request cannot be replayed later either.
+fn authenticated(ctx: &Ctx, db: &mut Connection, req: &Req, segs: &[String]) -> Result<Reply, api::ApiError> {
+    let mut tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let user = match auth::authenticate(ctx, &tx, req) {
+        Ok(u) => u,
+        Err(e) => {
+            tx.commit()?;
+            return Err(e);
+        }
+    };
+    if let ("POST", [b]) = (req.method.as_str(), segs)
+        && (b == "batch" || b == "sequence")
+    {
+        // Each subrequest gets its own transaction.
+        tx.commit()?;
+        return batch::run(ctx, db, user.as_ref(), &req.body, b == "sequence");
+    }
+    let reply = {
+        // Dropped uncommitted, a savepoint rolls back.
+        let sp = tx.savepoint()?;
+        match api::route(ctx, &sp, user.as_ref(), req, segs) {
+            Ok(reply) if reply.status < 400 => {
+                sp.commit()?;
+                reply
+            }
+            Ok(reply) => reply,
+            Err(e) => e.reply(),
+        }
+    };
+    tx.commit()?;
+    Ok(reply)
 }
 
 /// Runs one route in its own transaction: committed before a 2xx is answered, rolled back on a
