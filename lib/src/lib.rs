@@ -22,6 +22,7 @@ pub mod client;
 pub mod fileserver;
 pub mod server;
 pub mod snode;
+pub mod sogs;
 
 pub mod testnet;
 
@@ -33,6 +34,6 @@ mod layers;
 
 pub use formats::{
     attachments, blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet,
-    reachability, registry, rpc, session_protocol, swarm, time,
+    reachability, registry, rpc, session_protocol, sogs as sogs_formats, swarm, time,
 };
 pub use net::{fs, http, lsrpc, network, nodes, tls};

@@ -31,6 +31,7 @@ pub fn cmd(name: &str) -> assert_cmd::Command {
         "download" => cargo_bin_cmd!("download"),
         "fileinfo" => cargo_bin_cmd!("fileinfo"),
         "extend" => cargo_bin_cmd!("extend"),
+        "sogs" => cargo_bin_cmd!("sogs"),
         other => panic!("unknown command {other}"),
     }
 }

@@ -24,5 +24,6 @@ mod node;
 mod ratchet;
 mod rpc_command;
 mod rpc_methods;
+mod sogs;
 mod sources;
 mod swarm;

@@ -11,6 +11,7 @@ use crate::formats::onion::OnionError;
 use crate::formats::pow::PowError;
 use crate::formats::ratchet::RatchetError;
 use crate::net::NetError;
+use crate::sogs::admin::AdminError;
 use crate::testnet::TestnetError;
 
 /// The command-line form of a client error: one line, exit 2 for bad input, 1 for the network,
@@ -156,6 +157,18 @@ impl From<FilesError> for CliError {
         match hint {
             Some(h) => base.hint(h),
             None => base,
+        }
+    }
+}
+
+/// `sogs` administration: bad input (a room token, a Session ID, permission letters) exits 2;
+/// what cannot be done (an existing room, a missing token) and database failures exit 1.
+impl From<AdminError> for CliError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Usage(m) => Self::usage(m),
+            AdminError::Failed(m) => Self::failed(m),
+            other => Self::failed(other),
         }
     }
 }

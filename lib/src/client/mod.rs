@@ -10,6 +10,7 @@
 //! - [`retrieve`]: polling 3 swarm members, merging, dedupe, ordering.
 //! - [`rpc`](mod@rpc): the `rpc` command: any storage RPC request signed, sent, its reply checked.
 //! - [`state`]: what `retrieve` remembers between runs (last hash per node, seen hashes).
+//! - [`sogs`](mod@sogs): a signing client of a community server (sogs.md §1).
 //!
 //! docs/client.md describes the behaviour and the state file.
 
@@ -19,6 +20,7 @@ pub mod ratchet;
 pub mod retrieve;
 pub mod rpc;
 pub mod send;
+pub mod sogs;
 pub mod state;
 
 pub use crate::net::NetError;

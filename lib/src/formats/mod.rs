@@ -23,3 +23,5 @@ pub mod ratchet;
 pub mod session_protocol;
 
 pub mod attachments;
+
+pub mod sogs;
