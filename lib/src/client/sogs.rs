@@ -81,8 +81,11 @@ impl SogsClient {
         content_type: &str,
         extra: &[(&str, String)],
     ) -> Result<HttpReply, SogsClientError> {
-        let mut headers: Vec<(String, String)> =
-            self.auth_headers(method, path_and_query, body)?.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let mut headers: Vec<(String, String)> = self
+            .auth_headers(method, path_and_query, body)?
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
         let url = format!("{}{path_and_query}", self.base);
         let body = (!body.is_empty()).then(|| {
