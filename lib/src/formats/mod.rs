@@ -24,3 +24,4 @@ pub mod session_protocol;
 pub mod attachments;
 
 pub mod sogs;
+pub mod community;
