@@ -181,10 +181,12 @@ fn three_identities_talk_in_a_room() {
     assert!(gone["text"].is_null());
     let _ = p3;
 
-    // A whisper reaches its target and not the third user.
-    bob.ok(&["post", "lobby", "--whisper-to", &s.blinded(&carol.id)], b"just for carol");
+    // A moderator's whisper reaches its target and not the third user; others may not whisper.
+    alice.ok(&["post", "lobby", "--whisper-to", &s.blinded(&carol.id)], b"just for carol");
     assert!(carol.lines(&["poll", "lobby"]).iter().any(|l| l["text"] == "just for carol" && l["whisper"] == true));
-    assert!(!alice.lines(&["poll", "lobby", "--since", "0"]).iter().any(|l| l["text"] == "just for carol"));
+    assert!(!bob.lines(&["poll", "lobby", "--since", "0"]).iter().any(|l| l["text"] == "just for carol"));
+    let out = bob.run(&["post", "lobby", "--whisper-to", &s.blinded(&carol.id)], b"psst");
+    assert_error(&out, 1, "a non-moderator's whisper");
 }
 
 #[test]

@@ -336,7 +336,7 @@ mod tests {
     fn post_bytes_are_the_apps_fields() {
         // Content{dataMessage{body="hi", timestamp=1, profile{displayName="A"}}, sigTimestamp=1}
         let data = build_post("hi", Some("A"), &[], 1).unwrap();
-        let expected = [0x0a, 0x0b, 0x0a, 0x02, b'h', b'i', 0x38, 0x01, 0xaa, 0x06, 0x03, 0x0a, 0x01, b'A', 0x78, 0x01];
+        let expected = [0x0a, 0x0c, 0x0a, 0x02, b'h', b'i', 0x38, 0x01, 0xaa, 0x06, 0x03, 0x0a, 0x01, b'A', 0x78, 0x01];
         assert_eq!(unpad(&data), expected);
     }
 
