@@ -32,9 +32,9 @@ pub mod cli;
 #[cfg(test)]
 mod layers;
 
+pub use formats::community as community_formats;
 pub use formats::{
     attachments, blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet,
     registry, rpc, session_protocol, sogs as sogs_formats, swarm, time,
 };
-pub use formats::community as community_formats;
 pub use net::{fs, http, network, nodes, tls};

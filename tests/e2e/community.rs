@@ -24,12 +24,24 @@ impl Sogs {
     fn start(owner: &Identity) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let admin = |args: &[&str]| {
-            let out = Command::new(env!("CARGO_BIN_EXE_sogs")).arg("--dir").arg(dir.path()).args(args).output().unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_sogs"))
+                .arg("--dir")
+                .arg(dir.path())
+                .args(args)
+                .output()
+                .unwrap();
             assert!(out.status.success(), "sogs {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         };
         admin(&["--add-room", "lobby", "--name", "Lobby", "--description", "Say hi"]);
         admin(&["--add-room", "other", "--name", "Other"]);
-        admin(&["--rooms", "lobby", "--add-moderators", &owner.session_id().to_string(), "--admin", "--visible"]);
+        admin(&[
+            "--rooms",
+            "lobby",
+            "--add-moderators",
+            &owner.session_id().to_string(),
+            "--admin",
+            "--visible",
+        ]);
         let mut child = Command::new(env!("CARGO_BIN_EXE_sogs"))
             .args(["serve", "--dir"])
             .arg(dir.path())
@@ -183,7 +195,9 @@ fn three_identities_talk_in_a_room() {
 
     // A moderator's whisper reaches its target and not the third user; others may not whisper.
     alice.ok(&["post", "lobby", "--whisper-to", &s.blinded(&carol.id)], b"just for carol");
-    assert!(carol.lines(&["poll", "lobby"]).iter().any(|l| l["text"] == "just for carol" && l["whisper"] == true));
+    assert!(
+        carol.lines(&["poll", "lobby"]).iter().any(|l| l["text"] == "just for carol" && l["whisper"] == true)
+    );
     assert!(!bob.lines(&["poll", "lobby", "--since", "0"]).iter().any(|l| l["text"] == "just for carol"));
     let out = bob.run(&["post", "lobby", "--whisper-to", &s.blinded(&carol.id)], b"psst");
     assert_error(&out, 1, "a non-moderator's whisper");
@@ -269,16 +283,14 @@ fn bad_input_for_every_subcommand() {
     let missing = root.path().join("missing.json");
     let with_missing = |args: &[&str]| community(&state, args, Some(&missing), b"x");
     // Bad join URLs (2), and a room the server does not have (1).
-    for url in ["nope", "http://127.0.0.1:1/lobby", "http://h/lobby?public_key=zz", "ftp://h/r?public_key=00"] {
+    for url in ["nope", "http://127.0.0.1:1/lobby", "http://h/lobby?public_key=zz", "ftp://h/r?public_key=00"]
+    {
         assert_error(&none(&["join", url], b""), 2, url);
     }
     assert_error(&none(&["join", &s.join_url("nosuchroom")], b""), 1, "unknown room on the server");
     // Nothing joined yet: every room command refuses the room (2).
-    let cases: Vec<Vec<&str>> = vec![
-        vec!["info", "lobby"],
-        vec!["poll", "lobby"],
-        vec!["download", "lobby", "1"],
-    ];
+    let cases: Vec<Vec<&str>> =
+        vec![vec!["info", "lobby"], vec!["poll", "lobby"], vec!["download", "lobby", "1"]];
     for args in &cases {
         assert_error(&none(args, b""), 2, &format!("{args:?} not joined"));
     }

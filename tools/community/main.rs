@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use snkit::cli::{self, CliError, NetworkArgs};
 use snkit::client::community::{
-    self, AttachedFile, CommunityState, Conn, DEFAULT_POLL_INTERVAL_MS, JoinedRoom, Route, parse_join_url, path_segment,
+    self, AttachedFile, CommunityState, Conn, DEFAULT_POLL_INTERVAL_MS, JoinedRoom, Route, parse_join_url,
+    path_segment,
 };
 use snkit::identity::Identity;
 
@@ -329,7 +330,10 @@ fn run(args: Args) -> Result<(), CliError> {
             .hint("--direct talks plain HTTP(S) straight to the server"));
     }
     let _ = &args.network;
-    let ctx = Ctx { state_dir: args.state.clone().unwrap_or_else(community::default_state_dir), route: Route::Direct };
+    let ctx = Ctx {
+        state_dir: args.state.clone().unwrap_or_else(community::default_state_dir),
+        route: Route::Direct,
+    };
     match args.cmd {
         Cmd::Join { url, who } => {
             let u = parse_join_url(&url)?;
@@ -368,7 +372,8 @@ fn run(args: Args) -> Result<(), CliError> {
             }
             let mut files = Vec::new();
             for (p, bytes) in contents {
-                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+                let name =
+                    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
                 let id = conn.upload(&r.room, &name, &bytes)?;
                 files.push(AttachedFile {
                     id,
@@ -377,7 +382,14 @@ fn run(args: Args) -> Result<(), CliError> {
                     size: u32::try_from(bytes.len()).ok(),
                 });
             }
-            cli::emit(&conn.post(&r.room, &text, name.as_deref(), &files, whisper_to.as_deref(), whisper_mods)?)
+            cli::emit(&conn.post(
+                &r.room,
+                &text,
+                name.as_deref(),
+                &files,
+                whisper_to.as_deref(),
+                whisper_mods,
+            )?)
         }
         Cmd::Edit { room, id, who, name } => {
             let (r, conn) = ctx.room(&room, &who, true)?;
@@ -424,7 +436,11 @@ fn run(args: Args) -> Result<(), CliError> {
         }
         Cmd::DeleteAll { room, sid, who } => {
             let (r, conn) = ctx.room(&room, &who, true)?;
-            cli::emit(&conn.json("DELETE", &format!("/room/{}/all/{}", path_segment(&r.room), path_segment(&sid)), None)?)
+            cli::emit(&conn.json(
+                "DELETE",
+                &format!("/room/{}/all/{}", path_segment(&r.room), path_segment(&sid)),
+                None,
+            )?)
         }
         Cmd::Pin { room, id, who, unpin } => {
             let (r, conn) = ctx.room(&room, &who, true)?;
@@ -437,13 +453,18 @@ fn run(args: Args) -> Result<(), CliError> {
                 return Err(CliError::usage("the emoji is empty"));
             }
             let method = if remove { "DELETE" } else { "PUT" };
-            cli::emit(&conn.json(method, &format!("/room/{}/reaction/{id}/{}", path_segment(&r.room), path_segment(&emoji)), None)?)
+            cli::emit(&conn.json(
+                method,
+                &format!("/room/{}/reaction/{id}/{}", path_segment(&r.room), path_segment(&emoji)),
+                None,
+            )?)
         }
         Cmd::Upload { room, path, who } => {
             let (r, conn) = ctx.room(&room, &who, true)?;
             let bytes = std::fs::read(&path)
                 .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+            let name =
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
             let id = conn.upload(&r.room, &name, &bytes)?;
             cli::emit(&json!({"id": id, "url": conn.file_url(&r.room, id), "size": bytes.len()}))
         }
@@ -493,7 +514,14 @@ fn run(args: Args) -> Result<(), CliError> {
 }
 
 /// `poll`: prints the updates after the saved seqno, then saves the last one printed.
-fn poll(ctx: &Ctx, room: &str, who: &Who, follow: bool, interval: u64, since: Option<i64>) -> Result<(), CliError> {
+fn poll(
+    ctx: &Ctx,
+    room: &str,
+    who: &Who,
+    follow: bool,
+    interval: u64,
+    since: Option<i64>,
+) -> Result<(), CliError> {
     let (r, conn) = ctx.room(room, who, false)?;
     let mut seqno = since.unwrap_or(r.seqno);
     loop {

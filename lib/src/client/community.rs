@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 use super::sogs::{SogsClient, SogsClientError};
 use crate::formats::blinding::{BlindedId, BlindingError};
 pub use crate::formats::community::AttachedFile;
-use crate::formats::community::{ CommunityFormatError, build_post, decode_post, decrypt_from_blinded, encrypt_for_blinded,
-    verify_post,
+use crate::formats::community::{
+    CommunityFormatError, build_post, decode_post, decrypt_from_blinded, encrypt_for_blinded, verify_post,
 };
 use crate::formats::identity::Identity;
 use crate::formats::session_protocol::{Content, PaddingStyle, pad, unpad};
@@ -142,7 +142,9 @@ pub fn parse_join_url(url: &str) -> Result<JoinUrl, CommunityError> {
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| bad("public_key is not 64 hex characters"))?;
     let (server, room) = left.trim_end_matches('/').rsplit_once('/').ok_or_else(|| bad("no room"))?;
-    if server.ends_with('/') || !server.contains("://") || server.split("://").nth(1).is_none_or(str::is_empty)
+    if server.ends_with('/')
+        || !server.contains("://")
+        || server.split("://").nth(1).is_none_or(str::is_empty)
     {
         return Err(bad("no room after the server"));
     }
@@ -284,7 +286,9 @@ impl CommunityState {
                 servers.dedup_by(|a, b| a.server == b.server);
                 match servers.as_slice() {
                     [one] => pick(one),
-                    [] => Err(CommunityError::BadInput("no room joined: run 'community join URL' first".into())),
+                    [] => {
+                        Err(CommunityError::BadInput("no room joined: run 'community join URL' first".into()))
+                    }
                     _ => Err(CommunityError::BadInput("several servers joined: pass --server URL".into())),
                 }
             }
@@ -393,8 +397,13 @@ impl Conn {
     pub fn upload(&self, room: &str, name: &str, bytes: &[u8]) -> Result<u64, CommunityError> {
         let path = format!("/room/{}/file", path_segment(room));
         let disposition = crate::formats::sogs::disposition_header(name);
-        let reply =
-            self.call("POST", &path, bytes, "application/octet-stream", &[("Content-Disposition", disposition)])?;
+        let reply = self.call(
+            "POST",
+            &path,
+            bytes,
+            "application/octet-stream",
+            &[("Content-Disposition", disposition)],
+        )?;
         let v = ok_json(&format!("POST {path}"), &reply)?;
         v["id"].as_u64().ok_or_else(|| CommunityError::BadReply { what: path, reason: "no file id".into() })
     }
@@ -410,10 +419,18 @@ impl Conn {
     }
 
     /// Signs a post body: the padded Content and its signature, base64.
-    fn signed_post(&self, text: &str, name: Option<&str>, files: &[AttachedFile]) -> Result<Value, CommunityError> {
+    fn signed_post(
+        &self,
+        text: &str,
+        name: Option<&str>,
+        files: &[AttachedFile],
+    ) -> Result<Value, CommunityError> {
         self.identity()?;
         let data = build_post(text, name, files, crate::formats::time::now_ms())?;
-        let signer = self.client.signer().ok_or_else(|| CommunityError::BadInput("this needs --identity FILE".into()))?;
+        let signer = self
+            .client
+            .signer()
+            .ok_or_else(|| CommunityError::BadInput("this needs --identity FILE".into()))?;
         let sig = signer.sign(&data)?;
         Ok(json!({
             "data": B64.encode(&data),
@@ -459,19 +476,29 @@ impl Conn {
     pub fn poll_once(&self, room: &str, seqno: i64) -> Result<Vec<Value>, CommunityError> {
         let path = format!("/room/{}/messages/since/{seqno}?t=r&limit={POLL_LIMIT}", path_segment(room));
         let v = self.json("GET", &path, None)?;
-        let list = v.as_array().ok_or_else(|| CommunityError::BadReply { what: path, reason: "not a list".into() })?;
+        let list = v
+            .as_array()
+            .ok_or_else(|| CommunityError::BadReply { what: path, reason: "not a list".into() })?;
         Ok(list.iter().map(decode_message).collect())
     }
 
     /// Sends a blinded DM with `text` (a padded Content, as the apps send it) to `to` (`15…`).
     pub fn dm_send(&self, to: &str, text: &str) -> Result<Value, CommunityError> {
         let own = self.identity()?;
-        let recipient = BlindedId::parse(to).map_err(|e| CommunityError::BadInput(format!("recipient: {e}")))?;
+        let recipient =
+            BlindedId::parse(to).map_err(|e| CommunityError::BadInput(format!("recipient: {e}")))?;
         let content = Content::text(text, crate::formats::time::now_ms()).encode();
-        let padded = pad(&content, PaddingStyle::Libsession).map_err(|e| CommunityError::BadInput(e.to_string()))?;
+        let padded =
+            pad(&content, PaddingStyle::Libsession).map_err(|e| CommunityError::BadInput(e.to_string()))?;
         let ct = encrypt_for_blinded(own, &self.server_pk, &recipient, &padded)?;
-        let v = self.json("POST", &format!("/inbox/{}", path_segment(to)), Some(&json!({"message": B64.encode(ct)})))?;
-        Ok(json!({"id": v["id"], "posted_at": v["posted_at"], "expires_at": v["expires_at"], "sender": v["sender"], "recipient": v["recipient"]}))
+        let v = self.json(
+            "POST",
+            &format!("/inbox/{}", path_segment(to)),
+            Some(&json!({"message": B64.encode(ct)})),
+        )?;
+        Ok(
+            json!({"id": v["id"], "posted_at": v["posted_at"], "expires_at": v["expires_at"], "sender": v["sender"], "recipient": v["recipient"]}),
+        )
     }
 
     /// The inbox after `since` (all of it with `None`), decrypted; empty on 304.
@@ -486,7 +513,9 @@ impl Conn {
             return Ok(Vec::new());
         }
         let v = ok_json(&format!("GET {path}"), &reply)?;
-        let list = v.as_array().ok_or_else(|| CommunityError::BadReply { what: path, reason: "not a list".into() })?;
+        let list = v
+            .as_array()
+            .ok_or_else(|| CommunityError::BadReply { what: path, reason: "not a list".into() })?;
         Ok(list.iter().map(|m| self.decode_dm(own, m)).collect())
     }
 
@@ -496,9 +525,10 @@ impl Conn {
         let opened = BlindedId::parse(sender)
             .map_err(CommunityFormatError::from)
             .and_then(|s| {
-                let data = m["message"].as_str().and_then(crate::formats::sogs::decode_b64).ok_or(
-                    CommunityFormatError::BadDm("message is not base64"),
-                )?;
+                let data = m["message"]
+                    .as_str()
+                    .and_then(crate::formats::sogs::decode_b64)
+                    .ok_or(CommunityFormatError::BadDm("message is not base64"))?;
                 decrypt_from_blinded(own, &self.server_pk, &s, &data)
             })
             .and_then(|o| {
@@ -646,7 +676,9 @@ mod tests {
         let line = decode_message(&forged);
         assert_eq!(line["verified"], false);
         assert_eq!(line["text"], "hey");
-        let deleted = decode_message(&json!({"id": 1, "seqno": 4, "session_id": kp.id().to_string(), "deleted": true, "data": null}));
+        let deleted = decode_message(
+            &json!({"id": 1, "seqno": 4, "session_id": kp.id().to_string(), "deleted": true, "data": null}),
+        );
         assert_eq!(deleted["deleted"], true);
         assert_eq!(deleted["verified"], Value::Null);
     }

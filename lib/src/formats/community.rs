@@ -191,9 +191,7 @@ pub fn decode_post(data: &[u8]) -> Result<DecodedPost, CommunityFormatError> {
         files: dm
             .attachments
             .into_iter()
-            .filter_map(|a| {
-                Some(AttachedFile { id: a.id?, url: a.url, name: a.file_name, size: a.size })
-            })
+            .filter_map(|a| Some(AttachedFile { id: a.id?, url: a.url, name: a.file_name, size: a.size }))
             .collect(),
         timestamp: dm.timestamp,
     })
@@ -225,7 +223,9 @@ fn dm_key(
     sender: &[u8; 32],
     recipient: &[u8; 32],
 ) -> Result<Zeroizing<[u8; 32]>, CommunityFormatError> {
-    let point = CompressedEdwardsY(*other).decompress().ok_or(CommunityFormatError::BadDm("the blinded key is not a point"))?;
+    let point = CompressedEdwardsY(*other)
+        .decompress()
+        .ok_or(CommunityFormatError::BadDm("the blinded key is not a point"))?;
     let shared = Zeroizing::new((own_scalar * point).compress().to_bytes());
     let mut h = Blake2b::<U32>::new();
     h.update(shared.as_ref());
@@ -308,7 +308,8 @@ pub fn decrypt_from_blinded(
     if blinded.compress().to_bytes() != sender.key() {
         return Err(CommunityFormatError::SenderMismatch);
     }
-    let x = crate::formats::identity::ed25519_pk_to_x25519(&ed_pk).ok_or(CommunityFormatError::SenderMismatch)?;
+    let x =
+        crate::formats::identity::ed25519_pk_to_x25519(&ed_pk).ok_or(CommunityFormatError::SenderMismatch)?;
     Ok(OpenedDm { message: Zeroizing::new(message.to_vec()), sender_session_id: SessionId::from_x25519(x) })
 }
 
@@ -322,7 +323,12 @@ mod tests {
 
     #[test]
     fn post_round_trips_and_is_padded() {
-        let files = [AttachedFile { id: 7, url: Some("http://s/room/r/file/7".into()), name: Some("a.txt".into()), size: Some(3) }];
+        let files = [AttachedFile {
+            id: 7,
+            url: Some("http://s/room/r/file/7".into()),
+            name: Some("a.txt".into()),
+            size: Some(3),
+        }];
         let data = build_post("hello", Some("Alice"), &files, 1_700_000_000_000).unwrap();
         assert_eq!(data.len() % 160, 0);
         let post = decode_post(&data).unwrap();
@@ -336,7 +342,8 @@ mod tests {
     fn post_bytes_are_the_apps_fields() {
         // Content{dataMessage{body="hi", timestamp=1, profile{displayName="A"}}, sigTimestamp=1}
         let data = build_post("hi", Some("A"), &[], 1).unwrap();
-        let expected = [0x0a, 0x0c, 0x0a, 0x02, b'h', b'i', 0x38, 0x01, 0xaa, 0x06, 0x03, 0x0a, 0x01, b'A', 0x78, 0x01];
+        let expected =
+            [0x0a, 0x0c, 0x0a, 0x02, b'h', b'i', 0x38, 0x01, 0xaa, 0x06, 0x03, 0x0a, 0x01, b'A', 0x78, 0x01];
         assert_eq!(unpad(&data), expected);
     }
 
@@ -378,13 +385,19 @@ mod tests {
         let opened = decrypt_from_blinded(&bob, &spk, &a15, &ct).unwrap();
         assert_eq!(opened.message.as_slice(), b"secret");
         assert_eq!(opened.sender_session_id, alice.session_id());
-        assert_eq!(decrypt_from_blinded(&carol, &spk, &a15, &ct).unwrap_err(), CommunityFormatError::DecryptFailed);
+        assert_eq!(
+            decrypt_from_blinded(&carol, &spk, &a15, &ct).unwrap_err(),
+            CommunityFormatError::DecryptFailed
+        );
         let mut bad = ct.clone();
         bad[0] = 1;
         assert!(matches!(decrypt_from_blinded(&bob, &spk, &a15, &bad), Err(CommunityFormatError::BadDm(_))));
         // Claiming another sender: the key agreement no longer matches.
         let c15 = BlindedKeypair::blind15(&carol, &spk).unwrap().id();
         assert!(decrypt_from_blinded(&bob, &spk, &c15, &ct).is_err());
-        assert!(matches!(decrypt_from_blinded(&bob, &spk, &a15, &ct[..10]), Err(CommunityFormatError::BadDm(_))));
+        assert!(matches!(
+            decrypt_from_blinded(&bob, &spk, &a15, &ct[..10]),
+            Err(CommunityFormatError::BadDm(_))
+        ));
     }
 }

@@ -23,5 +23,5 @@ pub mod session_protocol;
 
 pub mod attachments;
 
-pub mod sogs;
 pub mod community;
+pub mod sogs;
