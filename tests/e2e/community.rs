@@ -345,3 +345,55 @@ fn bad_input_for_every_subcommand() {
     assert_error(&alice.run(&["info", "lobby"], b""), 1, "corrupt state");
     let _ = s.dir.path();
 }
+
+#[test]
+fn a_forged_signature_is_a_verified_false_line_and_follow_streams() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use std::io::Read;
+    let root = tempfile::tempdir().unwrap();
+    let alice = User::new(root.path(), "alice");
+    let mallory = User::new(root.path(), "mallory");
+    let s = Sogs::start(&alice.id);
+    alice.ok(&["join", &s.join_url("lobby")], b"");
+    // Mallory posts a proper Content whose signature is not hers (the server checks only its length).
+    let client = snkit::client::sogs::SogsClient::new(&s.url, s.pk, Some(&mallory.id)).unwrap();
+    let data = snkit::community_formats::build_post("forged", None, &[], 1).unwrap();
+    let body = serde_json::json!({"data": B64.encode(&data), "signature": B64.encode([7u8; 64])});
+    assert_eq!(client.json("POST", "/room/lobby/message", &body).unwrap().status, 201);
+    // `--follow` streams it, then a good post that arrives while it runs.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_community"))
+        .arg("--direct")
+        .arg("--state")
+        .arg(&alice.state)
+        .args(["poll", "lobby", "--follow", "--interval", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let forged: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(forged["text"], "forged");
+    assert_eq!(forged["verified"], false);
+    assert_eq!(forged["sender"], s.blinded(&mallory.id).as_str());
+    alice.ok(&["post", "lobby"], b"live");
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    let live: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((live["text"].as_str(), live["verified"].as_bool()), (Some("live"), Some(true)));
+    // The seqno is saved right after the lines are printed.
+    let saved = || {
+        let st: Value =
+            serde_json::from_slice(&std::fs::read(alice.state.join("community.json")).unwrap()).unwrap();
+        st["rooms"].as_object().unwrap().values().any(|r| r["seqno"] == live["seqno"])
+    };
+    assert!(crate::common::eventually(std::time::Duration::from_secs(10), saved));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut rest = String::new();
+    let _ = out.read_to_string(&mut rest);
+    // Both lines were printed and saved: a new poll prints nothing.
+    assert!(alice.lines(&["poll", "lobby"]).is_empty());
+}
