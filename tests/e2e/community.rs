@@ -22,6 +22,10 @@ struct Sogs {
 
 impl Sogs {
     fn start(owner: &Identity) -> Self {
+        Self::start_with(owner, &[])
+    }
+
+    fn start_with(owner: &Identity, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let admin = |args: &[&str]| {
             let out = Command::new(env!("CARGO_BIN_EXE_sogs"))
@@ -46,6 +50,7 @@ impl Sogs {
             .args(["serve", "--dir"])
             .arg(dir.path())
             .args(["--listen", "127.0.0.1:0", "--log", "warn"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -396,4 +401,25 @@ fn a_forged_signature_is_a_verified_false_line_and_follow_streams() {
     let _ = out.read_to_string(&mut rest);
     // Both lines were printed and saved: a new poll prints nothing.
     assert!(alice.lines(&["poll", "lobby"]).is_empty());
+}
+
+#[test]
+fn unblinded_signing_where_the_server_allows_it() {
+    let root = tempfile::tempdir().unwrap();
+    let alice = User::new(root.path(), "alice");
+    let s = Sogs::start_with(&alice.id, &["--allow-unblinded"]);
+    alice.ok(&["join", &s.join_url("lobby")], b"");
+    let sid = alice.id.session_id().to_string();
+    let p = alice.ok(&["--unblinded", "post", "lobby"], b"as myself");
+    assert_eq!(p["sender"], sid.as_str());
+    let lines = alice.lines(&["poll", "lobby"]);
+    assert_eq!(
+        (lines[0]["sender"].as_str(), lines[0]["verified"].as_bool()),
+        (Some(sid.as_str()), Some(true))
+    );
+    // A server that requires blinded keys refuses it (1).
+    let strict = Sogs::start(&alice.id);
+    let bob = User::new(root.path(), "bob");
+    bob.ok(&["join", &strict.join_url("lobby")], b"");
+    assert_error(&bob.run(&["--unblinded", "post", "lobby"], b"x"), 1, "unblinded on a blinding server");
 }

@@ -44,6 +44,10 @@ struct Args {
     /// Plain HTTP(S) straight to the server (required until the onion route is available).
     #[arg(long, global = true)]
     direct: bool,
+    /// Sign as the identity's own `00` + Ed25519 key instead of its blinded key (only servers
+    /// that allow unblinded keys accept it; blinded DMs need the blinded key).
+    #[arg(long, global = true)]
+    unblinded: bool,
     #[command(flatten)]
     network: NetworkArgs,
     #[command(subcommand)]
@@ -291,6 +295,7 @@ fn identity(who: &Who, needed: bool) -> Result<Option<Identity>, CliError> {
 struct Ctx {
     state_dir: PathBuf,
     route: Route,
+    unblinded: bool,
 }
 
 impl Ctx {
@@ -299,7 +304,7 @@ impl Ctx {
     }
 
     fn conn(&self, server: &str, pk: [u8; 32], id: Option<Identity>) -> Result<Conn, CliError> {
-        Ok(Conn::new(server, pk, id, self.route)?)
+        Ok(Conn::new(server, pk, id, self.route, self.unblinded)?)
     }
 
     /// The joined room and a connection to its server.
@@ -333,6 +338,7 @@ fn run(args: Args) -> Result<(), CliError> {
     let ctx = Ctx {
         state_dir: args.state.clone().unwrap_or_else(community::default_state_dir),
         route: Route::Direct,
+        unblinded: args.unblinded,
     };
     match args.cmd {
         Cmd::Join { url, who } => {

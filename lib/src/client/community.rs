@@ -26,7 +26,7 @@ use crate::formats::community::{
 };
 use crate::formats::identity::Identity;
 use crate::formats::session_protocol::{Content, PaddingStyle, pad, unpad};
-use crate::formats::sogs::valid_room_token;
+use crate::formats::sogs::{Signer, valid_room_token};
 use crate::net::http::HttpReply;
 
 /// Version of the state file format.
@@ -341,14 +341,23 @@ pub fn path_segment(s: &str) -> String {
 }
 
 impl Conn {
-    /// A connection to `server` (key `server_pk`) signing as `identity`'s blinded key.
+    /// A connection to `server` (key `server_pk`) signing as `identity`'s blinded key, or with
+    /// `unblinded` as its `00` + Ed25519 key (for servers that allow it).
     pub fn new(
         server: &str,
         server_pk: [u8; 32],
         identity: Option<Identity>,
         route: Route,
+        unblinded: bool,
     ) -> Result<Self, CommunityError> {
-        let client = SogsClient::new(server, server_pk, identity.as_ref())?;
+        let signer = match &identity {
+            Some(id) if unblinded => Some(Signer::Unblinded(Box::new(
+                Identity::from_seed(id.seed()).map_err(|e| CommunityError::BadInput(e.to_string()))?,
+            ))),
+            Some(id) => Some(Signer::blinded(id, &server_pk)?),
+            None => None,
+        };
+        let client = SogsClient::with_signer(server, server_pk, signer);
         Ok(Self { client, route, server: server.trim_end_matches('/').to_string(), identity, server_pk })
     }
 
