@@ -32,6 +32,7 @@ pub mod cli;
 #[cfg(test)]
 mod layers;
 
+pub use formats::community as community_formats;
 pub use formats::{
     attachments, blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet,
     reachability, registry, rpc, session_protocol, sogs as sogs_formats, swarm, time,

@@ -15,6 +15,7 @@ mod common;
 
 mod attach;
 mod client;
+mod community;
 mod crypto;
 mod faults;
 mod files;

@@ -172,3 +172,11 @@ impl From<AdminError> for CliError {
         }
     }
 }
+
+/// `community`: the caller's input (a join URL, a room not joined, bad text) exits 2; the
+/// server's refusals and the network exit 1.
+impl From<crate::client::community::CommunityError> for CliError {
+    fn from(e: crate::client::community::CommunityError) -> Self {
+        if e.is_usage() { Self::usage(e) } else { Self::failed(e) }
+    }
+}

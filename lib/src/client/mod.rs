@@ -11,9 +11,11 @@
 //! - [`rpc`](mod@rpc): the `rpc` command: any storage RPC request signed, sent, its reply checked.
 //! - [`state`]: what `retrieve` remembers between runs (last hash per node, seen hashes).
 //! - [`sogs`](mod@sogs): a signing client of a community server (sogs.md §1).
+//! - [`community`]: the `community` command's client (rooms, posts, polls, moderation, DMs).
 //!
 //! docs/client.md describes the behaviour and the state file.
 
+pub mod community;
 pub mod files;
 pub mod lookup;
 pub mod ratchet;

@@ -24,4 +24,5 @@ pub mod session_protocol;
 
 pub mod attachments;
 
+pub mod community;
 pub mod sogs;
