@@ -27,7 +27,7 @@ end
 complete -c community -n "__fish_community_needs_command" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_needs_command" -l nodes -d 'The node list: a FILE (testnet\'s nodes.json, a get_service_nodes result, or a registry), a dash for stdin, http(s)://IP:PORT to ask a node (get_service_nodes), https://HOST/json_rpc to ask a seed (get_n_service_nodes), or any other http(s) URL of a node list or registry' -r
 complete -c community -n "__fish_community_needs_command" -l node -d 'A node to bootstrap from (http://IP:PORT, https://IP:PORT), or a seed\'s JSON-RPC endpoint (https://HOST/json_rpc, as the Session apps do); the same as --nodes URL' -r
-complete -c community -n "__fish_community_needs_command" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_needs_command" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_needs_command" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_needs_command" -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// node or seed, or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'
 complete -c community -n "__fish_community_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -51,17 +51,17 @@ complete -c community -n "__fish_community_needs_command" -f -a "dm" -d 'Blinded
 complete -c community -n "__fish_community_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c community -n "__fish_community_using_subcommand join" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand join" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand join" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand join" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand join" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand join" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand rooms" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand rooms" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand rooms" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand rooms" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand rooms" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand rooms" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand info" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand info" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand info" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand info" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand info" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand info" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand post" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
@@ -70,13 +70,13 @@ complete -c community -n "__fish_community_using_subcommand post" -l whisper-to 
 complete -c community -n "__fish_community_using_subcommand post" -l file -d 'Attach a file (uploaded to the room first); may be repeated. Stdin may then be empty' -r -F
 complete -c community -n "__fish_community_using_subcommand post" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand post" -l whisper-mods -d 'Whisper to the room\'s moderators'
-complete -c community -n "__fish_community_using_subcommand post" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand post" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand post" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand post" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand edit" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand edit" -l name -d 'The display name sent with the message' -r
 complete -c community -n "__fish_community_using_subcommand edit" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand edit" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand edit" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand edit" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand poll" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
@@ -84,20 +84,20 @@ complete -c community -n "__fish_community_using_subcommand poll" -l interval -d
 complete -c community -n "__fish_community_using_subcommand poll" -l since -d 'Start from this seqno instead of the saved one (0: the whole room)' -r
 complete -c community -n "__fish_community_using_subcommand poll" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand poll" -l follow -d 'Keep polling'
-complete -c community -n "__fish_community_using_subcommand poll" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand poll" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand poll" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand poll" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand ban" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand ban" -l timeout -d 'Lift the ban after this many seconds' -r
 complete -c community -n "__fish_community_using_subcommand ban" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand ban" -l global -d 'Ban from every room of the server'
-complete -c community -n "__fish_community_using_subcommand ban" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand ban" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand ban" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand ban" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand unban" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand unban" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand unban" -l global -d 'The global ban'
-complete -c community -n "__fish_community_using_subcommand unban" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand unban" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand unban" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand unban" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand mod" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
@@ -106,44 +106,44 @@ complete -c community -n "__fish_community_using_subcommand mod" -l admin -d 'An
 complete -c community -n "__fish_community_using_subcommand mod" -l hidden -d 'Not listed in the room\'s moderators'
 complete -c community -n "__fish_community_using_subcommand mod" -l remove -d 'Take the rights away'
 complete -c community -n "__fish_community_using_subcommand mod" -l global -d 'For every room of the server'
-complete -c community -n "__fish_community_using_subcommand mod" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand mod" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand mod" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand mod" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand delete" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand delete" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand delete" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand delete" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand delete" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand delete-all" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand delete-all" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand delete-all" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand delete-all" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand delete-all" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand delete-all" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand pin" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand pin" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand pin" -l unpin -d 'Unpin it instead'
-complete -c community -n "__fish_community_using_subcommand pin" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand pin" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand pin" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand pin" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand react" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand react" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand react" -l remove -d 'Remove one\'s reaction instead'
-complete -c community -n "__fish_community_using_subcommand react" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand react" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand react" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand react" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand upload" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand upload" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand upload" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand upload" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand upload" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand upload" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand download" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand download" -s o -l out -d 'Where to write it (prints {id, size, path}); default stdout' -r -F
 complete -c community -n "__fish_community_using_subcommand download" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand download" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand download" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand download" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand download" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -f -a "send" -d 'Send the text on stdin to a 15… blinded user'
@@ -152,14 +152,14 @@ complete -c community -n "__fish_community_using_subcommand dm; and not __fish_s
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l server -d 'The server (a joined server\'s URL or room); default: the one joined server' -r
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l state -d 'Where joined rooms and poll positions are kept' -r -F
-complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l server -d 'The server (a joined server\'s URL or room); default: the one joined server' -r
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l all -d 'The whole inbox, not just what is new'
-complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l direct -d 'Plain HTTP(S) straight to the server (required until the onion route is available)'
+complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from help" -f -a "send" -d 'Send the text on stdin to a 15… blinded user'

@@ -114,9 +114,24 @@ impl User {
 }
 
 fn community(state: &Path, args: &[&str], identity: Option<&Path>, stdin: &[u8]) -> Output {
+    community_via(None, state, args, identity, stdin)
+}
+
+/// `community` with `--direct`, or through onion paths of the node list `nodes`.
+fn community_via(
+    nodes: Option<&Path>,
+    state: &Path,
+    args: &[&str],
+    identity: Option<&Path>,
+    stdin: &[u8],
+) -> Output {
     use std::io::Write;
     let mut c = Command::new(env!("CARGO_BIN_EXE_community"));
-    c.arg("--direct").arg("--state").arg(state).args(args);
+    match nodes {
+        Some(list) => c.arg("--nodes").arg(list),
+        None => c.arg("--direct"),
+    };
+    c.arg("--state").arg(state).args(args);
     if let Some(f) = identity {
         c.arg("--identity").arg(f);
     }
@@ -335,7 +350,7 @@ fn bad_input_for_every_subcommand() {
     assert_error(&alice.run(&["delete", "lobby", "999999"], b""), 1, "delete a missing message");
     assert_error(&alice.run(&["dm", "poll", "--server", "http://elsewhere:1"], b""), 2, "unknown server");
     assert_error(&alice.run(&["rooms", "http://elsewhere:1"], b""), 2, "unknown server for rooms");
-    // Without --direct: onion is not available yet (2).
+    // Without --direct and with no node list to build onion paths from (2).
     let out = Command::new(env!("CARGO_BIN_EXE_community"))
         .args(["--state"])
         .arg(&alice.state)
@@ -422,4 +437,44 @@ fn unblinded_signing_where_the_server_allows_it() {
     let bob = User::new(root.path(), "bob");
     bob.ok(&["join", &strict.join_url("lobby")], b"");
     assert_error(&bob.run(&["--unblinded", "post", "lobby"], b"x"), 1, "unblinded on a blinding server");
+}
+
+#[test]
+fn three_identities_talk_through_onion_paths_over_a_12_node_testnet() {
+    let tn = crate::common::Testnet::up(12);
+    let root = tempfile::tempdir().unwrap();
+    let (alice, bob, carol) =
+        (User::new(root.path(), "alice"), User::new(root.path(), "bob"), User::new(root.path(), "carol"));
+    let s = Sogs::start(&alice.id);
+    let nodes = tn.nodes_json();
+    let via = |u: &User, args: &[&str], stdin: &[u8]| {
+        let out = community_via(Some(&nodes), &u.state, args, Some(&u.file), stdin);
+        assert!(
+            out.status.success(),
+            "community {args:?} over onion: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for u in [&alice, &bob, &carol] {
+        let j: Value = serde_json::from_str(&via(u, &["join", &s.join_url("lobby")], b"")).unwrap();
+        assert_eq!(j["info"]["name"], "Lobby");
+    }
+    via(&alice, &["post", "lobby", "--name", "Alice"], b"over three hops");
+    via(&bob, &["post", "lobby", "--name", "Bob"], b"and back");
+    let lines: Vec<Value> =
+        via(&carol, &["poll", "lobby"], b"").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().all(|l| l["verified"] == true), "{lines:?}");
+    assert_eq!(lines[0]["text"], "over three hops");
+    assert_eq!(lines[0]["sender"], s.blinded(&alice.id).as_str());
+    assert_eq!(lines[1]["text"], "and back");
+    // The server's room list, over onion too.
+    let out = community_via(Some(&nodes), &carol.state, &["rooms", &s.url], Some(&carol.file), b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A blinded DM through the onion: Bob's reaches Alice.
+    via(&bob, &["dm", "send", &s.blinded(&alice.id)], b"psst");
+    let dms: Vec<Value> =
+        via(&alice, &["dm", "poll"], b"").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(dms.iter().any(|d| d["text"] == "psst"), "{dms:?}");
 }

@@ -25,8 +25,10 @@ use snkit::identity::Identity;
         $XDG_DATA_HOME/snkit/community). ROOM is a joined room's token, or SERVER/TOKEN when the \
         token is joined on several servers. Every request is signed with the X-SOGS-* headers of \
         --identity's blinded (15…) key, or anonymous without --identity.\n\n\
-        Requests go straight to the server with --direct; the onion route (3 service nodes, \
-        /oxen/v4/lsrpc) is not available yet, so --direct is required for now.\n\n\
+        Requests travel as the apps send them: v4 onion requests through 3 service nodes of the \
+        node list (--nodes, or the testnet's), the last relaying to the server's /oxen/v4/lsrpc, \
+        so the server sees a node's address and the nodes see no content. --direct talks plain \
+        HTTP(S) straight to the server.\n\n\
         Output is one JSON object, or NDJSON for poll. Exit 0 ok, 1 when the server refuses or \
         cannot be reached, 2 for bad input.",
     after_help = "EXAMPLES:\n  sogs --add-room lobby --name Lobby; sogs serve --listen 127.0.0.1:8080 &\n  \
@@ -35,13 +37,14 @@ use snkit::identity::Identity;
         community --direct poll lobby --identity bob.json          # NDJSON, verified lines\n  \
         community --direct react lobby 1 👍 --identity bob.json\n  \
         echo 'psst' | community --direct dm send 15… --identity bob.json\n  \
-        community --direct dm poll --identity alice.json"
+        community --direct dm poll --identity alice.json\n  \
+        community poll lobby --identity bob.json --nodes .testnet/nodes.json   # through 3 nodes"
 )]
 struct Args {
     /// Where joined rooms and poll positions are kept.
     #[arg(long, global = true, value_name = "DIR")]
     state: Option<PathBuf>,
-    /// Plain HTTP(S) straight to the server (required until the onion route is available).
+    /// Plain HTTP(S) straight to the server instead of onion requests through the nodes.
     #[arg(long, global = true)]
     direct: bool,
     /// Sign as the identity's own `00` + Ed25519 key instead of its blinded key (only servers
@@ -304,7 +307,7 @@ impl Ctx {
     }
 
     fn conn(&self, server: &str, pk: [u8; 32], id: Option<Identity>) -> Result<Conn, CliError> {
-        Ok(Conn::new(server, pk, id, self.route, self.unblinded)?)
+        Ok(Conn::new(server, pk, id, self.route.clone(), self.unblinded)?)
     }
 
     /// The joined room and a connection to its server.
@@ -330,14 +333,16 @@ fn stdin_text(allow_empty: bool) -> Result<String, CliError> {
 fn run(args: Args) -> Result<(), CliError> {
     // A local listing needs no network; everything else does.
     let local = matches!(args.cmd, Cmd::Rooms { server: None, .. });
-    if !args.direct && !local {
-        return Err(CliError::usage("onion requests to communities are not available yet: pass --direct")
-            .hint("--direct talks plain HTTP(S) straight to the server"));
-    }
-    let _ = &args.network;
+    // By onion v4 through the network's nodes, as the apps do; --direct talks to the server.
+    let route = if args.direct || local {
+        Route::Direct
+    } else {
+        let source = args.network.source_without_stdin("the community request")?;
+        Route::Onion(std::sync::Arc::new(args.network.open(&source)?))
+    };
     let ctx = Ctx {
         state_dir: args.state.clone().unwrap_or_else(community::default_state_dir),
-        route: Route::Direct,
+        route,
         unblinded: args.unblinded,
     };
     match args.cmd {

@@ -88,6 +88,14 @@ pub enum CommunityError {
     /// No answer.
     #[error(transparent)]
     Transport(#[from] SogsClientError),
+    /// The onion route to the server failed (no path, or no answer through any).
+    #[error("cannot reach {server} through onion paths: {reason}")]
+    Unreachable {
+        /// The server.
+        server: String,
+        /// Why.
+        reason: String,
+    },
     /// The state file could not be read or written.
     #[error("community state {path}: {reason}")]
     State {
@@ -317,12 +325,14 @@ impl CommunityState {
     }
 }
 
-/// How the requests of the client travel. One variant today; the onion v4 route is to be added
-/// here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the requests of the client travel.
+#[derive(Debug, Clone)]
 pub enum Route {
-    /// Plain HTTP(S) straight to the server.
+    /// Plain HTTP(S) straight to the server (it sees the client's address).
     Direct,
+    /// v4 onion requests (`/oxen/v4/lsrpc`) through 3-hop paths of this network, as the apps
+    /// reach a community: the server sees the last node's address, the nodes see no content.
+    Onion(std::sync::Arc<crate::net::network::Network>),
 }
 
 /// A connection to one server, as one identity or anonymous.
@@ -370,8 +380,38 @@ impl Conn {
         content_type: &str,
         extra: &[(&str, String)],
     ) -> Result<HttpReply, CommunityError> {
-        match self.route {
+        match &self.route {
             Route::Direct => Ok(self.client.request(method, path, body, content_type, extra)?),
+            Route::Onion(net) => {
+                // The X-SOGS-* headers travel inside the v4 payload, signed over the same bytes.
+                let mut headers: Vec<(String, String)> = self
+                    .client
+                    .auth_headers(method, path, body)?
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect();
+                headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+                let body = (!body.is_empty()).then(|| {
+                    headers.push(("Content-Type".to_string(), content_type.to_string()));
+                    body.to_vec()
+                });
+                let req = crate::formats::onion::v4::V4Request {
+                    method: method.to_string(),
+                    endpoint: path.to_string(),
+                    headers,
+                    body,
+                };
+                let target = crate::net::lsrpc::ServerTarget::new(
+                    &self.server,
+                    crate::formats::keys::X25519Pk::from_bytes(self.server_pk),
+                )
+                .map_err(|e| CommunityError::BadInput(e.to_string()))?;
+                let reply = net.onion_server(&target, &req).map_err(|e| CommunityError::Unreachable {
+                    server: self.server.clone(),
+                    reason: e.to_string(),
+                })?;
+                Ok(HttpReply { status: reply.code, body: reply.body })
+            }
         }
     }
 
