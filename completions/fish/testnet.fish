@@ -42,6 +42,7 @@ complete -c testnet -n "__fish_testnet_using_subcommand up" -l log -d 'Log level
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l reach-period -d 'Nodes test each other\'s reachability every MS milliseconds and the registry decommissions a node its testers cannot reach (0 = off; docs/faults.md)' -r
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l tls -d 'Nodes serve HTTPS with self-signed certificates, as live service nodes do (nodes.json then says "tls": true, and send/retrieve talk HTTPS to them)'
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l fileserver -d 'Also start a file server (its {url, pubkey} in DIR/fileserver.json, which upload and download use by default)'
+complete -c testnet -n "__fish_testnet_using_subcommand up" -l sogs -d 'Also start a community server (its {url, pubkey} in DIR/sogs.json; administer it with `sogs --dir DIR/sogs`)'
 complete -c testnet -n "__fish_testnet_using_subcommand up" -s h -l help -d 'Print help'
 complete -c testnet -n "__fish_testnet_using_subcommand status" -l dir -r -F
 complete -c testnet -n "__fish_testnet_using_subcommand status" -l json -d 'JSON even on a terminal'

@@ -145,7 +145,8 @@ impl Testnet {
         Self::up_with(n, &["--fileserver"])
     }
 
-    fn up_with(n: usize, extra: &[&str]) -> Self {
+    /// Registry + `n` nodes, with more `testnet up` flags.
+    pub fn up_with(n: usize, extra: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("snkit-testnet-").tempdir().expect("temp dir");
         let tn = Self { dir };
         let n = n.to_string();

@@ -478,3 +478,33 @@ fn three_identities_talk_through_onion_paths_over_a_12_node_testnet() {
         via(&alice, &["dm", "poll"], b"").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(dms.iter().any(|d| d["text"] == "psst"), "{dms:?}");
 }
+
+#[test]
+fn a_testnet_runs_a_community_server_beside_its_nodes() {
+    let tn = crate::common::Testnet::up_with(6, &["--sogs"]);
+    let info: Value = serde_json::from_slice(&std::fs::read(tn.dir().join("sogs.json")).unwrap()).unwrap();
+    let admin = Command::new(env!("CARGO_BIN_EXE_sogs"))
+        .arg("--dir")
+        .arg(tn.dir().join("sogs"))
+        .args(["--add-room", "lobby", "--name", "Lobby"])
+        .output()
+        .unwrap();
+    assert!(admin.status.success(), "{}", String::from_utf8_lossy(&admin.stderr));
+    let root = tempfile::tempdir().unwrap();
+    let alice = User::new(root.path(), "alice");
+    let join =
+        format!("{}/lobby?public_key={}", info["url"].as_str().unwrap(), info["pubkey"].as_str().unwrap());
+    let nodes = tn.nodes_json();
+    let run = |args: &[&str], stdin: &[u8]| {
+        community_via(Some(&nodes), &alice.state, args, Some(&alice.file), stdin)
+    };
+    assert!(run(&["join", &join], b"").status.success());
+    assert!(run(&["post", "lobby"], b"hi from the testnet").status.success());
+    let out = run(&["poll", "lobby"], b"");
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (line["text"].as_str(), line["verified"].as_bool()),
+        (Some("hi from the testnet"), Some(true))
+    );
+    tn.down_leaving_nothing_running();
+}

@@ -53,6 +53,10 @@ enum Cmd {
         /// download use by default).
         #[arg(long)]
         fileserver: bool,
+        /// Also start a community server (its {url, pubkey} in DIR/sogs.json; administer it with
+        /// `sogs --dir DIR/sogs`).
+        #[arg(long)]
+        sogs: bool,
     },
     /// Swarms, and each node's health and message count (JSON; a table on a terminal).
     Status {
@@ -121,12 +125,13 @@ fn binaries() -> Result<Binaries, CliError> {
             .hint("build it (cargo build --bins) or set SNKIT_SNODE_BIN"));
     }
     let fileserver = Some(me.with_file_name("fileserver")).filter(|p| p.exists());
-    Ok(Binaries { snode, testnet: me, fileserver })
+    let sogs = Some(me.with_file_name("sogs")).filter(|p| p.exists());
+    Ok(Binaries { snode, testnet: me, fileserver, sogs })
 }
 
 fn run(args: Args) -> Result<(), CliError> {
     let out = match args.cmd {
-        Cmd::Up { nodes, dir, pow, log, tls, reach_period, fileserver } => {
+        Cmd::Up { nodes, dir, pow, log, tls, reach_period, fileserver, sogs } => {
             let opts = UpOptions {
                 nodes,
                 pow_difficulty: pow,
@@ -134,6 +139,7 @@ fn run(args: Args) -> Result<(), CliError> {
                 tls,
                 reach_period_ms: reach_period,
                 fileserver,
+                sogs,
             };
             testnet::up(&dir, &binaries()?, &opts)?
         }

@@ -7,7 +7,8 @@
 //! - `nodes.json`: the node list clients bootstrap from (`{"service_node_states": [...]}`);
 //! - `nodes/<i>/`: each node's data (key file, database); `logs/`: every process's output;
 //! - with `--fileserver`: `fileserver/` (its data) and `fileserver.json` (`{url, pubkey,
-//!   pubkey_ed25519}`, which `upload` and `download` default to).
+//!   pubkey_ed25519}`, which `upload` and `download` default to);
+//! - with `--sogs`: `sogs/` (the community server's data, for `sogs --dir`) and `sogs.json`.
 
 mod procs;
 mod reg;
@@ -64,7 +65,67 @@ pub struct Binaries {
     pub testnet: PathBuf,
     /// The `fileserver` executable (`testnet up --fileserver`).
     pub fileserver: Option<PathBuf>,
+    /// The `sogs` executable (`testnet up --sogs`).
+    pub sogs: Option<PathBuf>,
 }
+
+/// A server a testnet may run beside its nodes (`up --fileserver`, `up --sogs`): each serves
+/// `DIR/<name>/`, logs to `DIR/logs/<name>.log` and prints its `{url, pubkey, pubkey_ed25519}`
+/// once listening, which the testnet writes to `DIR/<name>.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SideServer {
+    FileServer,
+    Sogs,
+}
+
+impl SideServer {
+    const ALL: [SideServer; 2] = [SideServer::FileServer, SideServer::Sogs];
+
+    fn name(self) -> &'static str {
+        match self {
+            SideServer::FileServer => "fileserver",
+            SideServer::Sogs => "sogs",
+        }
+    }
+
+    /// `DIR/<name>.json`: where clients find it.
+    fn info_file(self) -> String {
+        match self {
+            SideServer::FileServer => FILESERVER_INFO_FILE.to_string(),
+            SideServer::Sogs => SOGS_INFO_FILE.to_string(),
+        }
+    }
+
+    fn bin(self, bins: &Binaries) -> Option<&PathBuf> {
+        match self {
+            SideServer::FileServer => bins.fileserver.as_ref(),
+            SideServer::Sogs => bins.sogs.as_ref(),
+        }
+    }
+
+    fn pid(self, state: &TestnetState) -> Option<u32> {
+        match self {
+            SideServer::FileServer => state.fileserver_pid,
+            SideServer::Sogs => state.sogs_pid,
+        }
+    }
+
+    fn set_pid(self, state: &mut TestnetState, pid: Option<u32>) {
+        match self {
+            SideServer::FileServer => state.fileserver_pid = pid,
+            SideServer::Sogs => state.sogs_pid = pid,
+        }
+    }
+
+    /// Its data directory, `DIR/<name>`.
+    fn data_dir(self, dir: &Path) -> PathBuf {
+        dir.join(self.name())
+    }
+}
+
+/// File a `testnet up --sogs` writes next to `nodes.json`: the community server's `{url, pubkey,
+/// pubkey_ed25519}` (its data is `DIR/sogs/`, which `sogs --dir` administers).
+pub const SOGS_INFO_FILE: &str = "sogs.json";
 
 /// Options of `testnet up`.
 #[derive(Debug, Clone)]
@@ -82,6 +143,9 @@ pub struct UpOptions {
     /// Start a file server beside the nodes; its `{url, pubkey, pubkey_ed25519}` goes to
     /// `fileserver.json` next to `nodes.json`.
     pub fileserver: bool,
+    /// Start a community server beside the nodes; its `{url, pubkey, pubkey_ed25519}` goes to
+    /// `sogs.json` next to `nodes.json`.
+    pub sogs: bool,
 }
 
 fn state_path(dir: &Path) -> PathBuf {
@@ -121,7 +185,14 @@ pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Testne
         for sub in ["nodes", "logs"] {
             let _ = std::fs::remove_dir_all(dir.join(sub));
         }
-        for f in ["registry.json", "registry.addr", "nodes.json", "testnet.json", FILESERVER_INFO_FILE] {
+        for f in [
+            "registry.json",
+            "registry.addr",
+            "nodes.json",
+            "testnet.json",
+            FILESERVER_INFO_FILE,
+            SOGS_INFO_FILE,
+        ] {
             let _ = std::fs::remove_file(dir.join(f));
         }
     }
@@ -153,24 +224,26 @@ fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Te
         tls: opts.tls,
         nodes: Vec::new(),
         fileserver_pid: None,
+        sogs_pid: None,
     };
     state.save(&state_path(&dir))?;
     let added = spawn_new_nodes(&dir, bins, &mut state, opts.nodes);
     state.save(&state_path(&dir))?;
     added?;
-    let fileserver = if opts.fileserver {
-        let (pid, info) = start_fileserver(&dir, bins)?;
-        state.fileserver_pid = Some(pid);
-        state.save(&state_path(&dir))?;
-        Some(info)
-    } else {
-        None
-    };
+    let mut side = Vec::new();
+    for (wanted, server) in [(opts.fileserver, SideServer::FileServer), (opts.sogs, SideServer::Sogs)] {
+        if wanted {
+            let (pid, info) = start_side_server(&dir, bins, server)?;
+            server.set_pid(&mut state, Some(pid));
+            state.save(&state_path(&dir))?;
+            side.push((server, info));
+        }
+    }
     wait_ready(&dir, &state)?;
     write_nodes_json(&dir, state.tls)?;
     let mut out = summary(&dir, &state);
-    if let Some(info) = fileserver {
-        out["fileserver"] = info;
+    for (server, info) in side {
+        out[server.name()] = info;
     }
     Ok(out)
 }
@@ -288,8 +361,10 @@ pub fn down(dir: &Path) -> Result<Value, TestnetError> {
     if let Some(pid) = state.registry_pid {
         targets.push((pid, state.dir.clone()));
     }
-    if let Some(pid) = state.fileserver_pid {
-        targets.push((pid, fileserver_dir(Path::new(&state.dir)).display().to_string()));
+    for server in SideServer::ALL {
+        if let Some(pid) = server.pid(&state) {
+            targets.push((pid, server.data_dir(Path::new(&state.dir)).display().to_string()));
+        }
     }
     for (pid, marker) in &targets {
         procs::signal_term(*pid, marker);
@@ -305,7 +380,9 @@ pub fn down(dir: &Path) -> Result<Value, TestnetError> {
     }
     let stopped = targets.len();
     state.registry_pid = None;
-    state.fileserver_pid = None;
+    for server in SideServer::ALL {
+        server.set_pid(&mut state, None);
+    }
     for n in &mut state.nodes {
         n.state = NodeState::Down;
     }
@@ -432,24 +509,20 @@ fn summary(dir: &Path, state: &TestnetState) -> Value {
     })
 }
 
-/// The data directory of a testnet's file server.
-fn fileserver_dir(dir: &Path) -> PathBuf {
-    dir.join("fileserver")
-}
-
-/// Starts `fileserver serve` on a free loopback port, waits for the JSON line it prints once
-/// listening (in its log), and writes that line to `fileserver.json`.
-fn start_fileserver(dir: &Path, bins: &Binaries) -> Result<(u32, Value), TestnetError> {
-    let bin = bins
-        .fileserver
-        .as_ref()
-        .ok_or_else(|| TestnetError::Usage("--fileserver: the fileserver executable was not found".into()))?;
-    let data = fileserver_dir(dir);
+/// Starts `<server> serve` on a free loopback port, waits for the JSON line it prints once
+/// listening (in its log), and writes that line to its info file.
+fn start_side_server(dir: &Path, bins: &Binaries, server: SideServer) -> Result<(u32, Value), TestnetError> {
+    let name = server.name();
+    let bin = server
+        .bin(bins)
+        .ok_or_else(|| TestnetError::Usage(format!("--{name}: the {name} executable was not found")))?;
+    let data = server.data_dir(dir);
     crate::net::fs::create_private_dir(&data).map_err(|e| TestnetError::io(data.display(), e))?;
-    let log = dir.join("logs").join("fileserver.log");
+    let log = dir.join("logs").join(format!("{name}.log"));
     let mut cmd = std::process::Command::new(bin);
     cmd.arg("serve").arg("--dir").arg(&data).arg("--listen").arg(format!("{LOOPBACK}:0"));
     let pid = procs::spawn_detached(cmd, &log)?;
+    let info_file = server.info_file();
     let deadline = Instant::now() + Duration::from_millis(TESTNET_READY_TIMEOUT_MS);
     loop {
         let ready = std::fs::read_to_string(&log).ok().and_then(|text| {
@@ -458,16 +531,15 @@ fn start_fileserver(dir: &Path, bins: &Binaries) -> Result<(u32, Value), Testnet
                 .find(|v| v.get("url").is_some() && v.get("pubkey").is_some())
         });
         if let Some(info) = ready {
-            let text =
-                serde_json::to_string_pretty(&info).map_err(|e| TestnetError::io(FILESERVER_INFO_FILE, e))?;
-            crate::net::fs::write_atomic(&dir.join(FILESERVER_INFO_FILE), text.as_bytes())
-                .map_err(|e| TestnetError::io(FILESERVER_INFO_FILE, e))?;
+            let text = serde_json::to_string_pretty(&info).map_err(|e| TestnetError::io(&info_file, e))?;
+            crate::net::fs::write_atomic(&dir.join(&info_file), text.as_bytes())
+                .map_err(|e| TestnetError::io(&info_file, e))?;
             return Ok((pid, info));
         }
         if !procs::is_alive(pid, "") || Instant::now() > deadline {
             procs::kill_now(pid, "");
             return Err(TestnetError::Failed(format!(
-                "the file server did not start (see {})",
+                "the {name} server did not start (see {})",
                 log.display()
             )));
         }

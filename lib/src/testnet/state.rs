@@ -93,6 +93,9 @@ pub struct TestnetState {
     /// The process id of the file server (`testnet up --fileserver`), while it runs.
     #[serde(default)]
     pub fileserver_pid: Option<u32>,
+    /// The process id of the community server (`testnet up --sogs`), while it runs.
+    #[serde(default)]
+    pub sogs_pid: Option<u32>,
 }
 
 impl TestnetState {
