@@ -508,3 +508,66 @@ fn a_testnet_runs_a_community_server_beside_its_nodes() {
     );
     tn.down_leaving_nothing_running();
 }
+
+/// The first of these browsers found on `PATH` (Debian's `chromium`, which `.ci/run` installs).
+fn find_browser() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// A PNG file as greyscale: (width, height, one byte per pixel).
+fn png_grey(path: &Path) -> (usize, usize, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.bit_depth, png::BitDepth::Eight, "an 8-bit screenshot");
+    let channels = info.color_type.samples();
+    let grey = buf[..info.buffer_size()]
+        .chunks(channels)
+        .map(|px| {
+            if channels >= 3 {
+                ((u16::from(px[0]) + u16::from(px[1]) + u16::from(px[2])) / 3) as u8
+            } else {
+                px[0]
+            }
+        })
+        .collect();
+    (info.width as usize, info.height as usize, grey)
+}
+
+#[test]
+fn the_room_page_in_a_real_browser_shows_a_qr_code_of_the_join_url() {
+    let Some(browser) = find_browser() else {
+        eprintln!("skipped: no chromium on PATH (.ci/run installs Debian's chromium)");
+        return;
+    };
+    let owner = Identity::generate();
+    let s = Sogs::start(&owner);
+    let root = tempfile::tempdir().unwrap();
+    let shot = root.path().join("room.png");
+    let mut child = Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,1400"])
+        .arg(format!("--user-data-dir={}", root.path().join("profile").display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("{}/r/lobby/", s.url))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the browser did not finish its screenshot");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(shot.exists(), "the browser saved a screenshot");
+    let (w, h, grey) = png_grey(&shot);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey[y * w + x]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the room page");
+    let (_, content) = grids[0].decode().expect("the QR code decodes");
+    assert_eq!(content, s.join_url("lobby"), "the QR code holds the room's join URL");
+}

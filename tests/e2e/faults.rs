@@ -195,8 +195,17 @@ fn two_killed_members_of_a_swarm_are_decommissioned_by_their_testers_and_the_swa
         if !victims.contains(&i) {
             assert_eq!(node["standing"], "active", "a live node stays active: {node}");
         }
-        assert!(!node["tests"].as_array().unwrap().is_empty(), "status shows node {i}'s test results");
     }
+    // `status` asks the registry server for the tallies with a short timeout: on a loaded machine
+    // one call may come back without them.
+    let shown = eventually(Duration::from_secs(30), || {
+        tn.status()["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["tests"].as_array().is_some_and(|t| !t.is_empty()))
+    });
+    assert!(shown, "status shows every node's test results: {}", tn.status());
     let victim_keys: BTreeSet<String> = victims.iter().map(|&v| tn.ed25519(v)).collect();
     for n in list().iter() {
         if victim_keys.contains(&hex::encode(n.pubkey_ed25519)) {

@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 
 use crate::formats::limits::FILESERVER_CLEAN_INTERVAL_MS;
 use crate::server::keys::{KEY_FILE, KeyError, NodeKeys};
@@ -38,17 +37,7 @@ pub struct FileServerConfig {
     pub compat_ids: bool,
 }
 
-/// What a started server tells its caller once it listens (the JSON line `fileserver serve`
-/// prints): where it is and the keys a client encrypts onion requests to.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Ready {
-    /// `http://ADDR` or `https://ADDR`.
-    pub url: String,
-    /// The X25519 public key, hex (what a download URL's `p=` names).
-    pub pubkey: String,
-    /// The Ed25519 public key, hex.
-    pub pubkey_ed25519: String,
-}
+pub use crate::server::Ready;
 
 /// Why a file server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -104,11 +93,7 @@ pub async fn run(
     } else {
         None
     };
-    let info = Ready {
-        url: format!("{}://{bound}", if config.tls { "https" } else { "http" }),
-        pubkey: hex::encode(keys.x25519_public()),
-        pubkey_ed25519: hex::encode(keys.ed25519_public()),
-    };
+    let info = Ready::new(format!("{}://{bound}", if config.tls { "https" } else { "http" }), &keys);
     tracing::info!(url = %info.url, ed25519 = %info.pubkey_ed25519, compat_ids = config.compat_ids, "fileserver listening");
     ready(&info);
 

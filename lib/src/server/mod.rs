@@ -13,6 +13,29 @@ pub mod listen;
 pub mod lsrpc;
 
 pub use error::HttpError;
+
+/// The JSON line a daemon with a key (`fileserver`, `sogs`) prints on stdout once it listens:
+/// where it is and the keys clients sign over and encrypt onion requests to.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct Ready {
+    /// The base URL: `http(s)://ADDR`, or the configured public one.
+    pub url: String,
+    /// The X25519 public key, hex (a download URL's `p=`, a join URL's `public_key`).
+    pub pubkey: String,
+    /// The Ed25519 public key, hex.
+    pub pubkey_ed25519: String,
+}
+
+impl Ready {
+    /// The line of a daemon at `url` holding `keys`.
+    pub fn new(url: String, keys: &keys::NodeKeys) -> Self {
+        Self {
+            url,
+            pubkey: hex::encode(keys.x25519_public()),
+            pubkey_ed25519: hex::encode(keys.ed25519_public()),
+        }
+    }
+}
 pub use listen::serve;
 
 /// Resolves on SIGTERM or SIGINT (clean shutdown of a daemon).

@@ -34,7 +34,6 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
-use serde::Serialize;
 
 use crate::server::keys::{KEY_FILE, KeyError, NodeKeys};
 
@@ -60,16 +59,7 @@ pub struct SogsConfig {
     pub allow_unblinded: bool,
 }
 
-/// What a started server prints once it listens.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Ready {
-    /// The base URL (`--base-url`, or `http(s)://ADDR`).
-    pub url: String,
-    /// The X25519 public key, hex: what clients sign over and what join URLs carry.
-    pub pubkey: String,
-    /// The Ed25519 public key, hex.
-    pub pubkey_ed25519: String,
-}
+pub use crate::server::Ready;
 
 /// Why a community server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -322,11 +312,7 @@ pub async fn run(
         () = &mut shutdown => return Ok(()),
         () = std::future::ready(()) => {}
     }
-    let info = Ready {
-        url: base_url,
-        pubkey: hex::encode(server.0.server_pk),
-        pubkey_ed25519: hex::encode(server.0.keys.ed25519_public()),
-    };
+    let info = Ready::new(base_url, &server.0.keys);
     tracing::info!(url = %info.url, listen = %url, pubkey = %info.pubkey, blinded_only = !config.allow_unblinded, "sogs listening");
     ready(&info);
     let cleaner = tokio::spawn(clean_loop(server.0.clone()));
