@@ -223,7 +223,24 @@ fn two_killed_members_of_a_swarm_are_decommissioned_by_their_testers_and_the_swa
             })
         })
     });
-    assert!(healed, "some acknowledged message is missing from a member of its swarm after the heal");
+    if !healed {
+        let missing: Vec<String> = acked_msgs
+            .iter()
+            .flat_map(|(pk, hash)| {
+                let (id, members) = list().swarm_of(&snkit::keys::Pubkey::parse(pk).unwrap()).unwrap();
+                members
+                    .iter()
+                    .filter_map(|m| {
+                        let i = tn.index_of(&hex::encode(m.pubkey_ed25519)).unwrap();
+                        let got = hashes(&tn.url(i), pk);
+                        (!got.as_ref().is_ok_and(|h| h.contains(hash)))
+                            .then(|| format!("{hash} of {pk} (swarm {id:016x}) on node {i}: {got:?}"))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        panic!("acknowledged messages missing after the heal: {missing:#?}\nstatus: {}", tn.status());
+    }
 
     // A victim that comes back passes its tests and is recommissioned.
     tn.start(victims[0]);

@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use crate::formats::limits::FILESERVER_CLEAN_INTERVAL_MS;
 use crate::server::keys::{KEY_FILE, KeyError, NodeKeys};
 pub use routes::TTL_HEADER;

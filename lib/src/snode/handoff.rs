@@ -1,7 +1,8 @@
 //! The node's reaction to swarm changes (swarms.md §2 "SS reaction", snkit's rules):
 //! - a node that joins our swarm is pushed every record of our swarm;
 //! - when this node enters a swarm (first start, restart, move) it asks its new peers to push
-//!   it their records (so a node that was down catches up);
+//!   it their records (so a node that was down catches up); after a move it also pushes them its
+//!   own records of the new swarm (a dissolved swarm's records reach the members that stayed);
 //! - records whose pubkey belongs to another swarm (our swarm dissolved, a new swarm took part
 //!   of the key space, strays from a peer with an older view) are pushed to every member of the
 //!   swarm now responsible and deleted here only after all of them acknowledged; on failure the
@@ -38,7 +39,13 @@ pub(crate) async fn run(node: Arc<NodeContext>) {
         if view.my_swarm.is_some() {
             let prev_swarm = prev.as_ref().and_then(|p| p.my_swarm);
             if prev_swarm != view.my_swarm {
+                // A move within this run (our swarm dissolved, or was split): what we hold for
+                // the new swarm may be on none of its old members, so they get it too.
+                let moved = prev.as_ref().is_some_and(|p| p.my_swarm.is_some());
                 for peer in view.peers(&me) {
+                    if moved {
+                        tokio::spawn(push_swarm_records(node.clone(), peer.clone(), view.my_swarm));
+                    }
                     let node = node.clone();
                     tokio::spawn(async move {
                         if let Err(e) = node.peers.request_sync(&peer).await {
