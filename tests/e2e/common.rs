@@ -301,3 +301,55 @@ impl Drop for Testnet {
         }
     }
 }
+
+/// A daemon with a key (`fileserver`, `sogs`) run as `BIN serve --dir DIR --listen 127.0.0.1:0
+/// --log LEVEL EXTRA…` (LEVEL from the environment variable `log_env`, default warn), once it
+/// printed its ready line `{url, pubkey, pubkey_ed25519}`; its log goes to the test's stderr.
+/// SIGKILLed when dropped.
+pub struct Daemon {
+    pub child: std::process::Child,
+    pub url: String,
+    pub ready: Value,
+}
+
+impl Daemon {
+    pub fn start(bin: &str, dir: &Path, log_env: &str, extra: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(bin)
+            .args(["serve", "--dir"])
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0", "--log"])
+            .arg(std::env::var(log_env).unwrap_or_else(|_| "warn".into()))
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line {line:?}: {e}"));
+        let url = ready["url"].as_str().unwrap().to_string();
+        Self { child, url, ready }
+    }
+
+    /// `host:port` of its URL.
+    pub fn addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+
+    /// Its X25519 key (the ready line's `pubkey`).
+    pub fn pubkey(&self) -> [u8; 32] {
+        hex::decode(self.ready["pubkey"].as_str().unwrap()).unwrap().try_into().unwrap()
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

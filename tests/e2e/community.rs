@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 use snkit::blinding::BlindedKeypair;
@@ -13,7 +13,7 @@ use snkit::identity::Identity;
 
 /// A running `sogs serve` with a room `lobby` whose admin is `owner`; SIGKILLed when dropped.
 struct Sogs {
-    child: Child,
+    _daemon: crate::common::Daemon,
     url: String,
     pk: [u8; 32],
     pk_hex: String,
@@ -46,21 +46,9 @@ impl Sogs {
             "--admin",
             "--visible",
         ]);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sogs"))
-            .args(["serve", "--dir"])
-            .arg(dir.path())
-            .args(["--listen", "127.0.0.1:0", "--log", "warn"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let ready: Value = serde_json::from_str(&line).unwrap();
-        let pk_hex = ready["pubkey"].as_str().unwrap().to_string();
-        let pk = hex::decode(&pk_hex).unwrap().try_into().unwrap();
-        Self { child, url: ready["url"].as_str().unwrap().to_string(), pk, pk_hex, dir }
+        let daemon = crate::common::Daemon::start(env!("CARGO_BIN_EXE_sogs"), dir.path(), "SOGS_LOG", extra);
+        let pk = daemon.pubkey();
+        Self { url: daemon.url.clone(), pk, pk_hex: hex::encode(pk), dir, _daemon: daemon }
     }
 
     fn join_url(&self, room: &str) -> String {
@@ -69,13 +57,6 @@ impl Sogs {
 
     fn blinded(&self, id: &Identity) -> String {
         BlindedKeypair::blind15(id, &self.pk).unwrap().id().to_string()
-    }
-}
-
-impl Drop for Sogs {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -2,60 +2,39 @@
 //! statuses and JSON of attachments.md §5, expiry, dedupe, refusals that leave nothing on disk,
 //! `kill -9` right after a 200 and in the middle of an upload, and a barrage of mangled requests.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::common::{eventually, http};
+use crate::common::{Daemon, eventually, http};
 
 /// The server's size cap (formats/limits.rs FILESERVER_MAX_FILE_BYTES).
 const MAX: usize = 10_223_616;
 
 /// A running `fileserver serve`, SIGKILLed when dropped. Its log goes to the test's stderr at
 /// the level `FS_LOG` names (default warn).
-pub(crate) struct Server {
-    child: Child,
-    pub(crate) url: String,
-    pub(crate) ready: Value,
-}
+pub(crate) struct Server(Daemon);
 
 impl Server {
     pub(crate) fn start(dir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fileserver"))
-            .args(["serve", "--dir"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0", "--log"])
-            .arg(std::env::var("FS_LOG").unwrap_or_else(|_| "warn".into()))
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn fileserver");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line {line:?}: {e}"));
-        let url = ready["url"].as_str().unwrap().to_string();
-        Self { child, url, ready }
-    }
-
-    fn addr(&self) -> String {
-        self.url.trim_start_matches("http://").to_string()
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Self(Daemon::start(env!("CARGO_BIN_EXE_fileserver"), dir, "FS_LOG", extra))
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
+impl std::ops::Deref for Server {
+    type Target = Daemon;
+    fn deref(&self) -> &Daemon {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Daemon {
+        &mut self.0
     }
 }
 

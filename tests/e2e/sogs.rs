@@ -3,10 +3,10 @@
 //! administration flags, the REST API, the web page, a restart after `kill -9` that loses nothing
 //! acknowledged, SIGTERM, and a barrage of mangled requests that never gets a 5xx.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
@@ -17,34 +17,19 @@ use snkit::identity::Identity;
 use snkit::session_protocol::{Content, PaddingStyle, pad};
 use snkit::sogs_formats::Signer;
 
-use crate::common::{eventually, http};
+use crate::common::{Daemon, eventually, http};
 
-/// A running `sogs serve`, SIGKILLed when dropped.
+/// A running `sogs serve`, SIGKILLed when dropped (its log at the level `SOGS_LOG` names).
 struct Server {
-    child: Child,
-    url: String,
+    daemon: Daemon,
     pk: [u8; 32],
-    ready: Value,
 }
 
 impl Server {
     fn start(dir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sogs"))
-            .args(["serve", "--dir"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0", "--log"])
-            .arg(std::env::var("SOGS_LOG").unwrap_or_else(|_| "warn".into()))
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn sogs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("ready line {line:?}: {e}"));
-        let url = ready["url"].as_str().unwrap().to_string();
-        let pk: [u8; 32] = hex::decode(ready["pubkey"].as_str().unwrap()).unwrap().try_into().unwrap();
-        Self { child, url, pk, ready }
+        let daemon = Daemon::start(env!("CARGO_BIN_EXE_sogs"), dir, "SOGS_LOG", extra);
+        let pk = daemon.pubkey();
+        Self { daemon, pk }
     }
 
     fn client(&self, id: &Identity) -> SogsClient {
@@ -54,20 +39,18 @@ impl Server {
     fn anon(&self) -> SogsClient {
         SogsClient::new(&self.url, self.pk, None).unwrap()
     }
+}
 
-    fn addr(&self) -> String {
-        self.url.trim_start_matches("http://").to_string()
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Server {
+    type Target = Daemon;
+    fn deref(&self) -> &Daemon {
+        &self.daemon
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Daemon {
+        &mut self.daemon
     }
 }
 
