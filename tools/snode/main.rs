@@ -42,6 +42,10 @@ struct Args {
     /// talk HTTPS to the peers (every node of the network must say --tls).
     #[arg(long)]
     tls: bool,
+    /// Record every accepted request, with the peer address of its connection, as one JSON line
+    /// in <data>/peers.ndjson (docs/faults.md).
+    #[arg(long)]
+    peer_log: bool,
 }
 
 fn main() -> ExitCode {
@@ -50,7 +54,11 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), CliError> {
     let runtime = cli::daemon_runtime(&args.log)?;
-    let mut config = NodeConfig { tls: args.tls, ..NodeConfig::new(args.data, args.listen, args.registry) };
+    let mut config = NodeConfig {
+        tls: args.tls,
+        peer_log: args.peer_log,
+        ..NodeConfig::new(args.data, args.listen, args.registry)
+    };
     // SNKIT_NO_CKPT (set when measuring the store): SQLite's default auto-checkpoint on the
     // writer instead of the large backstop, i.e. checkpoints back on the commit path.
     if std::env::var_os("SNKIT_NO_CKPT").is_some() {

@@ -19,7 +19,9 @@ use snkit::testnet::{self, Binaries, UpOptions};
                   swarm map, and writes DIR/nodes.json (the node list clients bootstrap from). Then add, \
                   stop (deregister + SIGTERM), kill (SIGKILL, stays registered), start and down.",
     after_help = "EXAMPLE:\n  testnet up --nodes 20 --dir .testnet\n  testnet status --dir .testnet\n  \
-                  testnet kill 3 --dir .testnet && testnet start 3 --dir .testnet\n  testnet down --dir .testnet"
+                  testnet kill 3 --dir .testnet && testnet start 3 --dir .testnet\n  testnet down --dir .testnet\n  \
+                  sudo testnet up --hosts --nodes 7 --dir /tmp/hn && sudo testnet exec c1 --dir /tmp/hn -- \
+                  swarm-of 05…\n  sudo testnet partition 0 1 2 --dir /tmp/hn && sudo testnet heal --dir /tmp/hn"
 )]
 struct Args {
     #[command(subcommand)]
@@ -57,6 +59,38 @@ enum Cmd {
         /// `sogs --dir DIR/sogs`).
         #[arg(long)]
         sogs: bool,
+        /// A testnet of real hosts (Linux, root): each node, the registry and each client in its
+        /// own network namespace with its own address on a bridge made for this testnet
+        /// (docs/testnet.md). Then `exec`, `partition` and `heal` work.
+        #[arg(long)]
+        hosts: bool,
+        /// With --hosts: how many client hosts, named c1..cN.
+        #[arg(long, value_name = "N", default_value_t = 2, requires = "hosts")]
+        clients: usize,
+    },
+    /// Run a command inside a host of a --hosts testnet (client c1.., registry, node index or
+    /// n<i>); exits with the command's exit code. SNKIT_NODES is set to DIR/nodes.json.
+    Exec {
+        /// The host: c1, c2, …, registry, or a node (3 or n3).
+        host: String,
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// The command and its arguments (after --).
+        #[arg(last = true, required = true, value_name = "CMD")]
+        cmd: Vec<String>,
+    },
+    /// Cut hosts of a --hosts testnet off from all the others (both ways) until `heal`.
+    Partition {
+        /// The hosts to cut off: node indices (3 or n3), clients (c1), registry.
+        #[arg(required = true)]
+        hosts: Vec<String>,
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+    /// Undo every `partition` of a --hosts testnet.
+    Heal {
+        #[arg(long, default_value = testnet::DEFAULT_DIR)]
+        dir: PathBuf,
     },
     /// Swarms, and each node's health and message count (JSON; a table on a terminal).
     Status {
@@ -131,7 +165,7 @@ fn binaries() -> Result<Binaries, CliError> {
 
 fn run(args: Args) -> Result<(), CliError> {
     let out = match args.cmd {
-        Cmd::Up { nodes, dir, pow, log, tls, reach_period, fileserver, sogs } => {
+        Cmd::Up { nodes, dir, pow, log, tls, reach_period, fileserver, sogs, hosts, clients } => {
             let opts = UpOptions {
                 nodes,
                 pow_difficulty: pow,
@@ -140,6 +174,8 @@ fn run(args: Args) -> Result<(), CliError> {
                 reach_period_ms: reach_period,
                 fileserver,
                 sogs,
+                hosts,
+                clients,
             };
             testnet::up(&dir, &binaries()?, &opts)?
         }
@@ -156,6 +192,13 @@ fn run(args: Args) -> Result<(), CliError> {
         Cmd::Kill { node, dir } => testnet::kill(&dir, &node)?,
         Cmd::Start { node, dir } => testnet::start(&dir, &binaries()?, &node)?,
         Cmd::Down { dir } => testnet::down(&dir)?,
+        Cmd::Exec { host, dir, cmd } => {
+            let code = testnet::exec(&dir, &host, &cmd)?;
+            // The command's own exit code, as `ip netns exec` and `env` pass it on.
+            std::process::exit(code);
+        }
+        Cmd::Partition { hosts, dir } => testnet::partition(&dir, &hosts)?,
+        Cmd::Heal { dir } => testnet::heal(&dir)?,
         Cmd::RegistryServe { dir, listen } => {
             let rt = cli::daemon_runtime("info")?;
             testnet::serve::run(&rt, &dir, listen)?;

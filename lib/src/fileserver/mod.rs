@@ -97,15 +97,22 @@ pub async fn run(
     ready(&info);
 
     let cleaner = tokio::spawn(clean_loop(store.clone()));
-    let app = routes::router(Arc::new(routes::Ctx { store, compat_ids: config.compat_ids }));
-    // The apps reach a file server only through onion requests (attachments.md §5).
-    let app = crate::server::lsrpc::route(app, keys.x25519_secret());
+    let app = router(store, &keys, config.compat_ids);
     let served = crate::server::serve(listener, app, tls, shutdown).await;
     cleaner.abort();
     let _ = cleaner.await;
     served.map_err(FileServerError::Serve)?;
     tracing::info!("fileserver stopped");
     Ok(())
+}
+
+/// The HTTP surface of a file server over `store`: the file routes plus the onion
+/// `POST /oxen/v4/lsrpc` decrypting with `keys` (what [`run`] serves; the fuzz target drives it
+/// without a socket).
+pub fn router(store: Store, keys: &NodeKeys, compat_ids: bool) -> axum::Router {
+    let app = routes::router(Arc::new(routes::Ctx { store, compat_ids }));
+    // The apps reach a file server only through onion requests (attachments.md §5).
+    crate::server::lsrpc::route(app, keys.x25519_secret())
 }
 
 /// Every [`FILESERVER_CLEAN_INTERVAL_MS`]: remove the expired files and their rows.

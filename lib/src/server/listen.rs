@@ -44,9 +44,9 @@ async fn serve_tls(
     tokio::pin!(shutdown);
     let mut connections = tokio::task::JoinSet::new();
     loop {
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot accept a connection");
                     continue;
@@ -61,6 +61,14 @@ async fn serve_tls(
             let Ok(Ok(tls)) = tokio::time::timeout(handshake, acceptor.accept(tcp)).await else {
                 return;
             };
+            // The peer address, as `axum::serve` gives it over plain HTTP (`ConnectInfo`).
+            let app = tower::ServiceExt::map_request(
+                app,
+                move |mut r: axum::http::Request<hyper::body::Incoming>| {
+                    r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                    r
+                },
+            );
             let service = hyper_util::service::TowerToHyperService::new(app);
             let io = hyper_util::rt::TokioIo::new(tls);
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;

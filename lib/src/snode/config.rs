@@ -32,6 +32,9 @@ pub struct NodeConfig {
     pub tls: bool,
     /// How the message store is opened.
     pub store: StoreOptions,
+    /// Record every accepted request with its peer address in `<data>/peers.ndjson`
+    /// (`snode --peer-log`, `super::peer_log`).
+    pub peer_log: bool,
 }
 
 impl NodeConfig {
@@ -46,6 +49,7 @@ impl NodeConfig {
             replication_timeout: Duration::from_millis(NODE_REPLICATION_TIMEOUT_MS),
             tls: false,
             store: StoreOptions::default(),
+            peer_log: false,
         }
     }
 

@@ -18,6 +18,7 @@ mod handoff;
 pub mod keys;
 mod onion_relay;
 mod peer_api;
+pub mod peer_log;
 mod peers;
 pub mod protocol;
 mod reachability;
@@ -159,7 +160,13 @@ pub async fn run(
         tokio::spawn(reachability::run(node.clone())),
     ];
 
-    let app = server::router(node.clone());
+    let mut app = server::router(node.clone());
+    if node.config.peer_log {
+        let log = peer_log::PeerLog::open(&node.config.data_dir).map_err(|e| {
+            NodeError::DataDir(node.config.data_dir.join(peer_log::PEER_LOG_FILE).display().to_string(), e)
+        })?;
+        app = app.layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(log), peer_log::record));
+    }
     let stopper = node.clone();
     let shutdown = async move {
         tokio::select! {

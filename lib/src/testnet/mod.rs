@@ -9,7 +9,11 @@
 //! - with `--fileserver`: `fileserver/` (its data) and `fileserver.json` (`{url, pubkey,
 //!   pubkey_ed25519}`, which `upload` and `download` default to);
 //! - with `--sogs`: `sogs/` (the community server's data, for `sogs --dir`) and `sogs.json`.
+//!
+//! With `--hosts` every process runs in its own network namespace with its own address
+//! ([`hosts`]), and `exec`, `partition` and `heal` act on those hosts.
 
+pub mod hosts;
 mod procs;
 mod reg;
 pub mod serve;
@@ -146,6 +150,11 @@ pub struct UpOptions {
     /// Start a community server beside the nodes; its `{url, pubkey, pubkey_ed25519}` goes to
     /// `sogs.json` next to `nodes.json`.
     pub sogs: bool,
+    /// A testnet of real hosts: one network namespace and address per node, the registry and
+    /// each client (Linux, root; [`hosts`]).
+    pub hosts: bool,
+    /// How many client hosts (`c1..cN`) a host testnet has.
+    pub clients: usize,
 }
 
 fn state_path(dir: &Path) -> PathBuf {
@@ -203,8 +212,15 @@ pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Testne
     let dir = std::fs::canonicalize(dir).map_err(|e| TestnetError::io(dir.display(), e))?;
     let registry = reg::new(opts.pow_difficulty, opts.reach_period_ms);
     reg::save(&registry, &registry_path(&dir))?;
+    let net = if opts.hosts { Some(hosts::create(&dir, opts.clients)?) } else { None };
+    if let Some(net) = &net {
+        // Recorded at once, so that a failed start below can remove it.
+        let mut state = TestnetState::empty(&dir, opts);
+        state.hosts = Some(net.clone());
+        state.save(&state_path(&dir))?;
+    }
 
-    let started = start_rest(&dir, bins, opts);
+    let started = start_rest(&dir, bins, opts, net);
     if started.is_err() {
         // Leave nothing running behind a failed start.
         let _ = down(&dir);
@@ -212,20 +228,19 @@ pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Testne
     started
 }
 
-fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, TestnetError> {
+fn start_rest(
+    dir: &Path,
+    bins: &Binaries,
+    opts: &UpOptions,
+    net: Option<hosts::HostNet>,
+) -> Result<Value, TestnetError> {
     let dir = dir.to_path_buf();
-    let (registry_pid, registry_url) = start_registry_server(&dir, bins)?;
-    let mut state = TestnetState {
-        dir: dir.display().to_string(),
-        registry_url,
-        registry_pid: Some(registry_pid),
-        pow_difficulty: opts.pow_difficulty,
-        log_level: opts.log_level.clone(),
-        tls: opts.tls,
-        nodes: Vec::new(),
-        fileserver_pid: None,
-        sogs_pid: None,
-    };
+    let mut state = TestnetState::empty(&dir, opts);
+    state.hosts = net;
+    set_control(&state);
+    let (registry_pid, registry_url) = start_registry_server(&dir, bins, &state)?;
+    state.registry_pid = Some(registry_pid);
+    state.registry_url = registry_url;
     state.save(&state_path(&dir))?;
     let added = spawn_new_nodes(&dir, bins, &mut state, opts.nodes);
     state.save(&state_path(&dir))?;
@@ -233,7 +248,7 @@ fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Te
     let mut side = Vec::new();
     for (wanted, server) in [(opts.fileserver, SideServer::FileServer), (opts.sogs, SideServer::Sogs)] {
         if wanted {
-            let (pid, info) = start_side_server(&dir, bins, server)?;
+            let (pid, info) = start_side_server(&dir, bins, server, &state)?;
             server.set_pid(&mut state, Some(pid));
             state.save(&state_path(&dir))?;
             side.push((server, info));
@@ -246,6 +261,55 @@ fn start_rest(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Te
         out[server.name()] = info;
     }
     Ok(out)
+}
+
+impl TestnetState {
+    /// A testnet of `opts` in `dir` with nothing started yet.
+    fn empty(dir: &Path, opts: &UpOptions) -> Self {
+        TestnetState {
+            dir: dir.display().to_string(),
+            registry_url: String::new(),
+            registry_pid: None,
+            pow_difficulty: opts.pow_difficulty,
+            log_level: opts.log_level.clone(),
+            tls: opts.tls,
+            nodes: Vec::new(),
+            fileserver_pid: None,
+            sogs_pid: None,
+            hosts: None,
+        }
+    }
+
+    /// The address the registry and the side servers listen on.
+    fn registry_ip(&self) -> &str {
+        self.hosts.as_ref().map_or(LOOPBACK, |h| h.registry.addr.as_str())
+    }
+
+    /// The namespace the registry and the side servers run in (none on loopback).
+    fn registry_netns(&self) -> Option<&str> {
+        self.hosts.as_ref().map(|h| h.registry.netns.as_str())
+    }
+
+    /// The namespace node `i` runs in (none on loopback).
+    fn node_netns(&self, i: usize) -> Option<&str> {
+        self.hosts.as_ref().and_then(|h| h.nodes.get(i)).map(|h| h.netns.as_str())
+    }
+}
+
+/// The namespace the `testnet` command's own HTTP polls are made from (a host testnet's
+/// registry host); set before the first poll.
+static CONTROL_NETNS: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+fn set_control(state: &TestnetState) {
+    let _ = CONTROL_NETNS.set(state.registry_netns().map(str::to_string));
+}
+
+/// Starts `cmd` detached, inside `netns` when there is one.
+fn spawn_in(netns: Option<&str>, cmd: std::process::Command, log: &Path) -> Result<u32, TestnetError> {
+    match netns {
+        Some(ns) => hosts::in_netns(ns, || procs::spawn_detached(cmd, log))?,
+        None => procs::spawn_detached(cmd, log),
+    }
 }
 
 /// Adds `count` nodes to a running testnet.
@@ -328,7 +392,7 @@ pub fn start(dir: &Path, bins: &Binaries, node: &str) -> Result<Value, TestnetEr
     }
     let data_dir = PathBuf::from(&entry.data_dir);
     let _ = std::fs::remove_file(data_dir.join(crate::snode::config::LISTEN_FILE));
-    let pid = spawn_node(&dir, bins, &state, i, &data_dir, entry.port)?;
+    let pid = spawn_node(&dir, bins, &state, i, &entry.ip, &data_dir, entry.port)?;
     state.nodes[i].pid = pid;
     let port = wait_listen(&data_dir, pid)?;
     if port != entry.port {
@@ -339,7 +403,7 @@ pub fn start(dir: &Path, bins: &Binaries, node: &str) -> Result<Value, TestnetEr
     let (ed, x) = (entry.ed25519()?, entry.x25519()?);
     reg::update(
         &dir,
-        |r| if r.is_active(&ed) { Ok(()) } else { reg::add(r, &ed, &x, LOOPBACK, entry.port) },
+        |r| if r.is_active(&ed) { Ok(()) } else { reg::add(r, &ed, &x, &entry.ip, entry.port) },
     )?;
     state.nodes[i].state = NodeState::Running;
     state.save(&state_path(&dir))?;
@@ -386,13 +450,83 @@ pub fn down(dir: &Path) -> Result<Value, TestnetError> {
     for n in &mut state.nodes {
         n.state = NodeState::Down;
     }
+    // The namespaces go once nothing runs in them any more.
+    let removed = state.hosts.take().map(|net| hosts::destroy(net.slot));
     state.save(&state_path(dir))?;
-    Ok(json!({"dir": state.dir, "stopped_processes": stopped}))
+    let mut out = json!({"dir": state.dir, "stopped_processes": stopped});
+    if let Some(removed) = removed {
+        out["removed_links"] = json!(removed);
+    }
+    Ok(out)
+}
+
+fn host_net(state: &TestnetState, what: &str) -> Result<hosts::HostNet, TestnetError> {
+    let net = state.hosts.clone().ok_or_else(|| {
+        TestnetError::Usage(format!("{what} needs a testnet of hosts (start it with 'testnet up --hosts')"))
+    })?;
+    hosts::require_root(what)?;
+    Ok(net)
+}
+
+/// Runs `cmd` inside the namespace of host `name` (a client `c1`…, `registry`, a node's index
+/// or `n<i>`), with `SNKIT_NODES` set to the testnet's `nodes.json` unless already set, and
+/// returns its exit code (128 + the signal when a signal ended it).
+pub fn exec(dir: &Path, name: &str, cmd: &[String]) -> Result<i32, TestnetError> {
+    let state = TestnetState::load(&state_path(dir))?;
+    let net = host_net(&state, "testnet exec")?;
+    let host = net.find(name).ok_or_else(|| {
+        let names: Vec<&str> = net.all().map(|h| h.name.as_str()).collect();
+        TestnetError::Usage(format!("no host '{name}' in this testnet (hosts: {})", names.join(", ")))
+    })?;
+    let Some((program, args)) = cmd.split_first() else {
+        return Err(TestnetError::Usage("exec needs a command after '--'".into()));
+    };
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    if std::env::var_os("SNKIT_NODES").is_none() {
+        command.env("SNKIT_NODES", nodes_json_path(Path::new(&state.dir)));
+    }
+    let mut child = hosts::in_netns(&host.netns, || command.spawn())?
+        .map_err(|e| TestnetError::Failed(format!("cannot run {program}: {e}")))?;
+    let status = child.wait().map_err(|e| TestnetError::io(format!("waiting for {program}"), e))?;
+    use std::os::unix::process::ExitStatusExt;
+    Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// Cuts hosts off from every other host of the testnet (until [`heal`]).
+pub fn partition(dir: &Path, names: &[String]) -> Result<Value, TestnetError> {
+    let mut state = TestnetState::load(&state_path(dir))?;
+    let mut net = host_net(&state, "testnet partition")?;
+    let done = net.partition(names);
+    let cut = net.cut.clone();
+    state.hosts = Some(net);
+    state.save(&state_path(dir))?;
+    done?;
+    let addrs: Vec<&str> = state
+        .hosts
+        .iter()
+        .flat_map(|n| n.all())
+        .filter(|h| cut.contains(&h.name))
+        .map(|h| h.addr.as_str())
+        .collect();
+    Ok(json!({"cut": cut, "addresses": addrs}))
+}
+
+/// Removes every cut `partition` made.
+pub fn heal(dir: &Path) -> Result<Value, TestnetError> {
+    let mut state = TestnetState::load(&state_path(dir))?;
+    let mut net = host_net(&state, "testnet heal")?;
+    let healed = net.cut.clone();
+    net.heal()?;
+    state.hosts = Some(net);
+    state.save(&state_path(dir))?;
+    Ok(json!({"healed": healed}))
 }
 
 /// What runs: registry, swarms, each node's health and message count.
 pub fn status(dir: &Path) -> Result<Value, TestnetError> {
     let state = TestnetState::load(&state_path(dir))?;
+    set_control(&state);
     let registry = reg::load(&registry_path(dir)).ok();
     let reach = reach_status(&state.registry_url);
     let mut nodes = Vec::new();
@@ -407,6 +541,7 @@ pub fn status(dir: &Path) -> Result<Value, TestnetError> {
             "index": n.index,
             "pubkey_ed25519": n.pubkey_ed25519,
             "url": n.url,
+            "ip": n.ip,
             "pid": n.pid,
             "state": if n.state == NodeState::Running && !alive { "dead" } else { n.state.as_str() },
             "healthy": h.is_some(),
@@ -423,6 +558,7 @@ pub fn status(dir: &Path) -> Result<Value, TestnetError> {
         "registry_url": state.registry_url,
         "registry_running": registry_alive,
         "pow_difficulty": state.pow_difficulty,
+        "hosts": state.hosts,
         "swarms": swarms.into_iter().map(|(id, members)| json!({"swarm_id": id, "nodes": members})).collect::<Vec<_>>(),
         "nodes": nodes,
     }))
@@ -484,6 +620,7 @@ pub fn status_table(status: &Value) -> String {
 
 fn load_running(dir: &Path) -> Result<TestnetState, TestnetError> {
     let state = TestnetState::load(&state_path(dir))?;
+    set_control(&state);
     if !state.registry_pid.is_some_and(|p| procs::is_alive(p, &state.dir)) {
         return Err(TestnetError::Failed(format!(
             "the testnet in {} is not running (start one with 'testnet up --dir {}')",
@@ -511,7 +648,12 @@ fn summary(dir: &Path, state: &TestnetState) -> Value {
 
 /// Starts `<server> serve` on a free loopback port, waits for the JSON line it prints once
 /// listening (in its log), and writes that line to its info file.
-fn start_side_server(dir: &Path, bins: &Binaries, server: SideServer) -> Result<(u32, Value), TestnetError> {
+fn start_side_server(
+    dir: &Path,
+    bins: &Binaries,
+    server: SideServer,
+    state: &TestnetState,
+) -> Result<(u32, Value), TestnetError> {
     let name = server.name();
     let bin = server
         .bin(bins)
@@ -520,8 +662,8 @@ fn start_side_server(dir: &Path, bins: &Binaries, server: SideServer) -> Result<
     crate::net::fs::create_private_dir(&data).map_err(|e| TestnetError::io(data.display(), e))?;
     let log = dir.join("logs").join(format!("{name}.log"));
     let mut cmd = std::process::Command::new(bin);
-    cmd.arg("serve").arg("--dir").arg(&data).arg("--listen").arg(format!("{LOOPBACK}:0"));
-    let pid = procs::spawn_detached(cmd, &log)?;
+    cmd.arg("serve").arg("--dir").arg(&data).arg("--listen").arg(format!("{}:0", state.registry_ip()));
+    let pid = spawn_in(state.registry_netns(), cmd, &log)?;
     let info_file = server.info_file();
     let deadline = Instant::now() + Duration::from_millis(TESTNET_READY_TIMEOUT_MS);
     loop {
@@ -547,13 +689,17 @@ fn start_side_server(dir: &Path, bins: &Binaries, server: SideServer) -> Result<
     }
 }
 
-fn start_registry_server(dir: &Path, bins: &Binaries) -> Result<(u32, String), TestnetError> {
+fn start_registry_server(
+    dir: &Path,
+    bins: &Binaries,
+    state: &TestnetState,
+) -> Result<(u32, String), TestnetError> {
     let addr_file = dir.join(serve::ADDR_FILE);
     let _ = std::fs::remove_file(&addr_file);
     let log = dir.join("logs").join("registry.log");
     let mut cmd = std::process::Command::new(&bins.testnet);
-    cmd.arg("registry-serve").arg("--dir").arg(dir).arg("--listen").arg(format!("{LOOPBACK}:0"));
-    let pid = procs::spawn_detached(cmd, &log)?;
+    cmd.arg("registry-serve").arg("--dir").arg(dir).arg("--listen").arg(format!("{}:0", state.registry_ip()));
+    let pid = spawn_in(state.registry_netns(), cmd, &log)?;
     match wait_file(&addr_file, pid, dir) {
         Ok(addr) => Ok((pid, format!("http://{addr}/registry.json"))),
         Err(e) => {
@@ -572,17 +718,26 @@ fn spawn_new_nodes(
     count: usize,
 ) -> Result<Vec<usize>, TestnetError> {
     let first = state.nodes.len();
+    if let Some(net) = state.hosts.as_mut() {
+        net.add_nodes(first, count)?;
+    }
     for i in first..first + count {
+        let ip = state
+            .hosts
+            .as_ref()
+            .and_then(|h| h.nodes.get(i))
+            .map_or(LOOPBACK.to_string(), |h| h.addr.clone());
         let data_dir = dir.join("nodes").join(i.to_string());
         crate::net::fs::create_private_dir(&data_dir).map_err(|e| TestnetError::io(data_dir.display(), e))?;
         let keys = NodeKeys::load_or_create(&data_dir.join(KEY_FILE))
             .map_err(|e| TestnetError::Failed(e.to_string()))?;
-        let pid = spawn_node(dir, bins, state, i, &data_dir, 0)?;
+        let pid = spawn_node(dir, bins, state, i, &ip, &data_dir, 0)?;
         state.nodes.push(NodeEntry {
             index: i,
             pubkey_ed25519: hex::encode(keys.ed25519_public()),
             pubkey_x25519: hex::encode(keys.x25519_public()),
             port: 0,
+            ip,
             url: String::new(),
             pid,
             data_dir: data_dir.display().to_string(),
@@ -592,11 +747,12 @@ fn spawn_new_nodes(
     for i in first..first + count {
         let port = wait_listen(Path::new(&state.nodes[i].data_dir), state.nodes[i].pid)?;
         state.nodes[i].port = port;
-        state.nodes[i].url = format!("{}://{LOOPBACK}:{port}", if state.tls { "https" } else { "http" });
+        let scheme = if state.tls { "https" } else { "http" };
+        state.nodes[i].url = format!("{scheme}://{}:{port}", state.nodes[i].ip);
     }
     reg::update(dir, |r| {
         for n in &state.nodes[first..] {
-            reg::add(r, &n.ed25519()?, &n.x25519()?, LOOPBACK, n.port)?;
+            reg::add(r, &n.ed25519()?, &n.x25519()?, &n.ip, n.port)?;
         }
         Ok(())
     })?;
@@ -608,6 +764,7 @@ fn spawn_node(
     bins: &Binaries,
     state: &TestnetState,
     i: usize,
+    ip: &str,
     data_dir: &Path,
     port: u16,
 ) -> Result<u32, TestnetError> {
@@ -615,7 +772,7 @@ fn spawn_node(
     cmd.arg("--data")
         .arg(data_dir)
         .arg("--listen")
-        .arg(format!("{LOOPBACK}:{port}"))
+        .arg(format!("{ip}:{port}"))
         .arg("--registry")
         .arg(&state.registry_url)
         .arg("--log")
@@ -623,7 +780,11 @@ fn spawn_node(
     if state.tls {
         cmd.arg("--tls");
     }
-    procs::spawn_detached(cmd, &dir.join("logs").join(format!("node-{i}.log")))
+    if state.hosts.is_some() {
+        // Each host's peers are distinct addresses: worth recording (docs/faults.md).
+        cmd.arg("--peer-log");
+    }
+    spawn_in(state.node_netns(i), cmd, &dir.join("logs").join(format!("node-{i}.log")))
 }
 
 fn wait_listen(data_dir: &Path, pid: u32) -> Result<u16, TestnetError> {
@@ -665,7 +826,14 @@ fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
     // One client for every poll of the process (a blocking client owns a thread).
     static CLIENT: std::sync::OnceLock<Transport> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
-        Transport::with_limits(Duration::from_millis(TESTNET_HEALTH_TIMEOUT_MS), CLIENT_MAX_REPLY_BYTES)
+        let make = || {
+            Transport::with_limits(Duration::from_millis(TESTNET_HEALTH_TIMEOUT_MS), CLIENT_MAX_REPLY_BYTES)
+        };
+        // In a host testnet the client (and the thread it owns) lives in the registry's host.
+        match CONTROL_NETNS.get().cloned().flatten() {
+            Some(ns) => hosts::in_netns(&ns, make).unwrap_or_else(|_| make()),
+            None => make(),
+        }
     });
     let reply = client.get(url).ok()?;
     if reply.status != 200 {

@@ -44,8 +44,12 @@ pub struct NodeEntry {
     pub pubkey_ed25519: String,
     /// The node's X25519 key, hex.
     pub pubkey_x25519: String,
-    /// The node's storage port on loopback.
+    /// The node's storage port.
     pub port: u16,
+    /// The address the node listens on and is registered with: loopback, or its own host's
+    /// address in a host testnet (`up --hosts`).
+    #[serde(default = "loopback")]
+    pub ip: String,
     /// The node's base URL.
     pub url: String,
     /// The process id of its `snode`.
@@ -54,6 +58,10 @@ pub struct NodeEntry {
     pub data_dir: String,
     /// Whether it runs, was stopped or was killed.
     pub state: NodeState,
+}
+
+fn loopback() -> String {
+    super::LOOPBACK.to_string()
 }
 
 fn key32(hex_key: &str, what: &str) -> Result<[u8; 32], TestnetError> {
@@ -96,6 +104,9 @@ pub struct TestnetState {
     /// The process id of the community server (`testnet up --sogs`), while it runs.
     #[serde(default)]
     pub sogs_pid: Option<u32>,
+    /// The network of a host testnet (`testnet up --hosts`); none on loopback.
+    #[serde(default)]
+    pub hosts: Option<super::hosts::HostNet>,
 }
 
 impl TestnetState {
