@@ -20,6 +20,7 @@ mod crypto;
 mod faults;
 mod files;
 mod fileserver;
+mod hosts;
 mod identity;
 mod node;
 mod ratchet;

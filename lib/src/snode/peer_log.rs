@@ -3,7 +3,7 @@
 //! hosts (`testnet up --hosts`) every process has its own address, so these lines show who
 //! talked to whom: the onion test checks from them that each hop saw only the hop before it.
 //!
-//! A line: `{"ts_ms", "peer": "ip:port", "method", "route", "status"}`, plus `"hop_no"` for
+//! A line: `{"ts_ms" (arrival), "peer": "ip:port", "method", "route", "status"}`, plus `"hop_no"` for
 //! `/onion_req/v2` (the hop number the request arrived with: 0 at the guard, 1 at the second
 //! hop, …; the outer frame carries it in clear). Written without fsync (a record for tests and
 //! operators, not state); the file stops growing at [`PEER_LOG_MAX_BYTES`].
@@ -60,9 +60,11 @@ impl PeerLog {
 pub(crate) async fn record(State(log): State<std::sync::Arc<PeerLog>>, req: Request, next: Next) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.to_string());
     let (method, route) = (req.method().to_string(), req.uri().path().to_string());
+    // When the request arrived (a relay's own onward request then comes after it).
+    let ts_ms = crate::formats::time::now_ms();
     let resp = next.run(req).await;
     let mut line = json!({
-        "ts_ms": crate::formats::time::now_ms(),
+        "ts_ms": ts_ms,
         "peer": peer,
         "method": method,
         "route": route,

@@ -182,6 +182,10 @@ pub fn up(dir: &Path, bins: &Binaries, opts: &UpOptions) -> Result<Value, Testne
             crate::formats::limits::REACH_MIN_PERIOD_MS
         )));
     }
+    if opts.hosts {
+        // Before anything is written: without root nothing of a host testnet can be made.
+        hosts::require_root("testnet up --hosts")?;
+    }
     if let Ok(old) = TestnetState::load(&state_path(dir)) {
         if old.anything_running() {
             return Err(TestnetError::Usage(format!(
