@@ -355,10 +355,15 @@ fn a_swarm_split_three_four_during_stores_loses_no_acknowledged_message_once_hea
     };
     let count = |p: u8| acked.lock().unwrap().iter().filter(|(q, _, _)| *q == p).count();
 
+    let began = std::time::Instant::now();
     assert!(eventually(Duration::from_secs(30), || count(0) >= 7), "stores before the split");
+    eprintln!("split after {:?}", began.elapsed());
     tn.run(&["partition", "0", "1", "2"]);
     phase.store(1, Ordering::SeqCst);
-    assert!(eventually(Duration::from_secs(60), || count(1) >= 12), "stores acknowledged during the split");
+    // Each store on the majority side now waits out the replication timeout of its pooled
+    // connections to the cut members (packets to them go nowhere): a few seconds apiece.
+    assert!(eventually(Duration::from_secs(90), || count(1) >= 6), "stores acknowledged during the split");
+    eprintln!("heal after {:?}", began.elapsed());
     // Stores from here on may see the links restored.
     phase.store(2, Ordering::SeqCst);
     tn.run(&["heal"]);
@@ -376,11 +381,13 @@ fn a_swarm_split_three_four_during_stores_loses_no_acknowledged_message_once_hea
         "a cut member acknowledged a store during the split: {acked:?}"
     );
 
+    eprintln!("stream stopped after {:?}: {} acknowledged, {} refused", began.elapsed(), acked.len(), refused.len());
     // Every acknowledged message, before, during and after the split, ends on all seven.
     let want: BTreeSet<String> = acked.iter().map(|(_, _, h)| h.clone()).collect();
     let holds = |i: usize| from_host(&tn, "c1", || retrieve_hashes(&urls[i], &pk, NS));
     let converged =
         eventually(CONVERGE_WITHIN, || (0..urls.len()).all(|i| holds(i).is_ok_and(|h| want.is_subset(&h))));
+    eprintln!("converged ({converged}) after {:?}", began.elapsed());
     if !converged {
         let missing: Vec<String> = (0..urls.len())
             .map(|i| {
