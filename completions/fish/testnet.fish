@@ -27,6 +27,9 @@ end
 complete -c testnet -n "__fish_testnet_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c testnet -n "__fish_testnet_needs_command" -s V -l version -d 'Print version'
 complete -c testnet -n "__fish_testnet_needs_command" -f -a "up" -d 'Start a registry and N nodes; returns when all are ready'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "exec" -d 'Run a command inside a host of a --hosts testnet (client c1.., registry, node index or n<i>); exits with the command\'s exit code. SNKIT_NODES is set to DIR/nodes.json'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "partition" -d 'Cut hosts of a --hosts testnet off from all the others (both ways) until `heal`'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "heal" -d 'Undo every `partition` of a --hosts testnet'
 complete -c testnet -n "__fish_testnet_needs_command" -f -a "status" -d 'Swarms, and each node\'s health and message count (JSON; a table on a terminal)'
 complete -c testnet -n "__fish_testnet_needs_command" -f -a "add" -d 'Add K nodes to the running testnet'
 complete -c testnet -n "__fish_testnet_needs_command" -f -a "stop" -d 'Deregister a node (it hands its records on) and stop it with SIGTERM'
@@ -40,10 +43,18 @@ complete -c testnet -n "__fish_testnet_using_subcommand up" -l dir -r -F
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l pow -d 'Proof-of-work difficulty of the network (0 = off)' -r
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l log -d 'Log level of the nodes' -r
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l reach-period -d 'Nodes test each other\'s reachability every MS milliseconds and the registry decommissions a node its testers cannot reach (0 = off; docs/faults.md)' -r
+complete -c testnet -n "__fish_testnet_using_subcommand up" -l clients -d 'With --hosts: how many client hosts, named c1..cN' -r
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l tls -d 'Nodes serve HTTPS with self-signed certificates, as live service nodes do (nodes.json then says "tls": true, and send/retrieve talk HTTPS to them)'
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l fileserver -d 'Also start a file server (its {url, pubkey} in DIR/fileserver.json, which upload and download use by default)'
 complete -c testnet -n "__fish_testnet_using_subcommand up" -l sogs -d 'Also start a community server (its {url, pubkey} in DIR/sogs.json; administer it with `sogs --dir DIR/sogs`)'
+complete -c testnet -n "__fish_testnet_using_subcommand up" -l hosts -d 'A testnet of real hosts (Linux, root): each node, the registry and each client in its own network namespace with its own address on a bridge made for this testnet (docs/testnet.md). Then `exec`, `partition` and `heal` work'
 complete -c testnet -n "__fish_testnet_using_subcommand up" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand exec" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand partition" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand partition" -s h -l help -d 'Print help'
+complete -c testnet -n "__fish_testnet_using_subcommand heal" -l dir -r -F
+complete -c testnet -n "__fish_testnet_using_subcommand heal" -s h -l help -d 'Print help'
 complete -c testnet -n "__fish_testnet_using_subcommand status" -l dir -r -F
 complete -c testnet -n "__fish_testnet_using_subcommand status" -l json -d 'JSON even on a terminal'
 complete -c testnet -n "__fish_testnet_using_subcommand status" -s h -l help -d 'Print help'
