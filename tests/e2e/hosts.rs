@@ -381,7 +381,12 @@ fn a_swarm_split_three_four_during_stores_loses_no_acknowledged_message_once_hea
         "a cut member acknowledged a store during the split: {acked:?}"
     );
 
-    eprintln!("stream stopped after {:?}: {} acknowledged, {} refused", began.elapsed(), acked.len(), refused.len());
+    eprintln!(
+        "stream stopped after {:?}: {} acknowledged, {} refused",
+        began.elapsed(),
+        acked.len(),
+        refused.len()
+    );
     // Every acknowledged message, before, during and after the split, ends on all seven.
     let want: BTreeSet<String> = acked.iter().map(|(_, _, h)| h.clone()).collect();
     let holds = |i: usize| from_host(&tn, "c1", || retrieve_hashes(&urls[i], &pk, NS));

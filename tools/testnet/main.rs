@@ -68,8 +68,8 @@ enum Cmd {
         #[arg(long, value_name = "N", default_value_t = 2, requires = "hosts")]
         clients: usize,
     },
-    /// Run a command inside a host of a --hosts testnet (client c1.., registry, node index or
-    /// n<i>); exits with the command's exit code. SNKIT_NODES is set to DIR/nodes.json.
+    /// Run a command inside a host of a --hosts testnet (client c1.., registry, a node: 3 or
+    /// n3); exits with the command's exit code. SNKIT_NODES is set to DIR/nodes.json.
     Exec {
         /// The host: c1, c2, …, registry, or a node (3 or n3).
         host: String,

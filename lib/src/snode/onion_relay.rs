@@ -50,7 +50,7 @@ async fn onion_answer(node: &Arc<NodeContext>, body: Bytes) -> Response {
         };
     match layer {
         Layer::Final { rpc_body, control, reply, .. } => {
-            let (status, body) = handlers::run_rpc(&node, &rpc_body, Origin::Client).await;
+            let (status, body) = handlers::run_rpc(node, &rpc_body, Origin::Client).await;
             let as_json = control.get("json").and_then(Value::as_bool).unwrap_or(false);
             let body = match body {
                 ReplyBody::Json(v) if as_json => v,
