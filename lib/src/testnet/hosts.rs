@@ -341,3 +341,58 @@ pub fn in_netns<T>(netns: &str, f: impl FnOnce() -> T) -> Result<T, TestnetError
         .map_err(|e| TestnetError::io("cannot return to the root namespace", e))?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(slot: u16, nodes: usize) -> HostNet {
+        HostNet {
+            slot,
+            subnet: format!("10.{}.0.0/16", octet(slot)),
+            bridge: format!("{}br", prefix(slot)),
+            registry: host(slot, "registry", format!("10.{}.0.1", octet(slot))),
+            clients: vec![host(slot, "c1", format!("10.{}.0.10", octet(slot)))],
+            nodes: (0..nodes).map(|i| node_host(slot, i)).collect(),
+            cut: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn node_addresses_are_distinct_inside_the_slot_subnet_and_names_fit_an_interface() {
+        let slot = HOSTS_SLOTS - 1;
+        let n = net(slot, crate::formats::limits::TESTNET_MAX_NODES);
+        let addrs: std::collections::BTreeSet<&str> = n.all().map(|h| h.addr.as_str()).collect();
+        assert_eq!(addrs.len(), n.all().count(), "one address per host");
+        assert_eq!(n.nodes[0].addr, format!("10.{}.1.1", octet(slot)));
+        assert_eq!(n.nodes[200].addr, format!("10.{}.2.1", octet(slot)));
+        for h in n.all() {
+            assert!(h.addr.starts_with(&format!("10.{}.", octet(slot))), "{} in the subnet", h.addr);
+            assert!(!h.addr.ends_with(".0") && !h.addr.ends_with(".255"), "{} is a host address", h.addr);
+            // IFNAMSIZ: 15 characters and the terminating NUL.
+            assert!(h.veth.len() <= 15, "{} fits an interface name", h.veth);
+        }
+        assert!(n.bridge.len() <= 15);
+        assert!(octet(slot) <= 254, "every slot is a 10.x/16 with x ≤ 254");
+    }
+
+    #[test]
+    fn hosts_are_found_by_name_or_node_index() {
+        let n = net(3, 4);
+        assert_eq!(n.find("2").map(|h| h.name.as_str()), Some("n2"));
+        assert_eq!(n.find("n3").map(|h| h.addr.as_str()), Some("10.19.1.4"));
+        assert_eq!(n.find("c1").map(|h| h.netns.as_str()), Some("sk3-c1"));
+        assert_eq!(n.find("registry").map(|h| h.addr.as_str()), Some("10.19.0.1"));
+        assert!(n.find("9").is_none() && n.find("c2").is_none());
+    }
+
+    #[test]
+    fn the_preferred_slot_is_stable_and_in_range() {
+        let a = preferred_slot(Path::new("/tmp/a"));
+        assert_eq!(a, preferred_slot(Path::new("/tmp/a")));
+        assert!(a < HOSTS_SLOTS);
+        let spread: std::collections::BTreeSet<u16> =
+            (0..50).map(|i| preferred_slot(Path::new(&format!("/tmp/t{i}")))).collect();
+        assert!(spread.len() > 30, "directories spread over the slots: {spread:?}");
+    }
+}
