@@ -27,11 +27,19 @@ const TRANSITION: u8 = 9;
 const DIRECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn root_or_skip(what: &str) -> bool {
-    if rustix::process::geteuid().is_root() {
-        return true;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: {what} needs root for network namespaces (CI runs as root)");
+        return false;
     }
-    eprintln!("skipped: {what} needs root for network namespaces (CI runs as root)");
-    false
+    // Root in a container may still lack CAP_NET_ADMIN/CAP_SYS_ADMIN: probe once.
+    let probe = format!("snkit-probe-{}-{:08x}", std::process::id(), rand::random::<u32>());
+    let made = Command::new("ip").args(["netns", "add", &probe]).stderr(Stdio::null()).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: {what}: 'ip netns add' is refused here (no iproute2, or no CAP_SYS_ADMIN)");
+        return false;
+    }
+    let _ = Command::new("ip").args(["netns", "del", &probe]).status();
+    true
 }
 
 /// `testnet up --hosts --nodes n --clients 2`.
