@@ -31,12 +31,16 @@ fn plain(status: u16, text: impl Into<String>) -> Response {
 
 /// `POST /onion_req/v2`.
 pub(crate) async fn onion_req(State(node): State<Arc<NodeContext>>, body: Bytes) -> Response {
+    if !node.config.peer_log {
+        return onion_answer(&node, body).await;
+    }
+    // For the peer log (`snode --peer-log`): which hop this node was (the outer frame says it in
+    // clear; read only when logging, the peel reads it again).
     let hop_no = onion::decode_frame(&body)
         .ok()
         .and_then(|f| f.json.get("hop_no").and_then(Value::as_u64))
         .unwrap_or(0);
     let mut resp = onion_answer(&node, body).await;
-    // For the peer log (`snode --peer-log`): which hop this node was.
     resp.extensions_mut().insert(super::peer_log::OnionHop(hop_no));
     resp
 }
