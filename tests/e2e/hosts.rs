@@ -347,11 +347,20 @@ fn a_swarm_split_three_four_during_stores_loses_no_acknowledged_message_once_hea
                 let mut n = 0;
                 while !stop.load(Ordering::SeqCst) {
                     let (p, member) = (phase.load(Ordering::SeqCst), n % urls.len());
+                    let took = std::time::Instant::now();
                     let stored = store(&urls[member], &pk, n);
+                    let took = took.elapsed();
                     // A store the split began or ended during belongs to no phase.
                     let p = if phase.load(Ordering::SeqCst) == p { p } else { TRANSITION };
                     match stored {
-                        Some(hash) => acked.lock().unwrap().push((p, member, hash)),
+                        Some(hash) => {
+                            if p == 1 {
+                                eprintln!(
+                                    "store {n} on member {member} during the split: acknowledged in {took:?}"
+                                );
+                            }
+                            acked.lock().unwrap().push((p, member, hash));
+                        }
                         None => refused.lock().unwrap().push((p, member)),
                     }
                     n += 1;
