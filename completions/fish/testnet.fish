@@ -27,7 +27,7 @@ end
 complete -c testnet -n "__fish_testnet_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c testnet -n "__fish_testnet_needs_command" -s V -l version -d 'Print version'
 complete -c testnet -n "__fish_testnet_needs_command" -f -a "up" -d 'Start a registry and N nodes; returns when all are ready'
-complete -c testnet -n "__fish_testnet_needs_command" -f -a "exec" -d 'Run a command inside a host of a --hosts testnet (client c1.., registry, a node: 3 or n3); exits with the command\'s exit code. SNKIT_NODES is set to DIR/nodes.json'
+complete -c testnet -n "__fish_testnet_needs_command" -f -a "exec" -d 'Run a command inside a host of a --hosts testnet (client c1.., registry, a node: 3 or n3); exits with the command\'s exit code. SNKIT_NODES is set to DIR/nodes.json, and the toolkit\'s commands beside testnet come first on PATH'
 complete -c testnet -n "__fish_testnet_needs_command" -f -a "partition" -d 'Cut hosts of a --hosts testnet off from all the others (both ways) until `heal`'
 complete -c testnet -n "__fish_testnet_needs_command" -f -a "heal" -d 'Undo every `partition` of a --hosts testnet'
 complete -c testnet -n "__fish_testnet_needs_command" -f -a "status" -d 'Swarms, and each node\'s health and message count (JSON; a table on a terminal)'

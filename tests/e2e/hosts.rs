@@ -286,8 +286,8 @@ fn through_three_hop_paths_each_hop_sees_only_the_address_of_the_hop_before_it()
     let bob_sid = bob_id["session_id"].as_str().unwrap();
 
     let t0 = now_ms();
-    let (send, retrieve) = (bin("send"), bin("retrieve"));
-    let (send, retrieve) = (send.to_str().unwrap(), retrieve.to_str().unwrap());
+    // By name: exec puts the toolkit's own commands first on PATH.
+    let (send, retrieve) = ("send", "retrieve");
     let out =
         exec(&tn, "c1", &[send, "--identity", alice.to_str().unwrap(), "--to", bob_sid], b"over real hosts");
     assert!(out.status.success(), "send from c1: {}", String::from_utf8_lossy(&out.stderr));

@@ -69,7 +69,8 @@ enum Cmd {
         clients: usize,
     },
     /// Run a command inside a host of a --hosts testnet (client c1.., registry, a node: 3 or
-    /// n3); exits with the command's exit code. SNKIT_NODES is set to DIR/nodes.json.
+    /// n3); exits with the command's exit code. SNKIT_NODES is set to DIR/nodes.json, and the
+    /// toolkit's commands beside testnet come first on PATH.
     Exec {
         /// The host: c1, c2, …, registry, or a node (3 or n3).
         host: String,

@@ -473,8 +473,9 @@ fn host_net(state: &TestnetState, what: &str) -> Result<hosts::HostNet, TestnetE
 }
 
 /// Runs `cmd` inside the namespace of host `name` (a client `c1`…, `registry`, a node's index
-/// or `n<i>`), with `SNKIT_NODES` set to the testnet's `nodes.json` unless already set, and
-/// returns its exit code (128 + the signal when a signal ended it).
+/// or `n<i>`), with `SNKIT_NODES` set to the testnet's `nodes.json` unless already set and the
+/// directory of this executable first on `PATH` (the toolkit's other commands), and returns its
+/// exit code (128 + the signal when a signal ended it).
 pub fn exec(dir: &Path, name: &str, cmd: &[String]) -> Result<i32, TestnetError> {
     let state = TestnetState::load(&state_path(dir))?;
     let net = host_net(&state, "testnet exec")?;
@@ -489,6 +490,15 @@ pub fn exec(dir: &Path, name: &str, cmd: &[String]) -> Result<i32, TestnetError>
     command.args(args);
     if std::env::var_os("SNKIT_NODES").is_none() {
         command.env("SNKIT_NODES", nodes_json_path(Path::new(&state.dir)));
+    }
+    // The toolkit's commands beside this one come first on PATH, so `exec c1 -- send …` runs the
+    // same build's `send` whether or not the toolkit is installed.
+    if let Some(tools) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+        let rest = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(std::iter::once(tools).chain(std::env::split_paths(&rest)));
+        if let Ok(path) = path {
+            command.env("PATH", path);
+        }
     }
     let mut child = hosts::in_netns(&host.netns, || command.spawn())?
         .map_err(|e| TestnetError::Failed(format!("cannot run {program}: {e}")))?;
