@@ -63,7 +63,10 @@ impl Presence {
 
     /// Whether it says the sender can be reached now: online, with a node and key, not expired.
     pub fn is_fresh(&self, now_ms: u64) -> bool {
-        self.online && self.node.is_some() && self.listen_pk.is_some() && self.expires.is_some_and(|e| e > now_ms)
+        self.online
+            && self.node.is_some()
+            && self.listen_pk.is_some()
+            && self.expires.is_some_and(|e| e > now_ms)
     }
 }
 
@@ -235,7 +238,8 @@ mod tests {
     fn test_online_and_offline_seal_to_one_size() {
         let (alice, bob) = (Identity::generate(), Identity::generate());
         let a = seal(&alice, &bob.session_id(), &online(), &mut rand::thread_rng()).unwrap();
-        let b = seal(&alice, &bob.session_id(), &Presence::offline(u64::MAX), &mut rand::thread_rng()).unwrap();
+        let b =
+            seal(&alice, &bob.session_id(), &Presence::offline(u64::MAX), &mut rand::thread_rng()).unwrap();
         assert_eq!(a.len(), SYNC_PRESENCE_SEALED_BYTES);
         assert_eq!(b.len(), SYNC_PRESENCE_SEALED_BYTES);
         assert!(!open(&bob, &b).unwrap().presence.online);

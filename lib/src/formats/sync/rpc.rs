@@ -180,11 +180,24 @@ pub fn parse(body: &[u8]) -> Option<Result<SyncRequest, RpcError>> {
 }
 
 /// The string a listen signs.
-pub fn listen_signed_string(listen_pk: &[u8; 32], timestamp: u64, cursor: u64, hold_ms: u64, acks: &[Ack]) -> Vec<u8> {
+pub fn listen_signed_string(
+    listen_pk: &[u8; 32],
+    timestamp: u64,
+    cursor: u64,
+    hold_ms: u64,
+    acks: &[Ack],
+) -> Vec<u8> {
     let acks: Vec<String> = acks.iter().map(|a| format!("{}:{}", a.seq, hex::encode(a.proof))).collect();
-    [LISTEN_CONTEXT, &hex::encode(listen_pk), &timestamp.to_string(), &cursor.to_string(), &hold_ms.to_string(), &acks.join(",")]
-        .join("\0")
-        .into_bytes()
+    [
+        LISTEN_CONTEXT,
+        &hex::encode(listen_pk),
+        &timestamp.to_string(),
+        &cursor.to_string(),
+        &hold_ms.to_string(),
+        &acks.join(","),
+    ]
+    .join("\0")
+    .into_bytes()
 }
 
 /// The string an unlisten signs.
@@ -250,7 +263,8 @@ impl ListenParams {
 
     /// Checks the signature (401), then the clock (406).
     pub fn verify(&self, now_ms: u64) -> Result<(), RpcError> {
-        let msg = listen_signed_string(&self.listen_pk, self.timestamp, self.cursor, self.hold_ms, &self.acks);
+        let msg =
+            listen_signed_string(&self.listen_pk, self.timestamp, self.cursor, self.hold_ms, &self.acks);
         verify(&self.listen_pk, &msg, &self.signature)?;
         check_clock(self.timestamp, now_ms)
     }
@@ -297,7 +311,10 @@ impl DeliverParams {
 }
 
 fn too_large(len: usize) -> RpcError {
-    let mut e = RpcError::new(413, format!("sync_deliver data is {len} bytes; the limit is {SYNC_MAX_DATA_BYTES}"));
+    let mut e = RpcError::new(
+        crate::formats::rpc::status::PAYLOAD_TOO_LARGE,
+        format!("sync_deliver data is {len} bytes; the limit is {SYNC_MAX_DATA_BYTES}"),
+    );
     e.json = Some(json!({"status": outcome::TOO_LARGE, "max": SYNC_MAX_DATA_BYTES}));
     e
 }
@@ -305,7 +322,11 @@ fn too_large(len: usize) -> RpcError {
 impl UnlistenParams {
     /// Parses the params (400).
     pub fn parse(p: &Params) -> Result<Self, RpcError> {
-        Ok(Self { listen_pk: hex32_of(p, "listen_pk")?, timestamp: u64_of(p, "timestamp")?, signature: sig_of(p)? })
+        Ok(Self {
+            listen_pk: hex32_of(p, "listen_pk")?,
+            timestamp: u64_of(p, "timestamp")?,
+            signature: sig_of(p)?,
+        })
     }
 
     /// Checks the signature (401), then the clock (406).
@@ -321,7 +342,8 @@ impl UnlistenParams {
 pub fn listen_params(sk: &SigningKey, cursor: u64, acks: &[Ack], hold_ms: u64, now_ms: u64) -> Value {
     let pk = sk.verifying_key().to_bytes();
     let sig = sk.sign(&listen_signed_string(&pk, now_ms, cursor, hold_ms, acks));
-    let acks: Vec<Value> = acks.iter().map(|a| json!({"seq": a.seq, "proof": hex::encode(a.proof)})).collect();
+    let acks: Vec<Value> =
+        acks.iter().map(|a| json!({"seq": a.seq, "proof": hex::encode(a.proof)})).collect();
     json!({"listen_pk": hex::encode(pk), "timestamp": now_ms, "signature": B64.encode(sig.to_bytes()),
         "cursor": cursor, "acks": acks, "hold_ms": hold_ms})
 }
@@ -334,7 +356,14 @@ pub fn unlisten_params(sk: &SigningKey, now_ms: u64) -> Value {
 }
 
 /// The params of a `sync_deliver`.
-pub fn deliver_params(listen_pk: &[u8; 32], data: &[u8], lock: &AckLock, timestamp: u64, expiry: u64, wait_ms: u64) -> Value {
+pub fn deliver_params(
+    listen_pk: &[u8; 32],
+    data: &[u8],
+    lock: &AckLock,
+    timestamp: u64,
+    expiry: u64,
+    wait_ms: u64,
+) -> Value {
     json!({"listen_pk": hex::encode(listen_pk), "data": B64.encode(data), "ack_eph": hex::encode(lock.eph),
         "ack_check": hex::encode(lock.check), "timestamp": timestamp, "expiry": expiry, "wait_ms": wait_ms})
 }
@@ -370,7 +399,10 @@ impl Item {
         Ok(Self {
             seq: u64_of(o, "seq").map_err(e)?,
             data: B64.decode(data).map_err(|_| "item data is not base64")?,
-            lock: AckLock { eph: hex32_of(o, "ack_eph").map_err(e)?, check: hex32_of(o, "ack_check").map_err(e)? },
+            lock: AckLock {
+                eph: hex32_of(o, "ack_eph").map_err(e)?,
+                check: hex32_of(o, "ack_check").map_err(e)?,
+            },
             timestamp: u64_of(o, "timestamp").map_err(e)?,
             expiry: u64_of(o, "expiry").map_err(e)?,
         })
@@ -459,7 +491,13 @@ mod tests {
 
     #[test]
     fn test_listen_string_is_as_documented() {
-        let s = listen_signed_string(&[0xab; 32], 5, 6, 7, &[Ack { seq: 1, proof: [0; 32] }, Ack { seq: 2, proof: [1; 32] }]);
+        let s = listen_signed_string(
+            &[0xab; 32],
+            5,
+            6,
+            7,
+            &[Ack { seq: 1, proof: [0; 32] }, Ack { seq: 2, proof: [1; 32] }],
+        );
         let want = format!(
             "snkit-sync-listen-v1\0{}\x005\x006\x007\x001:{},2:{}",
             "ab".repeat(32),
@@ -467,7 +505,10 @@ mod tests {
             "01".repeat(32)
         );
         assert_eq!(s, want.into_bytes());
-        assert_eq!(unlisten_signed_string(&[0xab; 32], 9), format!("snkit-sync-unlisten-v1\0{}\x009", "ab".repeat(32)).into_bytes());
+        assert_eq!(
+            unlisten_signed_string(&[0xab; 32], 9),
+            format!("snkit-sync-unlisten-v1\0{}\x009", "ab".repeat(32)).into_bytes()
+        );
     }
 
     #[test]
@@ -488,12 +529,18 @@ mod tests {
         let ok = deliver_params(&[5; 32], b"hi", &lock, 1, 2, 500);
         assert!(matches!(parse(&body(METHOD_DELIVER, ok)), Some(Ok(SyncRequest::Deliver(_)))));
         let big = vec![0u8; SYNC_MAX_DATA_BYTES + 1];
-        let e = parse(&body(METHOD_DELIVER, deliver_params(&[5; 32], &big, &lock, 1, 2, 500))).unwrap().unwrap_err();
+        let e = parse(&body(METHOD_DELIVER, deliver_params(&[5; 32], &big, &lock, 1, 2, 500)))
+            .unwrap()
+            .unwrap_err();
         assert_eq!(e.status, 413);
         let max = vec![0u8; SYNC_MAX_DATA_BYTES];
-        assert!(parse(&body(METHOD_DELIVER, deliver_params(&[5; 32], &max, &lock, 1, 2, 500))).unwrap().is_ok());
+        assert!(
+            parse(&body(METHOD_DELIVER, deliver_params(&[5; 32], &max, &lock, 1, 2, 500))).unwrap().is_ok()
+        );
         for wait in [SYNC_MIN_WAIT_MS - 1, SYNC_ACK_TIMEOUT_MS + 1] {
-            let e = parse(&body(METHOD_DELIVER, deliver_params(&[5; 32], b"x", &lock, 1, 2, wait))).unwrap().unwrap_err();
+            let e = parse(&body(METHOD_DELIVER, deliver_params(&[5; 32], b"x", &lock, 1, 2, wait)))
+                .unwrap()
+                .unwrap_err();
             assert_eq!(e.status, 400);
         }
         let e = parse(&body(METHOD_DELIVER, json!({"listen_pk": "zz"}))).unwrap().unwrap_err();
@@ -502,11 +549,20 @@ mod tests {
 
     #[test]
     fn test_listen_reply_round_trips() {
-        let item = Item { seq: 1, data: b"abc".to_vec(), lock: AckLock { eph: [1; 32], check: [2; 32] }, timestamp: 3, expiry: 4 };
+        let item = Item {
+            seq: 1,
+            data: b"abc".to_vec(),
+            lock: AckLock { eph: [1; 32], check: [2; 32] },
+            timestamp: 3,
+            expiry: 4,
+        };
         let v = listen_reply(std::slice::from_ref(&item), 1, true, 9, 0);
         let r = parse_listen_reply(&v).unwrap();
         assert_eq!(r.items, vec![item]);
         assert!(r.new);
-        assert_eq!(parse_deliver_reply(&deliver_reply("acked", Some(&[7; 32]))), (Some("acked".into()), Some([7; 32])));
+        assert_eq!(
+            parse_deliver_reply(&deliver_reply("acked", Some(&[7; 32]))),
+            (Some("acked".into()), Some([7; 32]))
+        );
     }
 }
