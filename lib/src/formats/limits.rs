@@ -478,8 +478,11 @@ pub const SYNC_HEARTBEAT_MS: u64 = 5_000;
 pub const SYNC_UNLISTEN_TIMEOUT_MS: u64 = 1_000;
 /// Consecutive failures that mark a peer offline.
 pub const SYNC_PRESENCE_FAILS_OFFLINE: u32 = 1;
-/// Entries of the sync-inbox journal (the last sync lines printed, for checking after a crash).
-pub const SYNC_JOURNAL_MAX_ENTRIES: usize = 4_096;
+/// Bytes of the sync-inbox journal (the sync lines printed, appended and fsynced before their
+/// ack); over this it is cut to its newer half.
+pub const SYNC_JOURNAL_MAX_BYTES: u64 = 4 * 1024 * 1024;
+/// Pause of the listen loop after a refused listen (429, 5xx) before it asks again.
+pub const SYNC_LISTEN_RETRY_MS: u64 = 500;
 /// Data bytes one `sync_listen` reply hands out (at least one item): the reply stays far below
 /// the relays' reply cap however full the queue is; the rest comes on the next listen.
 pub const SYNC_LISTEN_REPLY_MAX_BYTES: usize = 1024 * 1024;
