@@ -292,15 +292,19 @@ impl Shared {
                 continue;
             };
             acks.push(Ack { seq: item.seq, proof });
-            if inner.state.is_seen(&h) || lines.iter().any(|l: &Line| l.hash == h) {
+            let framed = wrap::unframe(&item.data);
+            if let Some(f) = framed
+                && f.body.is_empty()
+            {
+                // A handshake: its presence is all it carries (never stored, never printed).
+                presences.push(f.presence.to_vec());
                 continue;
             }
-            let framed = wrap::unframe(&item.data);
+            if !admit(&mut inner.state, &h, item.expiry) {
+                continue;
+            }
             if let Some(f) = framed {
                 presences.push(f.presence.to_vec());
-                if f.body.is_empty() {
-                    continue; // a handshake: its presence is all it carries
-                }
             }
             let body = framed.map_or(&item.data[..], |f| f.body);
             let line = Line {
@@ -311,7 +315,6 @@ impl Shared {
                 from_node: node.clone(),
                 via: "sync",
             };
-            inner.state.remember(h, item.expiry);
             journal.push(line.clone());
             lines.push(line);
         }
@@ -438,10 +441,9 @@ impl Shared {
                     let mut lines = Vec::new();
                     let mut presences = Vec::new();
                     for m in messages {
-                        if inner.state.is_seen(&m.hash) {
+                        if !admit(&mut inner.state, &m.hash, m.expiration) {
                             continue;
                         }
-                        inner.state.remember(m.hash.clone(), m.expiration);
                         changed = true;
                         if let Some(p) = &m.presence {
                             presences.push(p.clone());
@@ -490,6 +492,17 @@ impl Shared {
             std::thread::sleep(Duration::from_millis(SYNC_ASYNC_POLL_MS));
         }
     }
+}
+
+/// The dedupe rule both paths share (sync.md §5.7): a message is printed when its storage hash
+/// is not in the seen set, and is then remembered until its expiry, so the copy of the other
+/// path (the same bytes, so the same hash) is dropped while it can exist.
+pub(crate) fn admit(state: &mut RetrieveState, hash: &str, expiry: u64) -> bool {
+    if state.is_seen(hash) {
+        return false;
+    }
+    state.remember(hash.to_string(), expiry);
+    true
 }
 
 fn short(n: &NodeInfo) -> String {
@@ -622,4 +635,104 @@ pub fn peers(state_dir: &Path, me: &SessionId) -> Vec<serde_json::Value> {
                 "listen_pk": r.listen_pk, "expires": r.expires, "last_ok": r.last_ok, "offline": r.offline})
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What happens to one message: tried sync or not, the listener's fate, the ack's.
+    #[derive(Debug, Clone, Copy)]
+    enum Fate {
+        /// No fresh presence: stored only.
+        Async,
+        /// Delivered, printed, saved, acked: never stored.
+        Acked,
+        /// Delivered, printed and saved, the ack lost: stored too.
+        AckLost,
+        /// Delivered, the listener crashed before printing: stored.
+        CrashBeforePrint,
+        /// Delivered, printed and saved, the listener crashed before acking: stored.
+        CrashAfterSave,
+    }
+
+    fn fate() -> impl Strategy<Value = Fate> {
+        prop_oneof![
+            Just(Fate::Async),
+            Just(Fate::Acked),
+            Just(Fate::AckLost),
+            Just(Fate::CrashBeforePrint),
+            Just(Fate::CrashAfterSave),
+        ]
+    }
+
+    proptest! {
+        /// sync.md §6.8: random interleavings of sync and async copies, lost acks and restarts;
+        /// the printed set equals the sent set and nothing is printed twice. The real state
+        /// file is saved and reloaded at each restart, as `retrieve --listen` does.
+        #[test]
+        fn prop_printed_set_is_the_sent_set(
+            fates in proptest::collection::vec(fate(), 1..40),
+            // Each stored copy is polled this many times (three members, repeated polls).
+            polls in proptest::collection::vec(1usize..4, 40),
+            // The order the swarm hands stored copies out in (a permutation seed).
+            seed in any::<u64>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let load = || RetrieveState::load(dir.path(), "05aa").unwrap();
+            let mut state = load();
+            let mut printed: Vec<String> = Vec::new();
+            let mut stored: Vec<String> = Vec::new();
+            let exp = u64::MAX;
+            for (i, f) in fates.iter().enumerate() {
+                let h = format!("hash{i}");
+                match f {
+                    Fate::Async => stored.push(h),
+                    Fate::Acked | Fate::AckLost | Fate::CrashAfterSave => {
+                        if admit(&mut state, &h, exp) {
+                            printed.push(h.clone());
+                        }
+                        state.save().unwrap();
+                        if !matches!(f, Fate::Acked) {
+                            stored.push(h);
+                        }
+                        if matches!(f, Fate::CrashAfterSave) {
+                            state = load();
+                        }
+                    }
+                    Fate::CrashBeforePrint => {
+                        state = load();
+                        stored.push(h);
+                    }
+                }
+            }
+            // The async path: every stored copy, several times, in a shuffled order, with a
+            // restart half way.
+            let mut copies: Vec<String> = stored
+                .iter()
+                .enumerate()
+                .flat_map(|(i, h)| std::iter::repeat_n(h.clone(), polls[i % polls.len()]))
+                .collect();
+            use rand::{SeedableRng, seq::SliceRandom};
+            copies.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+            let half = copies.len() / 2;
+            for (k, h) in copies.iter().enumerate() {
+                if k == half {
+                    state.save().unwrap();
+                    state = load();
+                }
+                if admit(&mut state, h, exp) {
+                    printed.push(h.clone());
+                }
+            }
+            let mut want: Vec<String> = (0..fates.len()).map(|i| format!("hash{i}")).collect();
+            want.sort();
+            let n = printed.len();
+            printed.sort();
+            printed.dedup();
+            prop_assert_eq!(n, printed.len(), "printed twice");
+            prop_assert_eq!(printed, want);
+        }
+    }
 }
