@@ -135,7 +135,11 @@ pub fn run() {
     let mut printed = Vec::with_capacity(ROUNDS);
     let mut acked = Vec::with_capacity(ROUNDS);
     let mut failed = 0;
+    // Paced under the per-subscription deliver bucket (a human chat rate): faster, the node
+    // answers 429 and a sender would store instead.
+    let pace = Duration::from_millis(1_000 / snkit::limits::SYNC_DELIVER_RATE_PER_SEC + 5);
     for i in 0..ROUNDS + 10 {
+        std::thread::sleep(pace);
         let data = format!("sync {i}");
         let now = snkit::time::now_ms();
         let t0 = Instant::now();

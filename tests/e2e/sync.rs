@@ -302,7 +302,73 @@ fn test_abuse_is_refused_and_the_node_keeps_serving() {
         let (s, _) = post_raw(&url, "/storage_rpc/v1", body);
         assert!((400..500).contains(&s), "{s}");
     }
+    // The barrage of tests/e2e/node.rs, aimed at the sync methods: mangled listens and
+    // delivers, each answered below 500.
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(15);
+    let n = now_ms();
+    let valid = [
+        json!({"method": "sync_listen", "params": srpc::listen_params(&sk, 0, &[], 0, n)}).to_string(),
+        json!({"method": "sync_deliver", "params": srpc::deliver_params(&pk, b"hi", &lock, n, n + 60_000, 100)})
+            .to_string(),
+    ];
+    for round in 0..300 {
+        let mut body = valid[round % 2].clone().into_bytes();
+        match round % 3 {
+            0 => {
+                let i = rng.gen_range(0..body.len());
+                body[i] = rng.r#gen();
+            }
+            1 => body.truncate(rng.gen_range(0..body.len())),
+            _ => {
+                let i = rng.gen_range(0..body.len());
+                body.splice(i..i, (0..rng.gen_range(1..40)).map(|_| rng.r#gen::<u8>()));
+            }
+        }
+        let (s, reply) = post_raw(&url, "/storage_rpc/v1", &body);
+        assert!(s < 500, "{s} to {:?}: {reply}", String::from_utf8_lossy(&body));
+    }
     assert_eq!(rpc(&url, "info", json!({})).0, 200);
+}
+
+#[test]
+fn test_bad_sync_flags_exit_2_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, _) = keygen(tmp.path(), "a");
+    let (_, b_sid) = keygen(tmp.path(), "b");
+    let nodes = tmp.path().join("none.json");
+    for extra in [&["--sync", "sometimes"][..], &["--ack-timeout", "5"], &["--ack-timeout", "60000"]] {
+        let out = cmd("send")
+            .args(["--identity", a.to_str().unwrap(), "--to", &b_sid, "--nodes", nodes.to_str().unwrap()])
+            .args(extra)
+            .write_stdin(b"x".to_vec())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr).trim().lines().count(), 1, "{extra:?}");
+    }
+    for extra in
+        [&["--listen", "--listen-node", "nowhere"][..], &["--peers", "--listen"], &["--listen", "--delete"]]
+    {
+        let out = cmd("retrieve")
+            .args(["--identity", a.to_str().unwrap(), "--nodes", nodes.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // --peers of an identity that never listened: nothing, exit 0, no network.
+    let out = cmd("retrieve")
+        .args([
+            "--identity",
+            a.to_str().unwrap(),
+            "--state",
+            tmp.path().join("s").to_str().unwrap(),
+            "--peers",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stdout.is_empty());
 }
 
 #[test]

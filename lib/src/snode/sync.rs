@@ -76,6 +76,10 @@ impl Bucket {
         Self { tokens: burst as f64, at: Instant::now() }
     }
 
+    fn refund(&mut self, burst: u64) {
+        self.tokens = (self.tokens + 1.0).min(burst as f64);
+    }
+
     fn take(&mut self, rate: u64, burst: u64) -> bool {
         let now = Instant::now();
         let refill = now.duration_since(self.at).as_secs_f64() * rate as f64;
@@ -230,7 +234,7 @@ impl SyncRegistry {
             return error(e);
         }
         let pk = p.listen_pk;
-        let (id, wake, new) = {
+        let (id, wake, new, cursor) = {
             let mut inner = self.lock();
             let new = !inner.subs.contains_key(&pk);
             if new && inner.subs.len() >= self.max_subscriptions {
@@ -239,10 +243,9 @@ impl SyncRegistry {
             if p.hold_ms > 0 && inner.held_requests >= NODE_SYNC_MAX_HELD_REQUESTS {
                 return deliver_status(status::SERVICE_UNAVAILABLE, outcome::NODE_FULL);
             }
-            let sub = inner.subs.entry(pk).or_insert_with(Subscription::new);
-            if !sub.listen_bucket.take(SYNC_LISTEN_MAX_CALLS_PER_SEC, SYNC_LISTEN_MAX_CALLS_PER_SEC) {
-                return deliver_status(status::TOO_MANY_REQUESTS, outcome::LISTEN_RATE);
-            }
+            inner.subs.entry(pk).or_insert_with(Subscription::new);
+            // A new subscription's seqs start again at 1: the cursor was an older one's.
+            let cursor = if new { 0 } else { p.cursor };
             // The acks first: an acked item leaves the queue and releases its deliver.
             for a in &p.acks {
                 let matches = inner.subs.get(&pk).and_then(|s| s.queue.iter().find(|q| q.item.seq == a.seq));
@@ -262,7 +265,7 @@ impl SyncRegistry {
             // Items the listener holds durably but did not ack (it dropped them: a broken lock)
             // leave too; their senders time out and store.
             let stale: Vec<u64> =
-                inner.subs[&pk].queue.iter().map(|q| q.item.seq).filter(|s| *s <= p.cursor).collect();
+                inner.subs[&pk].queue.iter().map(|q| q.item.seq).filter(|s| *s <= cursor).collect();
             for seq in stale {
                 inner.take_item(&pk, seq);
             }
@@ -271,10 +274,18 @@ impl SyncRegistry {
             if let Some((_, old)) = sub.held.take() {
                 old.notify_one();
             }
-            let ready = sub.queue.iter().any(|q| q.item.seq > p.cursor);
+            let ready = sub.queue.iter().any(|q| q.item.seq > cursor);
+            // The call rate is charged to listens that find nothing: a listen that carries
+            // items away is paced by the delivers' own bucket, and a busy loop of empty
+            // listens (`hold_ms` 0, or tiny holds) is what the cap is for. A held listen that
+            // an item wakes gets its token back below.
+            if !ready && !sub.listen_bucket.take(SYNC_LISTEN_MAX_CALLS_PER_SEC, SYNC_LISTEN_MAX_CALLS_PER_SEC)
+            {
+                return deliver_status(status::TOO_MANY_REQUESTS, outcome::LISTEN_RATE);
+            }
             if ready || p.hold_ms == 0 {
                 sub.last_listen_end = Instant::now();
-                let reply = Self::hand_out(sub, p.cursor, new, now_ms);
+                let reply = Self::hand_out(sub, cursor, new, now_ms);
                 return json(status::OK, reply);
             }
             inner.next_listen_id += 1;
@@ -284,7 +295,7 @@ impl SyncRegistry {
                 sub.held = Some((id, wake.clone()));
             }
             inner.held_requests += 1;
-            (id, wake, new)
+            (id, wake, new, cursor)
         };
         let _held = HeldGuard(self);
         let _ = tokio::time::timeout(Duration::from_millis(p.hold_ms), wake.notified()).await;
@@ -303,7 +314,10 @@ impl SyncRegistry {
         }
         sub.held = None;
         sub.last_listen_end = Instant::now();
-        json(status::OK, Self::hand_out(sub, p.cursor, new, crate::formats::time::now_ms()))
+        if sub.queue.iter().any(|q| q.item.seq > cursor) {
+            sub.listen_bucket.refund(SYNC_LISTEN_MAX_CALLS_PER_SEC);
+        }
+        json(status::OK, Self::hand_out(sub, cursor, new, crate::formats::time::now_ms()))
     }
 
     /// The reply of a listen: the items above `cursor`, marked handed out, up to the reply cap.
@@ -574,6 +588,41 @@ mod tests {
         let (s, v) = listen(&r, &extra, 0, &[], 0).await;
         assert_eq!((s, v["status"].clone()), (429, json!("too_many_subscriptions")));
         assert_eq!(r.subscriptions(), CAP);
+    }
+
+    #[tokio::test]
+    async fn test_busy_empty_listens_are_refused() {
+        let r = reg();
+        let sk = SigningKey::from_bytes(&[6; 32]);
+        let mut codes = Vec::new();
+        for _ in 0..SYNC_LISTEN_MAX_CALLS_PER_SEC + 3 {
+            let (s, v) = listen(&r, &sk, 0, &[], 0).await;
+            codes.push((s, v["status"].as_str().unwrap_or("").to_string()));
+        }
+        assert!(codes.iter().any(|(s, st)| *s == 429 && st == "listen_rate_limited"), "{codes:?}");
+    }
+
+    #[tokio::test]
+    async fn test_a_new_subscription_ignores_an_old_cursor() {
+        // A listener whose node restarted still sends its old cursor: the new subscription's
+        // first item (seq 1) must reach it.
+        let r = reg();
+        let sk = SigningKey::from_bytes(&[8; 32]);
+        let pk = sk.verifying_key().to_bytes();
+        let bob = Identity::generate();
+        let r2 = r.clone();
+        let sk2 = sk.clone();
+        let held = tokio::spawn(async move { listen(&r2, &sk2, 99, &[], 2_000).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (b, _) = deliver_body(&pk, &bob, b"after restart", 500);
+        let r3 = r.clone();
+        let sender = tokio::spawn(async move { r3.try_run(&b, NOW).await.unwrap() });
+        let (s, v) = held.await.unwrap();
+        assert_eq!(s, 200);
+        let reply = parse_listen_reply(&v).unwrap();
+        assert!(reply.new);
+        assert_eq!(reply.items.iter().map(|i| i.seq).collect::<Vec<_>>(), [1]);
+        drop(sender);
     }
 
     #[tokio::test]

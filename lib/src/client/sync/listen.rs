@@ -347,10 +347,13 @@ impl Shared {
                 eprintln!("retrieve: listening node {} failed; listening at {}", short(&old), short(&n));
                 *lock(&self.node) = n;
             }
-            None => eprintln!(
-                "retrieve: listening node {} failed and no other node is known; retrying",
-                short(&old)
-            ),
+            None => {
+                eprintln!(
+                    "retrieve: listening node {} failed and no other node is known; retrying",
+                    short(&old)
+                );
+                std::thread::sleep(Duration::from_millis(SYNC_LISTEN_RETRY_MS));
+            }
         }
         if let Err(e) = self.write_self() {
             self.stop(Stop::Fatal(e));
