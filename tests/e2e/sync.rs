@@ -536,3 +536,39 @@ fn test_crash_between_print_and_ack_prints_once() {
         std::fs::read_to_string(p.state("b").join(format!("{}.sync/inbox.ndjson", p.b_sid))).unwrap();
     assert!(journal.lines().any(|l| text_of(&serde_json::from_str(l).unwrap()) == "hello 2"), "{journal}");
 }
+
+#[test]
+fn test_a_retry_of_the_same_framed_bytes_is_printed_once() {
+    // sync.md §6.4's variant: a sender killed during its deliver reruns `send` with the same
+    // bytes. `send` passes framed stdin through unchanged, so both copies share one hash.
+    let tn = Testnet::up(3);
+    let nodes = tn.nodes_json();
+    let p = Pair::new();
+    let alice = Identity::load(&p.a).unwrap();
+    let bob = snkit::identity::SessionId::parse(&p.b_sid).unwrap();
+    let offline = snkit::sync_formats::presence::Presence::offline(now_ms());
+    let sealed =
+        snkit::sync_formats::presence::seal(&alice, &bob, &offline, &mut rand::thread_rng()).unwrap();
+    let framed = snkit::sync_formats::wrap::frame(&sealed, b"only once");
+    let mut hashes = Vec::new();
+    for _ in 0..2 {
+        let out = cmd("send")
+            .args([
+                "--identity",
+                p.a.to_str().unwrap(),
+                "--to",
+                &p.b_sid,
+                "--state",
+                p.state("a").to_str().unwrap(),
+            ])
+            .args(["--nodes", nodes.to_str().unwrap()])
+            .write_stdin(framed.clone())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        hashes.push(v["hash"].clone());
+    }
+    assert_eq!(hashes[0], hashes[1], "the same bytes, the same hash");
+    assert_eq!(swarm_texts(&p.b, &nodes, &p.state("b")), ["only once"]);
+}
