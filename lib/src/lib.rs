@@ -33,6 +33,7 @@ pub mod cli;
 mod layers;
 
 pub use formats::community as community_formats;
+pub use formats::sync as sync_formats;
 pub use formats::{
     attachments, blinding, envelope, identity, keys, limits, mnemonic, nodelist, onion, pow, ratchet,
     reachability, registry, rpc, session_protocol, sogs as sogs_formats, swarm, time,

@@ -157,6 +157,19 @@ impl Testnet {
         tn
     }
 
+    /// Registry + `n` nodes started with extra environment variables (test-only node modes).
+    pub fn up_env(n: usize, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::Builder::new().prefix("snkit-testnet-").tempdir().expect("temp dir");
+        let out = std::process::Command::new(bin("testnet"))
+            .args(["up", "--nodes", &n.to_string(), "--log", "info", "--dir"])
+            .arg(dir.path())
+            .envs(env.iter().copied())
+            .output()
+            .expect("run testnet");
+        assert!(out.status.success(), "testnet up failed: {}", String::from_utf8_lossy(&out.stderr));
+        Self { dir }
+    }
+
     /// Runs `testnet <args> --dir DIR`; panics (with its stderr) if it fails; returns its JSON.
     pub fn run(&self, args: &[&str]) -> Value {
         let out = std::process::Command::new(bin("testnet"))

@@ -29,3 +29,4 @@ mod rpc_methods;
 mod sogs;
 mod sources;
 mod swarm;
+mod sync;

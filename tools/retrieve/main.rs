@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use snkit::cli::{self, CliError, NetworkArgs};
+use snkit::client::sync::listen::{self, ListenNode};
 use snkit::client::{RetrieveState, Retriever, state::default_state_dir};
 use snkit::identity::Identity;
 use snkit::limits::CLIENT_FOLLOW_INTERVAL_MS;
@@ -25,11 +26,20 @@ use snkit::onion::EncType;
         kept in STATE_DIR/<session id>.json, so a second run prints only new messages.\n\n\
         --follow keeps polling (every second) and prints messages as they arrive.\n\n\
         --delete deletes the printed messages from the swarm (a signed, recursive delete of their \
-        hashes) once the state that records them is saved; a failed delete exits 1.",
+        hashes) once the state that records them is saved; a failed delete exits 1.\n\n\
+        --listen (implies --follow) also holds a listen at a listening node (a random member of \
+        the identity's swarm, or --listen-node) so that contacts who have our presence deliver \
+        synchronously, and polls the rest of the swarm in parallel; every line says \
+        \"via\": \"sync\" or \"async\", a message is printed once whichever way it came, and a \
+        sync message is acked only after its line is printed and the state saved. SIGTERM or a \
+        closed stdout unlistens and exits 0. --peers prints the contacts' presences without \
+        touching the network (docs/sync.md).",
     after_help = "EXAMPLE:\n  retrieve --identity bob.json --nodes /tmp/tn/nodes.json\n  \
         retrieve --identity bob.json --nodes /tmp/tn/nodes.json | jq -r .data | base64 -d\n  \
         retrieve --identity bob.json --node http://127.0.0.1:40001 --follow | ratchet decrypt --identity bob.json\n  \
-        retrieve --identity bob.json --nodes /tmp/tn/nodes.json --delete > inbox.ndjson\n\n\
+        retrieve --identity bob.json --nodes /tmp/tn/nodes.json --delete > inbox.ndjson\n  \
+        retrieve --identity bob.json --nodes /tmp/tn/nodes.json --listen | ratchet decrypt --identity bob.json\n  \
+        retrieve --identity bob.json --peers\n\n\
         Node list: --nodes SOURCE or --node URL, else $SNKIT_NODES, else .testnet/nodes.json (README \"Node lists\")."
 )]
 struct Args {
@@ -50,6 +60,16 @@ struct Args {
     /// Onion layer encryption: xchacha20 (default) or aes-gcm.
     #[arg(long, value_name = "ENC", default_value = "xchacha20")]
     enc: String,
+    /// Also listen for synchronous deliveries at a listening node (implies --follow).
+    #[arg(long, conflicts_with = "delete")]
+    listen: bool,
+    /// Where to listen: `swarm` (a random member of our swarm), `any` node, or a node's
+    /// Ed25519 key.
+    #[arg(long, value_name = "WHERE", default_value = "swarm", requires = "listen")]
+    listen_node: String,
+    /// Print the contacts' presences (NDJSON) without touching the network.
+    #[arg(long, conflicts_with_all = ["listen", "follow", "delete"])]
+    peers: bool,
 }
 
 fn main() -> ExitCode {
@@ -60,12 +80,28 @@ fn run(args: Args) -> Result<(), CliError> {
     let identity = Identity::load(&args.identity)
         .map_err(|e| CliError::usage(format!("cannot use identity {}: {e}", args.identity.display())))?;
     let enc = EncType::parse(&args.enc).map_err(|e| CliError::usage(format!("--enc: {e}")))?;
-    let source = args.network.source()?;
     let state_dir = args.state.clone().unwrap_or_else(default_state_dir);
+    if args.peers {
+        for p in listen::peers(&state_dir, &identity.session_id()) {
+            cli::emit(&p)?;
+        }
+        return Ok(());
+    }
+    let choice = ListenNode::parse(&args.listen_node).ok_or_else(|| {
+        CliError::usage(format!(
+            "--listen-node: expected swarm, any or 64 hex characters, not {:?}",
+            args.listen_node
+        ))
+    })?;
+    let source = args.network.source()?;
     let state =
         RetrieveState::load(&state_dir, &identity.session_id().to_string()).map_err(CliError::from)?;
     let mut net = args.network.open(&source)?;
     net.set_enc(enc);
+    if args.listen {
+        let out = Box::new(std::io::stdout());
+        return listen::run(net, identity, state, &state_dir, out, choice).map_err(CliError::from);
+    }
     let mut retriever = Retriever::new(&identity, state);
 
     if !args.follow {

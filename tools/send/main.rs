@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use snkit::attachments::pointer::AttachmentPointer;
 use snkit::cli::{self, CliError, NetworkArgs};
+use snkit::client::state::default_state_dir;
+use snkit::client::sync::deliver::{self as sync_send, SyncMode, SyncSendOptions};
 use snkit::client::{self, SendOptions};
 use snkit::identity::{Identity, SessionId};
 use snkit::keys::Pubkey;
-use snkit::limits::CLIENT_DEFAULT_TTL_MS;
+use snkit::limits::{CLIENT_DEFAULT_TTL_MS, SYNC_ACK_TIMEOUT_MS, SYNC_MIN_WAIT_MS};
 use snkit::onion::EncType;
 use snkit::session_protocol::{self, PaddingStyle};
 
@@ -28,12 +30,21 @@ use snkit::session_protocol::{self, PaddingStyle};
         message (a padded Content protobuf, signed for the recipient, sealed to their X25519 key, \
         wrapped in Envelope + WebSocketMessage): a Session app reads it, and so does \
         'retrieve | ratchet decrypt'.\n\n\
-        Prints {\"hash\", \"stored\": [node ed25519 hex...], \"failed\": [{\"node\", \"reason\"}]}. \
-        Exit 0 when at least one node stored the message, 1 when none did, 2 for bad input.",
+        A raw message travels in snkit's frame with the sender's sealed presence (docs/sync.md). \
+        With --sync auto (the default), when the recipient's presence is fresh (it runs \
+        'retrieve --listen'), the message goes through an onion request straight to its listening \
+        node, without proof of work and without being stored, and counts as sent once the \
+        recipient's ack opens the hash lock; on any failure (404, timeout, 429, a bad proof, a dead \
+        path) the same bytes are stored in the swarm.\n\n\
+        Prints {\"hash\", \"via\": \"sync\", \"node\", \"ack_ms\"} after an ack, else \
+        {\"hash\", \"stored\": [node ed25519 hex...], \"failed\": [{\"node\", \"reason\"}], \"via\": \"async\", \
+        \"sync\": {\"reason\"}}. Exit 0 when the recipient acked or at least one node stored the \
+        message, 1 otherwise, 2 for bad input.",
     after_help = "EXAMPLE:\n  testnet up --nodes 12 --dir /tmp/tn\n  keygen -o alice.json; keygen -o bob.json\n  \
         echo 'hello bob' | send --identity alice.json --to $(jq -r .session_id bob.json) --nodes /tmp/tn/nodes.json\n  \
         ratchet encrypt --identity alice.json --to $BOB < msg.txt | send --identity alice.json --to $BOB --node http://127.0.0.1:40001\n  \
         echo 'hi from snkit' | send --format session --identity alice.json --to $BOB --nodes /tmp/tn/nodes.json   # the apps' format\n  \
+        echo 'hi' | send --identity alice.json --to $BOB --sync auto --ack-timeout 1000   # sync when Bob listens\n  \
         upload photo.jpg --identity alice.json > p.json; echo 'a photo' | send --format session --attach p.json --identity alice.json --to $BOB\n\n\
         Node list: --nodes SOURCE or --node URL, else $SNKIT_NODES, else .testnet/nodes.json (README \"Node lists\")."
 )]
@@ -60,6 +71,22 @@ struct Args {
     /// --format session: DataMessage.attachments, as the apps send files; stdin then may be empty).
     #[arg(long, value_name = "POINTER")]
     attach: Vec<PathBuf>,
+    /// Synchronous delivery (docs/sync.md): `auto` delivers to the recipient's listening node
+    /// when its presence is fresh and stores the same bytes in the swarm otherwise; `off` always
+    /// stores; `only` never stores (tests).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "off", "only"])]
+    sync: String,
+    /// How long the listening node waits for the recipient's ack, ms (100 to 5000).
+    #[arg(long, value_name = "MS", default_value_t = SYNC_ACK_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(SYNC_MIN_WAIT_MS..=SYNC_ACK_TIMEOUT_MS))]
+    ack_timeout: u64,
+    /// Attach an offline presence (same size) even when our listener runs.
+    #[arg(long)]
+    no_presence: bool,
+    /// The state directory `retrieve` uses (our listener's `self.json` and the peers'
+    /// presences; default: $XDG_DATA_HOME/snkit/retrieve).
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
 }
 
 /// The pointers of `--attach` files, checked (each must say how to decrypt its file).
@@ -142,6 +169,18 @@ fn run(args: Args) -> Result<(), CliError> {
     client::check_ttl(opts.ttl_ms).map_err(CliError::from)?;
     let mut net = args.network.open(&source)?;
     net.set_enc(enc);
-    let report = client::send(&net, &Pubkey::from(to), &data, &opts).map_err(CliError::from)?;
+    if args.format == "session" {
+        // The live apps' format: never framed, never delivered synchronously (interop).
+        let report = client::send(&net, &Pubkey::from(to), &data, &opts).map_err(CliError::from)?;
+        return cli::emit(&report);
+    }
+    let sync = SyncSendOptions {
+        mode: SyncMode::parse(&args.sync).unwrap_or(SyncMode::Auto),
+        ack_timeout_ms: args.ack_timeout,
+        presence: !args.no_presence,
+    };
+    let state_dir = args.state.clone().unwrap_or_else(default_state_dir);
+    let report = sync_send::send_message(&net, &sender, &to, &data, &state_dir, &opts, &sync)
+        .map_err(CliError::from)?;
     cli::emit(&report)
 }

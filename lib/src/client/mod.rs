@@ -9,6 +9,7 @@
 //! - [`send`](mod@send): envelope, PoW, storing on 3 distinct swarm members.
 //! - [`retrieve`]: polling 3 swarm members, merging, dedupe, ordering.
 //! - [`rpc`](mod@rpc): the `rpc` command: any storage RPC request signed, sent, its reply checked.
+//! - [`sync`](mod@sync): synchronous routing: `send --sync`, `retrieve --listen` (docs/sync.md).
 //! - [`state`]: what `retrieve` remembers between runs (last hash per node, seen hashes).
 //! - [`sogs`](mod@sogs): a signing client of a community server (sogs.md §1).
 //! - [`community`]: the `community` command's client (rooms, posts, polls, moderation, DMs).
@@ -24,6 +25,7 @@ pub mod rpc;
 pub mod send;
 pub mod sogs;
 pub mod state;
+pub mod sync;
 
 pub use crate::net::NetError;
 pub use crate::net::network::Network;
@@ -83,6 +85,12 @@ pub enum ClientError {
     /// `retrieve --delete` could not delete what it printed (the messages stay on the swarm).
     #[error("the messages were printed and saved, but deleting them failed: {0}")]
     Delete(String),
+    /// `send --sync only`: the synchronous delivery failed and no fallback was allowed.
+    #[error("synchronous delivery failed ({0}); --sync only does not fall back to the swarm")]
+    SyncFailed(String),
+    /// `retrieve --listen` could not keep its listener (its files, or no node to listen at).
+    #[error("listener: {0}")]
+    Listener(String),
     /// The retrieve state could not be read or written.
     #[error("retrieve state {path}: {reason}")]
     State {

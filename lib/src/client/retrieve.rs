@@ -34,6 +34,10 @@ pub struct Retrieved {
     pub data: String,
     /// The ed25519 key (hex) of the first node that returned it.
     pub from_node: String,
+    /// The sealed presence of a framed message (docs/sync.md), not printed: `data` is the
+    /// frame's body alone, so `retrieve | ratchet decrypt` reads what was sent.
+    #[serde(skip)]
+    pub presence: Option<Vec<u8>>,
 }
 
 /// What one node answered in one poll.
@@ -55,13 +59,26 @@ pub struct Retriever<'a> {
     pubkey: Pubkey,
     state: RetrieveState,
     namespace: i16,
+    /// A node never polled (`retrieve --listen`'s listening node: it must not pair the listen
+    /// key with the account's signed retrieves by timing).
+    exclude: Option<[u8; 32]>,
 }
 
 impl<'a> Retriever<'a> {
     /// A retriever for `identity` with its saved state.
     pub fn new(identity: &'a Identity, state: RetrieveState) -> Self {
         let pubkey = Pubkey::from(identity.session_id());
-        Self { identity, pubkey, state, namespace: 0 }
+        Self { identity, pubkey, state, namespace: 0, exclude: None }
+    }
+
+    /// Never polls `node` (see [`Retriever`]'s `exclude`).
+    pub fn set_exclude(&mut self, node: Option<[u8; 32]>) {
+        self.exclude = node;
+    }
+
+    /// Replaces the state (`retrieve --listen` keeps one shared state for both of its paths).
+    pub fn replace_state(&mut self, state: RetrieveState) {
+        self.state = state;
     }
 
     /// The state (saved by [`Retriever::save`]).
@@ -103,6 +120,8 @@ impl<'a> Retriever<'a> {
     /// no member of the swarm answered.
     pub fn poll(&mut self, net: &Network) -> Result<Vec<Retrieved>, ClientError> {
         let mut swarm = shuffled(net.swarm_of(&self.pubkey)?);
+        let exclude = self.exclude;
+        swarm.retain(|n| Some(n.pubkey_ed25519) != exclude);
         let mut answers: Vec<NodeAnswer> = Vec::new();
         let mut failed: Vec<Failure> = Vec::new();
         let mut tried: Vec<[u8; 32]> = Vec::new();
@@ -144,6 +163,7 @@ impl<'a> Retriever<'a> {
                         if !redirected {
                             net.set_swarm(&self.pubkey, nodes.clone());
                             swarm = shuffled(nodes);
+                            swarm.retain(|n| Some(n.pubkey_ed25519) != exclude);
                             redirected = true;
                         }
                     }
@@ -234,12 +254,16 @@ pub fn parse_messages(body: &Value, node_hex: &str) -> Result<(Vec<Retrieved>, b
     let messages = reply
         .messages
         .into_iter()
-        .map(|m| Retrieved {
-            hash: m.hash,
-            timestamp: m.timestamp_ms,
-            expiration: m.expiry_ms,
-            data: B64.encode(&m.data),
-            from_node: node_hex.to_string(),
+        .map(|m| {
+            let framed = crate::formats::sync::wrap::unframe(&m.data);
+            Retrieved {
+                hash: m.hash,
+                timestamp: m.timestamp_ms,
+                expiration: m.expiry_ms,
+                data: B64.encode(framed.map_or(&m.data[..], |f| f.body)),
+                from_node: node_hex.to_string(),
+                presence: framed.map(|f| f.presence.to_vec()),
+            }
         })
         .collect();
     Ok((messages, reply.more))
@@ -263,6 +287,7 @@ mod tests {
             expiration: u64::MAX,
             data: "AA==".into(),
             from_node: node.into(),
+            presence: None,
         }
     }
 

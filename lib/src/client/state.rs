@@ -96,6 +96,11 @@ impl RetrieveState {
         self.last_hash.get(node).map(String::as_str)
     }
 
+    /// Every node's last hash.
+    pub fn last_hashes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.last_hash.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Records the newest hash a node returned.
     pub fn set_last_hash(&mut self, node: &str, hash: &str) {
         self.last_hash.insert(node.to_string(), hash.to_string());

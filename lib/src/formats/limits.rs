@@ -420,4 +420,80 @@ pub const REACH_HISTORY_PERIODS: usize = 16;
 /// largest message is ~140 KB). A longer line is reported for that line alone, without buffering.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
+// ---- synchronous routing (docs/sync.md, spec sync.md §5.8) -----------------------------------
+
+/// Longest a `sync_listen` is held at the listening node before it answers empty (the 2019
+/// server's long-poll timeout; below the 30 s per-hop relay timeout).
+pub const SYNC_LISTEN_HOLD_MAX_MS: u64 = 20_000;
+/// The listener's own timeout on one `sync_listen` (above the hold, at most the relay timeout;
+/// `CLIENT_REQUEST_TIMEOUT_MS` is too short for a held call).
+pub const SYNC_LISTEN_CLIENT_TIMEOUT_MS: u64 = 25_000;
+/// A subscription with no held or recent listen for this long is erased (about two holds).
+pub const SYNC_LISTEN_IDLE_EXPIRY_MS: u64 = 45_000;
+/// A deliver to a subscription with no held listen waits at most this long for one before it
+/// answers 404 `not_listening` (fast fallback instead of waiting out the ack timeout).
+pub const SYNC_LISTEN_GAP_GRACE_MS: u64 = 3_000;
+/// How long a sender waits for the recipient's ack by default (the apps' 5 s active poll: later
+/// than that, the async route is no slower).
+pub const SYNC_ACK_TIMEOUT_MS: u64 = 5_000;
+/// The shortest `wait_ms` a deliver may ask for (it must allow an ack).
+pub const SYNC_MIN_WAIT_MS: u64 = 100;
+/// Largest `data` of a deliver: the largest message a swarm stores, so the fallback always fits.
+pub const SYNC_MAX_DATA_BYTES: usize = MAX_MESSAGE_BYTES;
+/// Size of a sealed presence, online or not (one size so a node cannot tell them apart). The
+/// spec's 384 cannot hold its own JSON fields (five keys in hex are 324 characters alone), so
+/// snkit uses 640: 32 ephemeral key + 16 tag + 64 signature + 528 bytes of padded JSON.
+pub const SYNC_PRESENCE_SEALED_BYTES: usize = 640;
+/// Items queued per subscription.
+pub const SYNC_QUEUE_MAX_ITEMS: usize = 128;
+/// Bytes queued per subscription.
+pub const SYNC_QUEUE_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// Delivers per second a subscription accepts (a human chat rate; Tor's intro bucket is 25/200).
+pub const SYNC_DELIVER_RATE_PER_SEC: u64 = 20;
+/// The burst of that token bucket.
+pub const SYNC_DELIVER_BURST: u64 = 50;
+/// `sync_listen` calls per second per key (blocks busy-looping with `hold_ms` = 0).
+pub const SYNC_LISTEN_MAX_CALLS_PER_SEC: u64 = 10;
+/// Acks one `sync_listen` may carry (at least the queue size).
+pub const SYNC_MAX_ACKS_PER_LISTEN: usize = 256;
+/// Subscriptions one node holds (the storage server's `RateLimiter::MAX_CLIENTS`).
+pub const NODE_SYNC_MAX_SUBSCRIPTIONS: usize = 10_000;
+/// Bytes of queued items one node holds over all subscriptions (503 `node_full` above it).
+pub const NODE_SYNC_MAX_BUFFERED_BYTES: usize = 128 * 1024 * 1024;
+/// Held listens plus waiting delivers one node holds (each also holds one relay per hop).
+pub const NODE_SYNC_MAX_HELD_REQUESTS: usize = 20_000;
+/// How often the node sweeps idle subscriptions and ended items.
+pub const NODE_SYNC_SWEEP_MS: u64 = 1_000;
+/// How often `retrieve --listen` polls the swarm beside its held listen (the fallback stays fast).
+pub const SYNC_ASYNC_POLL_MS: u64 = CLIENT_FOLLOW_INTERVAL_MS;
+/// How long a presence is valid (`expires`); failures mark a peer offline sooner.
+pub const SYNC_PRESENCE_TTL_MS: u64 = 600_000;
+/// Least time between two presence-only handshakes to one peer (2019: 1-2 min pings).
+pub const SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS: u64 = 60_000;
+/// When `send` treats its own listener as dead (its heartbeat older than two holds).
+pub const SYNC_HEARTBEAT_STALE_MS: u64 = 2 * SYNC_LISTEN_HOLD_MAX_MS;
+/// How often the listener rewrites its heartbeat in `self.json`.
+pub const SYNC_HEARTBEAT_MS: u64 = 5_000;
+/// Bound on the `sync_unlisten` of a clean shutdown.
+pub const SYNC_UNLISTEN_TIMEOUT_MS: u64 = 1_000;
+/// Consecutive failures that mark a peer offline.
+pub const SYNC_PRESENCE_FAILS_OFFLINE: u32 = 1;
+/// Bytes of the sync-inbox journal (the sync lines printed, appended and fsynced before their
+/// ack); over this it is cut to its newer half.
+pub const SYNC_JOURNAL_MAX_BYTES: u64 = 4 * 1024 * 1024;
+/// Pause of the listen loop after a refused listen (429, 5xx) before it asks again.
+pub const SYNC_LISTEN_RETRY_MS: u64 = 500;
+/// Data bytes one `sync_listen` reply hands out (at least one item): the reply stays far below
+/// the relays' reply cap however full the queue is; the rest comes on the next listen.
+pub const SYNC_LISTEN_REPLY_MAX_BYTES: usize = 1024 * 1024;
+/// Margin between a hold and the timeouts around it (one onion round trip with room to spare).
+pub const SYNC_TIMEOUT_MARGIN_MS: u64 = 2_000;
+
+const _: () = assert!(SYNC_LISTEN_HOLD_MAX_MS + SYNC_TIMEOUT_MARGIN_MS <= SYNC_LISTEN_CLIENT_TIMEOUT_MS);
+const _: () = assert!(SYNC_LISTEN_CLIENT_TIMEOUT_MS <= NODE_ONION_RELAY_TIMEOUT_MS);
+const _: () = assert!(SYNC_ACK_TIMEOUT_MS + SYNC_TIMEOUT_MARGIN_MS < CLIENT_REQUEST_TIMEOUT_MS);
+const _: () = assert!(SYNC_LISTEN_IDLE_EXPIRY_MS > SYNC_LISTEN_HOLD_MAX_MS);
+const _: () = assert!(SYNC_MAX_DATA_BYTES == MAX_MESSAGE_BYTES);
+const _: () = assert!(SYNC_MAX_ACKS_PER_LISTEN >= SYNC_QUEUE_MAX_ITEMS);
+
 // ---- end -------------------------------------------------------------------------------------

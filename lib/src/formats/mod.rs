@@ -26,3 +26,5 @@ pub mod attachments;
 
 pub mod community;
 pub mod sogs;
+
+pub mod sync;

@@ -177,6 +177,18 @@ impl Network {
     /// (no answer from the guard, an error status from a relay, an undecryptable reply) is
     /// replaced by a new one, up to `CLIENT_PATH_ATTEMPTS` paths. `Err` says why the last failed.
     pub fn onion_rpc(&self, target: &NodeInfo, method: &str, params: &Value) -> Result<RpcReply, String> {
+        self.onion_rpc_via(&self.transport, target, method, params)
+    }
+
+    /// [`Network::onion_rpc`] on another HTTP client: a held call (`sync_listen`) needs a
+    /// longer timeout than the client's 15 s, a clean shutdown's `sync_unlisten` a shorter one.
+    pub fn onion_rpc_via(
+        &self,
+        transport: &Transport,
+        target: &NodeInfo,
+        method: &str,
+        params: &Value,
+    ) -> Result<RpcReply, String> {
         let payload = json!({"method": method, "params": params}).to_string();
         let mut avoid: Vec<[u8; 32]> = Vec::new();
         let mut last_error = String::from("no path");
@@ -194,7 +206,7 @@ impl Network {
                 onion::build(&hops, payload.as_bytes(), self.enc).map_err(|e| format!("onion: {e}"))?;
             let guard = &path[0];
             let url = format!("{}/onion_req/v2", self.url_of(guard));
-            match self.transport.post(&url, "application/octet-stream", &request.guard_body) {
+            match transport.post(&url, "application/octet-stream", &request.guard_body) {
                 Err(e) => {
                     last_error = format!("guard {}: {e}", short(&guard.ed_hex()));
                     avoid.push(guard.pubkey_ed25519);

@@ -126,6 +126,10 @@ fn members(view: &SwarmView, swarm: u64) -> Vec<SwarmMember> {
 /// Runs one storage RPC request body; returns the status and reply body.
 pub(super) async fn run_rpc(node: &Arc<NodeContext>, body: &[u8], origin: Origin) -> (u16, ReplyBody) {
     let now = now_ms();
+    // snkit's sync methods (docs/sync.md) are served from memory, before the storage parser.
+    if let Some(answer) = node.sync.try_run(body, now).await {
+        return answer;
+    }
     let req = match rpc::parse_request(body) {
         Ok(r) => r,
         Err(e) => return error(e),

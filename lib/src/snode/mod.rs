@@ -10,6 +10,7 @@
 //! - `server`: the routes; `handlers`: the storage RPC methods; `onion_relay`: the onion endpoint.
 //! - `handoff`: reaction to swarm changes; `tasks`: registry poller and expiry sweeper.
 //! - [`store`]: the durable message store.
+//! - [`sync`]: synchronous routing's in-memory registry and its RPCs (docs/sync.md).
 
 mod auth;
 pub mod config;
@@ -25,6 +26,7 @@ mod reachability;
 mod redelivery;
 mod server;
 pub mod store;
+pub mod sync;
 mod tasks;
 pub(crate) mod view;
 
@@ -85,6 +87,8 @@ pub(crate) struct NodeContext {
     pub(crate) onion_guard: onion_relay::Guard,
     /// Asks the node to shut down (its data directory vanished).
     pub(crate) stop: Notify,
+    /// Synchronous routing's subscriptions, in memory only (docs/sync.md).
+    pub(crate) sync: Arc<sync::SyncRegistry>,
 }
 
 impl NodeContext {
@@ -142,6 +146,7 @@ pub async fn run(
         handoff: std::sync::Mutex::new(HandoffState::default()),
         onion_guard: onion_relay::Guard::default(),
         stop: Notify::new(),
+        sync: Arc::new(sync::SyncRegistry::default()),
     });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -158,6 +163,7 @@ pub async fn run(
         tokio::spawn(tasks::sweep(node.clone())),
         tokio::spawn(handoff::run(node.clone())),
         tokio::spawn(reachability::run(node.clone())),
+        tokio::spawn(sync::sweep_task(node.sync.clone())),
     ];
 
     let mut app = server::router(node.clone());

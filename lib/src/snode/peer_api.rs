@@ -172,6 +172,7 @@ pub(super) async fn health(State(node): State<Arc<NodeContext>>) -> Response {
         pow_difficulty: view.pow_difficulty,
         pending_handoff: handoff.pending,
         handoff_view_digest: handoff.view_digest,
+        sync_subscriptions: node.sync.subscriptions(),
     })
     .into_response()
 }

@@ -127,4 +127,7 @@ pub struct Health {
     /// node has acted on its current view (empty from older nodes).
     #[serde(default)]
     pub handoff_view_digest: String,
+    /// Synchronous routing's subscriptions held in memory (docs/sync.md; 0 from older nodes).
+    #[serde(default)]
+    pub sync_subscriptions: usize,
 }

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 pub mod status {
     /// Success.
     pub const OK: u16 = 200;
+    /// Accepted without a result (a `sync_deliver` whose ack did not come in time).
+    pub const ACCEPTED: u16 = 202;
     /// Bad JSON or params: "invalid request: …".
     pub const BAD_REQUEST: u16 = 400;
     /// Bad or missing signature.
@@ -17,6 +19,10 @@ pub mod status {
     pub const NOT_FOUND: u16 = 404;
     /// Clock out of sync (timestamps).
     pub const NOT_ACCEPTABLE: u16 = 406;
+    /// Too large (a `sync_deliver` over `SYNC_MAX_DATA_BYTES`).
+    pub const PAYLOAD_TOO_LARGE: u16 = 413;
+    /// Over a rate or a cap (the sync methods).
+    pub const TOO_MANY_REQUESTS: u16 = 429;
     /// Wrong swarm; the body is the right swarm's `get_swarm` JSON.
     pub const MISDIRECTED_REQUEST: u16 = 421;
     /// Invalid proof of work; the body is `{"difficulty": N}`.
