@@ -21,6 +21,7 @@ mod faults;
 mod files;
 mod fileserver;
 mod identity;
+mod links;
 mod node;
 mod ratchet;
 mod rpc_command;
