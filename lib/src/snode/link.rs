@@ -54,30 +54,44 @@ const MESSAGE_HEAD_BYTES: usize = 1 + 32 + 2 + 8 + 8 + 4;
 /// Why a link could not be opened, or ended.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
+    /// The connection failed or closed.
     #[error("link i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// TLS to the peer could not be set up.
     #[error("the link's TLS could not be set up: {0}")]
     Tls(String),
+    /// The peer did not answer the upgrade with 101 (its status line).
     #[error("upgrade to a link refused: {0}")]
     Upgrade(String),
     #[error("handshake message of {0} bytes is over the {NODE_LINK_HANDSHAKE_MAX_BYTES}-byte limit or malformed")]
+    /// A handshake message of the wrong size (its size).
     Handshake(usize),
+    /// The hello names a version this node does not speak.
     #[error("unsupported link version {0}")]
     Version(u8),
+    /// The hello was meant for another node's key.
     #[error("the link was meant for node {0}, not this one")]
     NotMe(String),
+    /// The initiator's key is not a registered node's.
     #[error("{0} is not a registered node")]
     Unknown(String),
+    /// A handshake signature does not verify with the registered key.
     #[error("bad handshake signature")]
     Signature,
+    /// The peer's ephemeral key gives no shared secret.
     #[error("the peer's ephemeral key is of low order")]
     WeakKey,
+    /// A frame's length is over [`NODE_LINK_FRAME_MAX_BYTES`] (or a handshake message's over
+    /// [`NODE_LINK_HANDSHAKE_MAX_BYTES`]).
     #[error("frame of {0} bytes is over the {NODE_LINK_FRAME_MAX_BYTES}-byte limit")]
     TooLarge(usize),
+    /// A frame does not open with the link's key and counter.
     #[error("a frame does not decrypt: altered, reordered or injected")]
     Decrypt,
+    /// A payload that does not parse (what part).
     #[error("malformed frame: {0}")]
     Malformed(&'static str),
+    /// 2⁶⁴ frames in one direction.
     #[error("the link's nonce counter is exhausted")]
     Exhausted,
 }
@@ -110,11 +124,13 @@ impl Cipher {
         Ok(nonce.into())
     }
 
+    /// Encrypts the next frame's payload.
     pub fn seal(&mut self, plain: &[u8]) -> Result<Vec<u8>, LinkError> {
         let nonce = self.next_nonce()?;
         self.aead.encrypt(&nonce, plain).map_err(|_| LinkError::Decrypt)
     }
 
+    /// Decrypts the next frame; fails on anything but the next frame the peer sealed.
     pub fn open(&mut self, sealed: &[u8]) -> Result<Vec<u8>, LinkError> {
         let nonce = self.next_nonce()?;
         self.aead.decrypt(&nonce, sealed).map_err(|_| LinkError::Decrypt)
@@ -124,8 +140,11 @@ impl Cipher {
 /// The two ciphers of an authenticated link and the peer's Ed25519 key.
 #[derive(Debug)]
 pub struct Session {
+    /// The peer's registered Ed25519 key (checked by the handshake).
     pub peer: [u8; 32],
+    /// Seals what this side sends.
     pub send: Cipher,
+    /// Opens what the peer sends.
     pub recv: Cipher,
 }
 
@@ -388,7 +407,9 @@ pub fn decode_replicate(payload: &[u8]) -> Result<(u64, Vec<StoredMessage>), Lin
 /// One member's result for one message of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The message's expiry as stored (ms since the epoch).
     pub expiry: u64,
+    /// The member already held the message.
     pub already: bool,
     /// The member's Ed25519 signature over the message hash.
     pub signature: [u8; 64],
@@ -397,7 +418,9 @@ pub struct Entry {
 /// A batch's answer: its entries in request order, or a status and reason for the whole batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
+    /// Stored: one entry per message.
     Stored(Vec<Entry>),
+    /// Refused as a whole: an HTTP-like status (400, 401, 503) and why.
     Refused(u16, String),
 }
 
