@@ -100,14 +100,9 @@ fn cpu_us_per_call(rounds: u32, mut f: impl FnMut()) -> f64 {
     spent.as_secs_f64() * 1e6 / f64::from(rounds)
 }
 
-/// This process's CPU time (user + system, all threads) from /proc/self/stat, in seconds.
+/// This process's CPU time (all threads), in seconds.
 fn process_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else { return 0.0 };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    // USER_HZ is 100 on Linux.
-    (ticks(11) + ticks(12)) / 100.0
+    pid_cpu_seconds(u64::from(std::process::id())).unwrap_or(0.0)
 }
 
 /// The primitives of a replicated store, measured in this run.
@@ -220,6 +215,8 @@ fn run_with(nodes: usize) -> Option<f64> {
          100-byte messages, release binaries, loopback"
     );
 
+    let pids = node_pids(net.dir.path());
+    let cpu_before: f64 = pids.iter().filter_map(|&p| pid_cpu_seconds(p)).sum();
     let data = STANDARD.encode([0x5au8; 100]);
     let store = load(&targets, Duration::from_secs(seconds), move |agent, i, pk, url| {
         let now = now_ms();
@@ -233,6 +230,16 @@ fn run_with(nodes: usize) -> Option<f64> {
     // >= 10,000.
     let target = if nodes > 1 { (4_000.0, 20.0) } else { (10_000.0, 20.0) };
     let store_rate = report(&format!("store_{tag}"), &store, "stores/s", Some(target));
+    let cpu_after: f64 = pids.iter().filter_map(|&p| pid_cpu_seconds(p)).sum();
+    if store.ok > 0 && !pids.is_empty() {
+        let per_store = (cpu_after - cpu_before) * 1e6 / store.ok as f64;
+        println!(
+            "network_store_{tag}_node_cpu: {per_store:.0} µs of node CPU per acknowledged store, all {} node(s) \
+             together ({:.0} µs per member)",
+            pids.len(),
+            per_store / pids.len() as f64
+        );
+    }
     check_on_every_member(&tag, &targets, &store.acked);
 
     let retrieve = load(&targets, Duration::from_secs(seconds), |agent, _i, pk, url| {
@@ -241,16 +248,11 @@ fn run_with(nodes: usize) -> Option<f64> {
     });
     report(&format!("retrieve_{tag}"), &retrieve, "retrieves/s", None);
 
-    let mut rss = Vec::new();
-    if let Ok(text) = std::fs::read_to_string(net.dir.path().join("testnet.json"))
-        && let Ok(state) = serde_json::from_str::<Value>(&text)
-    {
-        for n in state["nodes"].as_array().into_iter().flatten() {
-            if let Some((now, peak)) = n["pid"].as_u64().and_then(vm_rss_kib) {
-                rss.push((now as f64 / 1024.0, peak as f64 / 1024.0));
-            }
-        }
-    }
+    let rss: Vec<(f64, f64)> = pids
+        .iter()
+        .filter_map(|&p| vm_rss_kib(p))
+        .map(|(now, peak)| (now as f64 / 1024.0, peak as f64 / 1024.0))
+        .collect();
     if !rss.is_empty() {
         let mean = rss.iter().map(|r| r.0).sum::<f64>() / rss.len() as f64;
         let peak = rss.iter().map(|r| r.1).fold(0.0, f64::max);
@@ -266,10 +268,9 @@ fn run_with(nodes: usize) -> Option<f64> {
 /// Looks a sample of the acknowledged stores up on every member of their swarm: each must be
 /// there (the replies said so; this checks the members' stores themselves).
 fn check_on_every_member(tag: &str, targets: &[(String, Vec<String>)], acked: &[(usize, String)]) {
-    let Some(agent) = snkit::tls::client_config()
-        .ok()
-        .and_then(|tls| Agent::builder().timeout(Duration::from_secs(30)).use_preconfigured_tls(tls).build().ok())
-    else {
+    let Some(agent) = snkit::tls::client_config().ok().and_then(|tls| {
+        Agent::builder().timeout(Duration::from_secs(30)).use_preconfigured_tls(tls).build().ok()
+    }) else {
         return;
     };
     let step = (acked.len() / CHECKED_STORES).max(1);
@@ -283,7 +284,11 @@ fn check_on_every_member(tag: &str, targets: &[(String, Vec<String>)], acked: &[
                 .and_then(|r| r.text().ok())
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok())
                 .is_some_and(|v| {
-                    v["messages"].as_array().into_iter().flatten().any(|m| m["hash"].as_str() == Some(hash.as_str()))
+                    v["messages"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|m| m["hash"].as_str() == Some(hash.as_str()))
                 });
             lookups += 1;
             if !held {
@@ -317,7 +322,9 @@ fn post(agent: &Agent, url: &str, body: &Value) -> bool {
 fn post_store(agent: &Agent, url: &str, body: &Value) -> Option<String> {
     let resp = send(agent, url, body)?;
     let reply: Value = serde_json::from_str(&resp.text().ok()?).ok()?;
-    let all = reply["swarm"].as_object().is_some_and(|m| !m.is_empty() && m.values().all(|v| v.get("failed").is_none()));
+    let all = reply["swarm"]
+        .as_object()
+        .is_some_and(|m| !m.is_empty() && m.values().all(|v| v.get("failed").is_none()));
     all.then(|| reply["hash"].as_str().map(str::to_string)).flatten()
 }
 
@@ -377,7 +384,8 @@ fn load(
         .collect();
     std::thread::sleep(duration);
     stop.store(true, Ordering::Relaxed);
-    let mut phase = Phase { acked: Vec::new(), ok: 0, failed: 0, elapsed: Duration::ZERO, latencies_us: Vec::new() };
+    let mut phase =
+        Phase { acked: Vec::new(), ok: 0, failed: 0, elapsed: Duration::ZERO, latencies_us: Vec::new() };
     for h in handles {
         if let Ok((ok, failed, lat, acked)) = h.join() {
             phase.acked.extend(acked);
@@ -419,6 +427,23 @@ fn report(name: &str, phase: &Phase, unit: &str, target: Option<(f64, f64)>) -> 
         }
     }
     rate
+}
+
+/// The pids of the testnet's nodes (testnet.json).
+fn node_pids(dir: &std::path::Path) -> Vec<u64> {
+    let Ok(text) = std::fs::read_to_string(dir.join("testnet.json")) else { return Vec::new() };
+    let Ok(state) = serde_json::from_str::<Value>(&text) else { return Vec::new() };
+    state["nodes"].as_array().into_iter().flatten().filter_map(|n| n["pid"].as_u64()).collect()
+}
+
+/// A process's CPU time so far (user + system), from /proc/PID/stat, in seconds.
+fn pid_cpu_seconds(pid: u64) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    // USER_HZ is 100 on Linux.
+    Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 /// VmRSS and VmHWM (peak resident memory) of a process, in KiB.

@@ -51,7 +51,14 @@ fn message(pubkey: &str, data: &[u8]) -> StoredMessage {
     let pubkey = Pubkey::parse(pubkey).unwrap();
     let hash = snkit::rpc::message_hash(&pubkey, NS, data);
     let now = now_ms();
-    StoredMessage { pubkey, namespace: NS, hash, timestamp_ms: now, expiry_ms: now + 3_600_000, data: data.to_vec() }
+    StoredMessage {
+        pubkey,
+        namespace: NS,
+        hash,
+        timestamp_ms: now,
+        expiry_ms: now + 3_600_000,
+        data: data.to_vec(),
+    }
 }
 
 async fn send(tcp: &mut TcpStream, s: &mut Session, payload: &[u8]) {
@@ -145,7 +152,9 @@ fn link_endpoint_survives_a_barrage_and_stores_only_what_an_authenticated_peer_s
         count_zero[9..13].copy_from_slice(&0u32.to_be_bytes());
         let mut unknown_kind = link::encode_replicate(7, &[&good]);
         unknown_kind[8] = 0x7f;
-        for (id, bad) in [(5u64, truncated), (6, count_zero), (7, unknown_kind), (8, 8u64.to_be_bytes().to_vec())] {
+        for (id, bad) in
+            [(5u64, truncated), (6, count_zero), (7, unknown_kind), (8, 8u64.to_be_bytes().to_vec())]
+        {
             send(&mut tcp, &mut session, &bad).await;
             match answer(&mut tcp, &mut session).await {
                 (got, Answer::Refused(400, _)) => assert_eq!(got, id),
@@ -179,8 +188,12 @@ fn link_endpoint_survives_a_barrage_and_stores_only_what_an_authenticated_peer_s
     // The node is still up and its swarm still replicates over its own links.
     assert!(healthy(&url));
     let now = now_ms();
-    let (status, body) = rpc(&url, "store", json!({"pubkey": pk, "timestamp": now, "ttl": 600_000,
-        "namespace": NS, "data": STANDARD.encode(b"a client store after the barrage")}));
+    let (status, body) = rpc(
+        &url,
+        "store",
+        json!({"pubkey": pk, "timestamp": now, "ttl": 600_000,
+        "namespace": NS, "data": STANDARD.encode(b"a client store after the barrage")}),
+    );
     assert_eq!(status, 200, "{body}");
     let swarm = body["swarm"].as_object().unwrap();
     assert_eq!(swarm.len(), 2);

@@ -63,7 +63,9 @@ pub enum LinkError {
     /// The peer did not answer the upgrade with 101 (its status line).
     #[error("upgrade to a link refused: {0}")]
     Upgrade(String),
-    #[error("handshake message of {0} bytes is over the {NODE_LINK_HANDSHAKE_MAX_BYTES}-byte limit or malformed")]
+    #[error(
+        "handshake message of {0} bytes is over the {NODE_LINK_HANDSHAKE_MAX_BYTES}-byte limit or malformed"
+    )]
     /// A handshake message of the wrong size (its size).
     Handshake(usize),
     /// The hello names a version this node does not speak.
@@ -207,7 +209,10 @@ fn verify(ed: &[u8; 32], msg: &[u8], sig: &[u8]) -> Result<(), LinkError> {
 }
 
 /// The two directions' keys from the ephemeral agreement, bound to the transcript.
-fn session_keys(shared: &x25519_dalek::SharedSecret, th: &[u8; 32]) -> Result<([u8; 32], [u8; 32]), LinkError> {
+fn session_keys(
+    shared: &x25519_dalek::SharedSecret,
+    th: &[u8; 32],
+) -> Result<([u8; 32], [u8; 32]), LinkError> {
     if !shared.was_contributory() {
         return Err(LinkError::WeakKey);
     }
@@ -488,7 +493,14 @@ mod tests {
         let pubkey = Pubkey::new(5, [i; 32]);
         let data = vec![i; 100 + i as usize];
         let hash = crate::formats::rpc::message_hash(&pubkey, -10, &data);
-        StoredMessage { pubkey, namespace: -10, hash, timestamp_ms: 1_700_000_000_000, expiry_ms: 1_700_003_600_000, data }
+        StoredMessage {
+            pubkey,
+            namespace: -10,
+            hash,
+            timestamp_ms: 1_700_000_000_000,
+            expiry_ms: 1_700_003_600_000,
+            data,
+        }
     }
 
     async fn pair(

@@ -6,12 +6,12 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use tokio::io::AsyncWriteExt;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use tokio::io::AsyncWriteExt;
 
 use super::auth::{self, AuthError};
 use super::link::{self, LinkIo};

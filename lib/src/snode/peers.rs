@@ -17,10 +17,10 @@ use super::link::{self, LinkError, LinkIo};
 use super::now_ms;
 use super::protocol::{self, Batch, PeerMessage, PushReply, Stored};
 use crate::formats::limits::{
-    NODE_LINK_BACKOFF_MAX_MS, NODE_LINK_BACKOFF_MIN_MS, NODE_LINK_HANDSHAKE_TIMEOUT_MS, NODE_LINK_INFLIGHT_BATCHES,
-    NODE_LINK_QUEUE_MESSAGES, NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES,
-    NODE_REPLICATION_DELIVERY_TIMEOUT_MS, NODE_REPLICATION_INFLIGHT_PER_PEER, NODE_REPLICATION_RETRY_MAX_MESSAGES,
-    NODE_REPLICATION_RETRY_MS,
+    NODE_LINK_BACKOFF_MAX_MS, NODE_LINK_BACKOFF_MIN_MS, NODE_LINK_HANDSHAKE_TIMEOUT_MS,
+    NODE_LINK_INFLIGHT_BATCHES, NODE_LINK_QUEUE_MESSAGES, NODE_PUSH_BATCH_MAX_BYTES,
+    NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_DELIVERY_TIMEOUT_MS, NODE_REPLICATION_INFLIGHT_PER_PEER,
+    NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
 };
 use crate::formats::nodelist::NodeInfo;
 use crate::formats::rpc::message::StoredMessage;
@@ -125,7 +125,8 @@ impl Peers {
         // self-signed certificates, their keys in the registry being what counts.
         let http = crate::net::http::async_client(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)?;
         let tls_links = if tls {
-            let config = crate::net::tls::shared_client_config().map_err(|e| PeersError::Tls(e.to_string()))?;
+            let config =
+                crate::net::tls::shared_client_config().map_err(|e| PeersError::Tls(e.to_string()))?;
             Some(tokio_rustls::TlsConnector::from(Arc::new(config)))
         } else {
             None
@@ -306,7 +307,13 @@ enum Ended {
 /// One peer's replication: keeps a link open (dialling again with backoff when it breaks) and
 /// streams the queued messages over it. While the peer cannot be reached, what is queued fails
 /// at once (kept for redelivery) instead of holding client stores for the whole timeout.
-async fn link_worker(peers: Peers, peer: NodeInfo, url: String, mut rx: mpsc::Receiver<Job>, redelivery: Redelivery) {
+async fn link_worker(
+    peers: Peers,
+    peer: NodeInfo,
+    url: String,
+    mut rx: mpsc::Receiver<Job>,
+    redelivery: Redelivery,
+) {
     let mut backoff = Duration::from_millis(NODE_LINK_BACKOFF_MIN_MS);
     loop {
         let opening = Duration::from_millis(NODE_LINK_HANDSHAKE_TIMEOUT_MS);
