@@ -74,7 +74,8 @@ pub fn run() {
         if let Some(single) = single.filter(|s| *s > 0.0) {
             let member_stores = rate * nodes as f64;
             println!(
-                "network_member_stores_{nodes}_nodes: {member_stores:.0} member-stores/s = {:.2} × the single node's                  {single:.0} stores/s in this run (target: >= 2)",
+                "network_member_stores_{nodes}_nodes: {member_stores:.0} member-stores/s = {:.2} × the single node's \
+                 {single:.0} stores/s in this run (target: >= 2)",
                 member_stores / single
             );
         }
@@ -161,7 +162,8 @@ fn primitives() {
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), process_cpu_seconds() - cpu0);
     let stats = store.stats();
     println!(
-        "network_primitive_store_insert: {:.0} inserts/s, {:.1} µs CPU per insert ({STORE_WRITERS} writers,          {:.1} inserts per group commit, fsync each commit)",
+        "network_primitive_store_insert: {:.0} inserts/s, {:.1} µs CPU per insert ({STORE_WRITERS} writers, \
+                 {:.1} inserts per group commit, fsync each commit)",
         inserted as f64 / wall,
         cpu * 1e6 / inserted.max(1) as f64,
         stats.jobs as f64 / stats.commits.max(1) as f64
