@@ -120,7 +120,8 @@ pub const NODE_REPLICATION_DELIVERY_TIMEOUT_MS: u64 = 30_000;
 pub const NODE_PUSH_BATCH_MAX_MESSAGES: usize = 256;
 /// Most bytes of message data in one bulk-push batch.
 pub const NODE_PUSH_BATCH_MAX_BYTES: usize = 4 * 1024 * 1024;
-/// Concurrent replication requests in flight to one peer.
+/// Idle HTTP connections kept per peer for the signed requests (pushes, syncs, forwarded
+/// requests; replication has its own link, see `NODE_LINK_*`).
 pub const NODE_REPLICATION_INFLIGHT_PER_PEER: usize = 1;
 /// Interval at which messages a peer failed to take (timeout, unreachable, 5xx) are pushed to it
 /// again, so a transient overload does not leave a replica missing until the next swarm change.
