@@ -321,10 +321,16 @@ async fn link_worker(
             Ok(Ok((io, session))) => {
                 tracing::debug!(peer = %url, "peer link open");
                 backoff = Duration::from_millis(NODE_LINK_BACKOFF_MIN_MS);
+                let opened = std::time::Instant::now();
                 if run_link(&url, io, session, &mut rx, &redelivery).await == Ended::QueueClosed {
                     return;
                 }
                 tracing::debug!(peer = %url, "peer link closed");
+                // A link that served a while is dialled again at once (the peer may be back
+                // already); one that breaks as soon as it opens waits like a failed dial.
+                if opened.elapsed() > Duration::from_millis(NODE_LINK_BACKOFF_MAX_MS) {
+                    continue;
+                }
             }
             Ok(Err(e)) => tracing::debug!(peer = %url, error = %e, "cannot open a peer link"),
             Err(_) => tracing::debug!(peer = %url, "opening a peer link timed out"),
