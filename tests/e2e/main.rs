@@ -22,6 +22,7 @@ mod files;
 mod fileserver;
 mod hosts;
 mod identity;
+mod links;
 mod node;
 mod ratchet;
 mod rpc_command;

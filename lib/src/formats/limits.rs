@@ -120,7 +120,8 @@ pub const NODE_REPLICATION_DELIVERY_TIMEOUT_MS: u64 = 30_000;
 pub const NODE_PUSH_BATCH_MAX_MESSAGES: usize = 256;
 /// Most bytes of message data in one bulk-push batch.
 pub const NODE_PUSH_BATCH_MAX_BYTES: usize = 4 * 1024 * 1024;
-/// Concurrent replication requests in flight to one peer.
+/// Idle HTTP connections kept per peer for the signed requests (pushes, syncs, forwarded
+/// requests; replication has its own link, see `NODE_LINK_*`).
 pub const NODE_REPLICATION_INFLIGHT_PER_PEER: usize = 1;
 /// Interval at which messages a peer failed to take (timeout, unreachable, 5xx) are pushed to it
 /// again, so a transient overload does not leave a replica missing until the next swarm change.
@@ -128,6 +129,28 @@ pub const NODE_REPLICATION_RETRY_MS: u64 = 2_000;
 /// Most messages kept for redelivery to one peer (the oldest are dropped first, with a warning:
 /// a peer gone that long catches up by its own sync when it rejoins).
 pub const NODE_REPLICATION_RETRY_MAX_MESSAGES: usize = 20_000;
+/// Largest frame on a peer link (docs/node-protocol.md, "Peer links"): a full batch
+/// ([`NODE_PUSH_BATCH_MAX_BYTES`] plus the one message that crossed it) and its headers.
+pub const NODE_LINK_FRAME_MAX_BYTES: usize = NODE_PUSH_BATCH_MAX_BYTES + RPC_MAX_BODY_BYTES + 64 * 1024;
+/// Largest handshake message on a peer link (they are 97, 96 and 64 bytes): what an
+/// unauthenticated connection can make a node read.
+pub const NODE_LINK_HANDSHAKE_MAX_BYTES: usize = 256;
+/// Longest answer head to a link's upgrade request.
+pub const NODE_LINK_UPGRADE_HEAD_MAX_BYTES: usize = 4_096;
+/// How long opening a link (TCP, TLS, upgrade, handshake) may take, either side.
+pub const NODE_LINK_HANDSHAKE_TIMEOUT_MS: u64 = 5_000;
+/// Batches in flight on one link, unanswered (more queue up and form the next batch).
+pub const NODE_LINK_INFLIGHT_BATCHES: usize = 4;
+/// Batches one link's receiver works on at once; it reads no further frames meanwhile, so a
+/// busy receiver slows its sender through TCP instead of buffering without bound.
+pub const NODE_LINK_RECEIVER_INFLIGHT: usize = 8;
+/// Messages queued for one peer, not yet sent: a client store waits for room (back-pressure),
+/// within its replication timeout.
+pub const NODE_LINK_QUEUE_MESSAGES: usize = 4_096;
+/// First wait before a failed link is dialled again; doubled after each failure.
+pub const NODE_LINK_BACKOFF_MIN_MS: u64 = 100;
+/// Longest wait between two attempts to open a link (a restarted peer is back within it).
+pub const NODE_LINK_BACKOFF_MAX_MS: u64 = 500;
 /// How many times a forwarded request (delete_all, expire, …) a swarm peer missed is sent again,
 /// [`NODE_REPLICATION_RETRY_MS`] apart (an hour), before it is given up.
 pub const NODE_FORWARD_REDELIVERY_ATTEMPTS: u32 = 1_800;

@@ -71,7 +71,11 @@ async fn serve_tls(
             );
             let service = hyper_util::service::TowerToHyperService::new(app);
             let io = hyper_util::rt::TokioIo::new(tls);
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            // With upgrades: a node's peer links start as an HTTP upgrade (snode/link.rs).
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service)
+                .with_upgrades()
+                .await;
         });
         while connections.try_join_next().is_some() {}
     }

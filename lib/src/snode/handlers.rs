@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::peers::PeerOutcome;
-use super::protocol::{self, PeerMessage};
+use super::protocol;
 use super::view::SwarmView;
 use super::{NodeContext, now_ms};
 use crate::formats::limits::{SIGNATURE_CLOCK_TOLERANCE_FORWARDED_MS, SIGNATURE_CLOCK_TOLERANCE_MS};
@@ -367,13 +367,12 @@ async fn store(
     let me = node.ed25519();
     let hash = msg.hash.clone();
     let peers = if origin == Origin::Client { view.peers(&me) } else { Vec::new() };
-    let wire = PeerMessage::from_stored(&msg);
     let t0 = std::time::Instant::now();
     let local = async {
         let r = node.store.insert_async(msg.clone()).await;
         (r, t0.elapsed())
     };
-    let remote = node.peers.replicate(&peers, &wire);
+    let remote = node.peers.replicate(&peers, &msg);
     let ((local, local_time), remote) = tokio::join!(local, remote);
     tracing::debug!(
         local_ms = local_time.as_millis() as u64,

@@ -4,6 +4,7 @@
 //! - [`config`]: what a node is told at start.
 //! - [`keys`]: the node key file (Ed25519 seed, X25519 derived).
 //! - `auth`: signatures on node-to-node requests.
+//! - [`link`]: the persistent, authenticated peer links replication streams over.
 //! - `view`: the node's view of the registry: swarms, its own swarm, parameters.
 //! - `peers`: the client side of node-to-node requests (replication, pushes).
 //! - `protocol`: wire types and paths of node-to-node endpoints; `peer_api`: their handlers.
@@ -17,6 +18,7 @@ pub mod config;
 mod handlers;
 mod handoff;
 pub mod keys;
+pub mod link;
 mod onion_relay;
 mod peer_api;
 pub mod peer_log;

@@ -1,20 +1,24 @@
 //! The node-to-node endpoints (docs/node-protocol.md): replication, bulk pushes, sync requests,
 //! forwarded client requests and the health probe. Every request but the probe is signed by a
-//! registered node (see `auth`).
+//! registered node (see `auth`); replication also arrives over peer links (see `link`), whose
+//! receiving side is here too.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use tokio::io::AsyncWriteExt;
 
 use super::auth::{self, AuthError};
+use super::link::{self, LinkIo};
 use super::protocol::{self, Health, PushReply, ReplicateReply, Stored};
 use super::store::{Inserted, StoredMessage};
 use super::{NodeContext, handlers, handoff, now_ms};
+use crate::formats::limits::{NODE_LINK_HANDSHAKE_TIMEOUT_MS, NODE_LINK_RECEIVER_INFLIGHT};
 use crate::formats::nodelist::NodeInfo;
 use crate::server::HttpError;
 
@@ -39,18 +43,21 @@ pub(crate) async fn authenticate(
         now_ms(),
     )
     .map_err(|e| HttpError::unauthorized(e.to_string()))?;
-    if let Some(n) = node.view.current().node(&ed) {
-        return Ok(n.clone());
+    known_node(node, &ed)
+        .await
+        .ok_or_else(|| HttpError::unauthorized(AuthError::Unknown(hex::encode(ed)).to_string()))
+}
+
+/// The registered node of Ed25519 key `ed`, looking at the registry once more if our view does
+/// not hold it (the sender may have registered after our last poll).
+async fn known_node(node: &NodeContext, ed: &[u8; 32]) -> Option<NodeInfo> {
+    if let Some(n) = node.view.current().node(ed) {
+        return Some(n.clone());
     }
-    // The sender may have registered after our last poll: look again, once.
     if let Ok(view) = super::tasks::fetch_view(&node.config.registry, &node.ed25519()).await {
         node.view.update(view);
     }
-    node.view
-        .current()
-        .node(&ed)
-        .cloned()
-        .ok_or_else(|| HttpError::unauthorized(AuthError::Unknown(hex::encode(ed)).to_string()))
+    node.view.current().node(ed).cloned()
 }
 
 fn parse_batch(body: &[u8]) -> Result<Vec<StoredMessage>, HttpError> {
@@ -98,6 +105,124 @@ pub(super) async fn replicate(
         })
         .collect();
     Ok(axum::Json(ReplicateReply { results }).into_response())
+}
+
+/// `GET /snode/v1/link` with `Upgrade: snode-link/1`: a swarm peer opens its persistent link
+/// (see `link`). The connection is answered 101 and handed to [`serve_link`]; nothing is
+/// accepted on it before the peer has authenticated.
+pub(super) async fn link(State(node): State<Arc<NodeContext>>, mut req: axum::extract::Request) -> Response {
+    let token = req.headers().get(header::UPGRADE).and_then(|v| v.to_str().ok());
+    if !token.is_some_and(|t| t.eq_ignore_ascii_case(link::UPGRADE_TOKEN)) {
+        return HttpError::bad_request(format!("a peer link needs Upgrade: {}", link::UPGRADE_TOKEN))
+            .into_response();
+    }
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(upgraded) => serve_link(node, hyper_util::rt::TokioIo::new(upgraded)).await,
+            Err(e) => tracing::debug!(error = %e, "peer link upgrade failed"),
+        }
+    });
+    (
+        StatusCode::SWITCHING_PROTOCOLS,
+        [(header::CONNECTION, "upgrade"), (header::UPGRADE, link::UPGRADE_TOKEN)],
+    )
+        .into_response()
+}
+
+/// The receiving side of a peer link: authenticate the peer (within
+/// [`NODE_LINK_HANDSHAKE_TIMEOUT_MS`]), then store each batch it sends and answer it with every
+/// message's signed entry. Up to [`NODE_LINK_RECEIVER_INFLIGHT`] batches are worked on at once
+/// (their inserts share group commits); beyond that the link is not read, which slows the
+/// sender down through TCP. Each answer goes out only once its batch is durable.
+async fn serve_link<S: LinkIo + 'static>(node: Arc<NodeContext>, mut io: S) {
+    let opening = std::time::Duration::from_millis(NODE_LINK_HANDSHAKE_TIMEOUT_MS);
+    let registered = |ed: [u8; 32]| {
+        let node = node.clone();
+        async move { known_node(&node, &ed).await.is_some() }
+    };
+    let session = match tokio::time::timeout(opening, link::respond(&mut io, &node.keys, registered)).await {
+        Ok(Ok(session)) => session,
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "peer link refused");
+            return;
+        }
+        Err(_) => {
+            tracing::info!("peer link refused: no handshake in time");
+            return;
+        }
+    };
+    let link::Session { peer, mut send, mut recv } = session;
+    tracing::debug!(peer = %hex::encode(peer), "peer link accepted");
+    let (mut rd, wr) = tokio::io::split(io);
+    let (answers, mut to_send) = tokio::sync::mpsc::channel::<Vec<u8>>(NODE_LINK_RECEIVER_INFLIGHT);
+    let writer = tokio::spawn(async move {
+        let mut wr = tokio::io::BufWriter::new(wr);
+        while let Some(first) = to_send.recv().await {
+            // Answers ready together go out in one write.
+            let mut next = Some(first);
+            while let Some(plain) = next {
+                if link::send_sealed(&mut wr, &mut send, &plain).await.is_err() {
+                    return;
+                }
+                next = to_send.try_recv().ok();
+            }
+            if wr.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+    let slots = Arc::new(tokio::sync::Semaphore::new(NODE_LINK_RECEIVER_INFLIGHT));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else { break };
+        let payload = match link::recv_sealed(&mut rd, &mut recv).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!(peer = %hex::encode(peer), error = %e, "peer link ended");
+                break;
+            }
+        };
+        let (node, answers) = (node.clone(), answers.clone());
+        tokio::spawn(async move {
+            let answer = answer_batch(&node, &peer, &payload).await;
+            let _ = answers.send(answer).await;
+            drop(slot);
+        });
+    }
+    // The writer still sends the answers of batches being stored, then ends with the channel.
+    drop(answers);
+    let _ = writer.await;
+}
+
+/// Stores one batch that came over the link of `peer` and encodes its answer.
+async fn answer_batch(node: &NodeContext, peer: &[u8; 32], payload: &[u8]) -> Vec<u8> {
+    // Request id 0 is never sent: an unreadable request is answered to no pending batch.
+    let id = link::request_id(payload).unwrap_or(0);
+    // A node deregistered since its link opened is not a node any more.
+    if node.view.current().node(peer).is_none() {
+        let why = AuthError::Unknown(hex::encode(peer)).to_string();
+        return link::encode_answer(id, &link::Answer::Refused(StatusCode::UNAUTHORIZED.as_u16(), why));
+    }
+    let messages = match link::decode_replicate(payload) {
+        Ok((_, m)) => m,
+        Err(e) => {
+            let why = format!("invalid request: {e}");
+            return link::encode_answer(id, &link::Answer::Refused(StatusCode::BAD_REQUEST.as_u16(), why));
+        }
+    };
+    let answer = match store_batch(node, messages).await {
+        Ok(done) => link::Answer::Stored(
+            done.into_iter()
+                .map(|(m, ins)| link::Entry {
+                    expiry: ins.expiry_ms(&m),
+                    already: !ins.is_new(),
+                    signature: node.keys.sign(m.hash.as_bytes()),
+                })
+                .collect(),
+        ),
+        Err(e) => link::Answer::Refused(e.status_code().as_u16(), e.body().to_string()),
+    };
+    link::encode_answer(id, &answer)
 }
 
 /// `POST /snode/v1/push`: bulk records from a node handing them on (all-or-nothing).

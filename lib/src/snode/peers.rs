@@ -1,22 +1,29 @@
-//! Talking to other nodes: replication of client stores (batched per peer, several batches in
-//! flight), bulk pushes for handoff, sync requests and forwarded requests. Every request is signed
-//! with the node key (see `auth`).
+//! Talking to other nodes: replication of client stores over one persistent, authenticated link
+//! per peer (see `link`: batched, several batches in flight, reconnected with backoff), and bulk
+//! pushes for handoff, sync requests and forwarded requests as signed HTTP requests (see `auth`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::auth;
 use super::keys::NodeKeys;
+use super::link::{self, LinkError, LinkIo};
 use super::now_ms;
-use super::protocol::{self, Batch, PeerMessage, PushReply, ReplicateReply, Stored};
+use super::protocol::{self, Batch, PeerMessage, PushReply, Stored};
 use crate::formats::limits::{
-    NODE_PUSH_BATCH_MAX_BYTES, NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_DELIVERY_TIMEOUT_MS,
-    NODE_REPLICATION_INFLIGHT_PER_PEER, NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
+    NODE_LINK_BACKOFF_MAX_MS, NODE_LINK_BACKOFF_MIN_MS, NODE_LINK_HANDSHAKE_TIMEOUT_MS,
+    NODE_LINK_INFLIGHT_BATCHES, NODE_LINK_QUEUE_MESSAGES, NODE_PUSH_BATCH_MAX_BYTES,
+    NODE_PUSH_BATCH_MAX_MESSAGES, NODE_REPLICATION_DELIVERY_TIMEOUT_MS, NODE_REPLICATION_INFLIGHT_PER_PEER,
+    NODE_REPLICATION_RETRY_MAX_MESSAGES, NODE_REPLICATION_RETRY_MS,
 };
 use crate::formats::nodelist::NodeInfo;
+use crate::formats::rpc::message::StoredMessage;
 use crate::snode::store::Store;
 
 /// How a peer answered one replicated message (the per-member entry of a store reply).
@@ -38,6 +45,8 @@ pub(crate) enum PeerOutcome {
 pub(crate) enum PeersError {
     #[error(transparent)]
     Http(#[from] crate::net::http::HttpError),
+    #[error("cannot set up TLS to the peers: {0}")]
+    Tls(String),
 }
 
 /// Why a bulk push to a node failed.
@@ -52,7 +61,7 @@ pub(crate) enum PushError {
 }
 
 struct Job {
-    msg: PeerMessage,
+    msg: StoredMessage,
     reply: oneshot::Sender<PeerOutcome>,
 }
 
@@ -91,6 +100,9 @@ pub(crate) struct Peers {
     store: Store,
     /// Whether every node of this network speaks HTTPS.
     tls: bool,
+    /// The TLS client of the links on a `--tls` network (any certificate: the link's handshake
+    /// authenticates the node).
+    tls_links: Option<tokio_rustls::TlsConnector>,
     keys: Arc<NodeKeys>,
     timeout: Duration,
     queues: Arc<Mutex<HashMap<[u8; 32], PeerQueue>>>,
@@ -112,7 +124,14 @@ impl Peers {
         // No redirects (onion.md: a relay must not be steered elsewhere); peers present
         // self-signed certificates, their keys in the registry being what counts.
         let http = crate::net::http::async_client(NODE_REPLICATION_INFLIGHT_PER_PEER * 2)?;
-        Ok(Self { http, store, tls, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
+        let tls_links = if tls {
+            let config =
+                crate::net::tls::shared_client_config().map_err(|e| PeersError::Tls(e.to_string()))?;
+            Some(tokio_rustls::TlsConnector::from(Arc::new(config)))
+        } else {
+            None
+        };
+        Ok(Self { http, store, tls, tls_links, keys, timeout, queues: Arc::new(Mutex::new(HashMap::new())) })
     }
 
     /// A peer's base URL in this network's scheme.
@@ -144,7 +163,7 @@ impl Peers {
     pub(crate) async fn replicate(
         &self,
         peers: &[NodeInfo],
-        msg: &PeerMessage,
+        msg: &StoredMessage,
     ) -> Vec<([u8; 32], PeerOutcome)> {
         let waits = peers.iter().map(|peer| {
             let queue = self.queue_for(peer);
@@ -183,12 +202,9 @@ impl Peers {
         {
             return q.clone();
         }
-        let (tx, rx) = mpsc::channel::<Job>(NODE_PUSH_BATCH_MAX_MESSAGES * 16);
-        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let (tx, rx) = mpsc::channel::<Job>(NODE_LINK_QUEUE_MESSAGES);
         let redelivery: Redelivery = Arc::default();
-        for _ in 0..NODE_REPLICATION_INFLIGHT_PER_PEER {
-            tokio::spawn(replication_worker(self.clone(), url.clone(), rx.clone(), redelivery.clone()));
-        }
+        tokio::spawn(link_worker(self.clone(), peer.clone(), url.clone(), rx, redelivery.clone()));
         tokio::spawn(redelivery_worker(self.clone(), url.clone(), tx.downgrade(), redelivery));
         let q = PeerQueue { url, tx };
         queues.insert(peer.pubkey_ed25519, q.clone());
@@ -259,51 +275,218 @@ pub(crate) fn batches(messages: &[PeerMessage]) -> Vec<&[PeerMessage]> {
     out
 }
 
-async fn replication_worker(
+/// Dials `peer` and authenticates the link: TCP, TLS on a `--tls` network, the upgrade, the
+/// handshake (the peer must prove it holds the key the registry lists for it).
+async fn dial(peers: &Peers, peer: &NodeInfo) -> Result<(Box<dyn LinkIo>, link::Session), LinkError> {
+    let host = format!("{}:{}", peer.public_ip, peer.storage_port);
+    let tcp = tokio::net::TcpStream::connect(&host).await?;
+    // Batches and answers are small and latency-bound: no Nagle delay behind a delayed ack.
+    let _ = tcp.set_nodelay(true);
+    let mut io: Box<dyn LinkIo> = match &peers.tls_links {
+        Some(connector) => {
+            let name = rustls::pki_types::ServerName::try_from(peer.public_ip.clone())
+                .map_err(|e| LinkError::Tls(e.to_string()))?;
+            Box::new(connector.connect(name, tcp).await?)
+        }
+        None => Box::new(tcp),
+    };
+    link::upgrade(&mut io, &host).await?;
+    let session = link::initiate(&mut io, &peers.keys, &peer.pubkey_ed25519).await?;
+    Ok((io, session))
+}
+
+/// How a link ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// The peer's queue is gone ([`Peers::retain_peers`]): the worker ends.
+    QueueClosed,
+    /// The connection broke, timed out or misbehaved: dial again.
+    Broken,
+}
+
+/// One peer's replication: keeps a link open (dialling again with backoff when it breaks) and
+/// streams the queued messages over it. While the peer cannot be reached, what is queued fails
+/// at once (kept for redelivery) instead of holding client stores for the whole timeout.
+async fn link_worker(
     peers: Peers,
+    peer: NodeInfo,
     url: String,
-    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    mut rx: mpsc::Receiver<Job>,
     redelivery: Redelivery,
 ) {
+    let mut backoff = Duration::from_millis(NODE_LINK_BACKOFF_MIN_MS);
     loop {
-        let mut jobs = Vec::new();
-        {
-            let mut rx = rx.lock().await;
-            match rx.recv().await {
-                Some(job) => jobs.push(job),
-                None => return,
-            }
-            let mut bytes = jobs[0].msg.data.len();
-            while jobs.len() < NODE_PUSH_BATCH_MAX_MESSAGES && bytes < NODE_PUSH_BATCH_MAX_BYTES {
-                match rx.try_recv() {
-                    Ok(job) => {
-                        bytes += job.msg.data.len();
-                        jobs.push(job);
-                    }
-                    Err(_) => break,
+        let opening = Duration::from_millis(NODE_LINK_HANDSHAKE_TIMEOUT_MS);
+        match tokio::time::timeout(opening, dial(&peers, &peer)).await {
+            Ok(Ok((io, session))) => {
+                tracing::debug!(peer = %url, "peer link open");
+                backoff = Duration::from_millis(NODE_LINK_BACKOFF_MIN_MS);
+                let opened = std::time::Instant::now();
+                if run_link(&url, io, session, &mut rx, &redelivery).await == Ended::QueueClosed {
+                    return;
+                }
+                tracing::debug!(peer = %url, "peer link closed");
+                // A link that served a while is dialled again at once (the peer may be back
+                // already); one that breaks as soon as it opens waits like a failed dial.
+                if opened.elapsed() > Duration::from_millis(NODE_LINK_BACKOFF_MAX_MS) {
+                    continue;
                 }
             }
+            Ok(Err(e)) => tracing::debug!(peer = %url, error = %e, "cannot open a peer link"),
+            Err(_) => tracing::debug!(peer = %url, "opening a peer link timed out"),
         }
-        // Jobs whose caller already gave up waiting are still sent: the message must reach the
-        // peer even when the client's reply went out without it.
-        let t0 = std::time::Instant::now();
-        let outcomes = send_batch(&peers, &url, &jobs).await;
-        tracing::debug!(peer = %url, messages = jobs.len(), ms = t0.elapsed().as_millis() as u64, "replication batch");
-        let retry: Vec<String> = jobs
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, o)| o.worth_retrying())
-            .map(|(j, _)| j.msg.hash.clone())
-            .collect();
-        if !retry.is_empty() {
-            keep_for_redelivery(&redelivery, &url, retry);
+        let retry_at = tokio::time::Instant::now() + backoff;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(retry_at) => break,
+                job = rx.recv() => match job {
+                    Some(job) => finish(&url, &redelivery, vec![job], |_| PeerOutcome::QueryFailure),
+                    None => return,
+                },
+            }
         }
-        for (job, outcome) in jobs.into_iter().zip(outcomes) {
-            let _ = job.reply.send(outcome);
-        }
+        backoff = (backoff * 2).min(Duration::from_millis(NODE_LINK_BACKOFF_MAX_MS));
     }
 }
 
+/// Takes `first` and whatever else is queued, up to a batch's bounds.
+fn drain_batch(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
+    let mut bytes = first.msg.data.len();
+    let mut jobs = vec![first];
+    while jobs.len() < NODE_PUSH_BATCH_MAX_MESSAGES && bytes < NODE_PUSH_BATCH_MAX_BYTES {
+        match rx.try_recv() {
+            Ok(job) => {
+                bytes += job.msg.data.len();
+                jobs.push(job);
+            }
+            Err(_) => break,
+        }
+    }
+    jobs
+}
+
+/// Streams batches over an open link until it breaks or the queue closes. Up to
+/// [`NODE_LINK_INFLIGHT_BATCHES`] batches are unanswered at a time; what is queued meanwhile
+/// forms the next batch. A batch unanswered for [`NODE_REPLICATION_DELIVERY_TIMEOUT_MS`] ends
+/// the link. Jobs whose caller already gave up waiting are still sent: the message must reach
+/// the peer even when the client's reply went out without it.
+async fn run_link(
+    url: &str,
+    io: Box<dyn LinkIo>,
+    session: link::Session,
+    rx: &mut mpsc::Receiver<Job>,
+    redelivery: &Redelivery,
+) -> Ended {
+    let link::Session { mut send, mut recv, .. } = session;
+    let (mut rd, wr) = tokio::io::split(io);
+    let mut wr = tokio::io::BufWriter::new(wr);
+    // The reader has its own task: a frame half read must not be dropped by the select below.
+    let (answers_tx, mut answers) = mpsc::channel(NODE_LINK_INFLIGHT_BATCHES + 1);
+    let reader = tokio::spawn(async move {
+        loop {
+            let frame = link::recv_sealed(&mut rd, &mut recv).await;
+            let end = frame.is_err();
+            if answers_tx.send(frame).await.is_err() || end {
+                return;
+            }
+        }
+    });
+    let delivery = Duration::from_millis(NODE_REPLICATION_DELIVERY_TIMEOUT_MS);
+    let mut pending: HashMap<u64, (std::time::Instant, Vec<Job>)> = HashMap::new();
+    let mut next_id: u64 = 1;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let ended = loop {
+        tokio::select! {
+            answer = answers.recv() => match answer {
+                Some(Ok(payload)) => {
+                    if let Err(e) = settle(url, redelivery, &mut pending, &payload) {
+                        tracing::warn!(peer = %url, error = %e, "unusable answer on a peer link");
+                        break Ended::Broken;
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(peer = %url, error = %e, "peer link broke");
+                    break Ended::Broken;
+                }
+                None => break Ended::Broken,
+            },
+            job = rx.recv(), if pending.len() < NODE_LINK_INFLIGHT_BATCHES => match job {
+                None => break Ended::QueueClosed,
+                Some(first) => {
+                    let jobs = drain_batch(first, rx);
+                    let id = next_id;
+                    next_id += 1;
+                    let payload = link::encode_replicate(id, &jobs.iter().map(|j| &j.msg).collect::<Vec<_>>());
+                    pending.insert(id, (std::time::Instant::now(), jobs));
+                    let write = async {
+                        link::send_sealed(&mut wr, &mut send, &payload).await?;
+                        wr.flush().await?;
+                        Ok::<_, LinkError>(())
+                    };
+                    if !matches!(tokio::time::timeout(delivery, write).await, Ok(Ok(()))) {
+                        break Ended::Broken;
+                    }
+                }
+            },
+            _ = tick.tick() => {
+                if pending.values().any(|(sent, _)| sent.elapsed() > delivery) {
+                    tracing::warn!(peer = %url, "a batch went unanswered on a peer link: dialling again");
+                    break Ended::Broken;
+                }
+            }
+        }
+    };
+    reader.abort();
+    for (_, (_, jobs)) in pending.drain() {
+        finish(url, redelivery, jobs, |_| PeerOutcome::QueryFailure);
+    }
+    ended
+}
+
+/// Settles the batch an answer is for: each job gets its outcome.
+fn settle(
+    url: &str,
+    redelivery: &Redelivery,
+    pending: &mut HashMap<u64, (std::time::Instant, Vec<Job>)>,
+    payload: &[u8],
+) -> Result<(), LinkError> {
+    let (id, answer) = link::decode_answer(payload)?;
+    let (_, jobs) = pending.remove(&id).ok_or(LinkError::Malformed("answer to no pending batch"))?;
+    match answer {
+        link::Answer::Stored(entries) if entries.len() == jobs.len() => {
+            let mut entries = entries.into_iter();
+            finish(url, redelivery, jobs, |job| match entries.next() {
+                Some(e) => PeerOutcome::Stored(Stored {
+                    hash: job.msg.hash.clone(),
+                    expiry: e.expiry,
+                    already: e.already,
+                    signature: STANDARD.encode(e.signature),
+                }),
+                None => PeerOutcome::BadPeerResponse,
+            });
+        }
+        link::Answer::Stored(_) => finish(url, redelivery, jobs, |_| PeerOutcome::BadPeerResponse),
+        link::Answer::Refused(status, reason) => {
+            finish(url, redelivery, jobs, |_| PeerOutcome::Code(status, reason.clone()))
+        }
+    }
+    Ok(())
+}
+
+/// Answers each job with its outcome; what the peer may still take later is kept for redelivery.
+fn finish(url: &str, redelivery: &Redelivery, jobs: Vec<Job>, mut outcome: impl FnMut(&Job) -> PeerOutcome) {
+    let mut retry = Vec::new();
+    for job in jobs {
+        let o = outcome(&job);
+        if o.worth_retrying() {
+            retry.push(job.msg.hash.clone());
+        }
+        let _ = job.reply.send(o);
+    }
+    if !retry.is_empty() {
+        keep_for_redelivery(redelivery, url, retry);
+    }
+}
 fn keep_for_redelivery(redelivery: &Redelivery, url: &str, hashes: Vec<String>) {
     let mut queue = lock(redelivery);
     queue.extend(hashes);
@@ -357,34 +540,6 @@ async fn redelivery_worker(peers: Peers, url: String, alive: mpsc::WeakSender<Jo
 fn requeue(redelivery: &Redelivery, url: &str, hashes: Vec<String>) {
     let newer: Vec<String> = lock(redelivery).drain(..).collect();
     keep_for_redelivery(redelivery, url, hashes.into_iter().chain(newer).collect());
-}
-
-async fn send_batch(peers: &Peers, url: &str, jobs: &[Job]) -> Vec<PeerOutcome> {
-    let all = |o: PeerOutcome| vec![o; jobs.len()];
-    let batch = Batch { messages: jobs.iter().map(|j| j.msg.clone()).collect() };
-    let Ok(body) = serde_json::to_vec(&batch) else {
-        return all(PeerOutcome::QueryFailure);
-    };
-    let delivery = Duration::from_millis(NODE_REPLICATION_DELIVERY_TIMEOUT_MS);
-    let resp = match peers.post_signed(url, protocol::PATH_REPLICATE, body, delivery).await {
-        Ok(r) => r,
-        Err(e) if e.is_timeout() => return all(PeerOutcome::Timeout),
-        Err(_) => return all(PeerOutcome::QueryFailure),
-    };
-    let status = resp.status().as_u16();
-    let Ok(bytes) = resp.bytes().await else {
-        return all(PeerOutcome::QueryFailure);
-    };
-    if status != 200 {
-        let reason: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-        return all(PeerOutcome::Code(status, reason));
-    }
-    match serde_json::from_slice::<ReplicateReply>(&bytes) {
-        Ok(reply) if reply.results.len() == jobs.len() => {
-            reply.results.into_iter().map(PeerOutcome::Stored).collect()
-        }
-        _ => all(PeerOutcome::BadPeerResponse),
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use super::{NodeContext, handlers, onion_relay, peer_api, protocol, reachability};
+use super::{NodeContext, handlers, link, onion_relay, peer_api, protocol, reachability};
 use crate::formats::limits::RPC_MAX_BODY_BYTES;
 
 /// Every route of a node.
@@ -42,5 +42,6 @@ fn node_to_node() -> Router<Arc<NodeContext>> {
         .route(protocol::PATH_STORAGE_CC, post(peer_api::storage_cc))
         .route(protocol::PATH_STORAGE_CC_REDELIVERY, post(peer_api::storage_cc_redelivery))
         .route(protocol::PATH_HEALTH, get(peer_api::health))
+        .route(link::PATH_LINK, get(peer_api::link))
         .route(reachability::PATH_REACH, post(reachability::answer))
 }
