@@ -8,6 +8,7 @@ mod identity;
 mod network;
 mod pow;
 mod ratchet;
+mod sogs;
 
 fn main() {
     let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
@@ -29,5 +30,8 @@ fn main() {
     }
     if run("client") {
         client::run();
+    }
+    if run("sogs") {
+        sogs::run();
     }
 }
