@@ -103,8 +103,23 @@ impl ApiError {
     }
 }
 
+/// The status of [`ApiError::needs_writer`]: never sent (not an HTTP status; were it ever
+/// answered, it would become a 500).
+const NEEDS_WRITER: u16 = 0;
+
+impl ApiError {
+    /// Whether a route run on a read-only connection tried to write: it is run again on the
+    /// writer (store.rs).
+    pub(crate) fn needs_writer(&self) -> bool {
+        self.status == NEEDS_WRITER
+    }
+}
+
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
+            return Self::new(NEEDS_WRITER, "the route needs the writer");
+        }
         tracing::error!(error = %e, "database failure");
         Self::new(500, "Internal server error")
     }
@@ -155,7 +170,8 @@ fn int_seg(s: &str) -> Res<i64> {
     s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(not_found)
 }
 
-/// Routes one request for `user` (already authenticated) inside the caller's transaction.
+/// Routes one request for `user` (already authenticated) inside the caller's transaction (the
+/// writer's savepoint, or a read-only connection's snapshot).
 pub(crate) fn route(
     ctx: &Ctx,
     db: &Connection,

@@ -290,8 +290,22 @@ pub(crate) fn perms(db: &Connection, room: &Room, user: Option<&User>) -> rusqli
 }
 
 /// Records that `user` was active in `room` (at most every [`ACTIVITY_GRANULARITY_S`]).
+/// On a read-only connection it only looks: when a write is due, the write fails with
+/// `SQLITE_READONLY` and the request is run again on the writer.
 pub(crate) fn touch_room(db: &Connection, room: i64, user: i64) -> rusqlite::Result<()> {
     let t = now();
+    if db.is_readonly(rusqlite::DatabaseName::Main)? {
+        let fresh: Option<bool> = db
+            .query_row(
+                "SELECT last_active >= ?3 - ?4 FROM room_users WHERE room = ?1 AND user = ?2",
+                params![room, user, t, ACTIVITY_GRANULARITY_S],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if fresh == Some(true) {
+            return Ok(());
+        }
+    }
     db.execute(
         "INSERT INTO room_users (room, user, last_active) VALUES (?1, ?2, ?3)
          ON CONFLICT (room, user) DO UPDATE SET last_active = ?3 WHERE last_active < ?3 - ?4",
