@@ -16,8 +16,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -61,6 +62,16 @@ pub(crate) struct Store {
     jobs: Sender<Job>,
     dir: PathBuf,
     readers: Mutex<Vec<Connection>>,
+    counts: Arc<Counts>,
+}
+
+/// How the writer has been doing (the tests read it; a group of N jobs is one commit).
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    /// Jobs handed to the writer.
+    pub(crate) sent: AtomicU64,
+    /// Group transactions committed.
+    pub(crate) commits: AtomicU64,
 }
 
 impl Store {
@@ -68,11 +79,19 @@ impl Store {
     pub(crate) fn open(dir: &Path) -> rusqlite::Result<Self> {
         let conn = db::open(dir)?;
         let (jobs, queue) = mpsc::channel::<Job>();
+        let counts = Arc::new(Counts::default());
+        let c = counts.clone();
         std::thread::Builder::new()
             .name("sogs-writer".into())
-            .spawn(move || writer(conn, queue))
+            .spawn(move || writer(conn, queue, &c))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(Self { jobs, dir: dir.to_path_buf(), readers: Mutex::new(Vec::new()) })
+        Ok(Self { jobs, dir: dir.to_path_buf(), readers: Mutex::new(Vec::new()), counts })
+    }
+
+    /// The writer's counters.
+    #[cfg(test)]
+    pub(crate) fn counts(&self) -> &Counts {
+        &self.counts
     }
 
     /// Runs `f` on the writer inside a group transaction and returns its result once the group
@@ -101,6 +120,7 @@ impl Store {
             })
         });
         self.jobs.send(job).map_err(|_| StoreError::NotRun)?;
+        self.counts.sent.fetch_add(1, Ordering::Relaxed);
         rx.recv().map_err(|_| StoreError::NotRun)?
     }
 
@@ -163,7 +183,7 @@ fn named_savepoint<T>(
 }
 
 /// The writer thread: one group transaction at a time, until every sender is gone.
-fn writer(conn: Connection, queue: Receiver<Job>) {
+fn writer(conn: Connection, queue: Receiver<Job>, counts: &Counts) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP_JOBS {
@@ -172,17 +192,20 @@ fn writer(conn: Connection, queue: Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_group(&conn, group);
+        if commit_group(&conn, group) {
+            counts.commits.fetch_add(1, Ordering::Relaxed);
+        }
     }
     tracing::debug!("sogs writer stopped");
 }
 
-fn commit_group(conn: &Connection, group: Vec<Job>) {
+/// Runs and commits one group; whether it committed.
+fn commit_group(conn: &Connection, group: Vec<Job>) -> bool {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         // Nothing runs: dropping a job drops its reply channel, so its caller gets
         // `StoreError::NotRun` (and answers 500).
         tracing::error!(error = %e, jobs = group.len(), "cannot begin the group transaction");
-        return;
+        return false;
     }
     let delivers: Vec<Deliver> = group.into_iter().map(|job| job(conn)).collect();
     let committed = match conn.execute_batch("COMMIT") {
@@ -195,5 +218,108 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     };
     for deliver in delivers {
         deliver(committed);
+    }
+    committed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::params;
+
+    fn nonce_rows(dir: &Path) -> i64 {
+        let db = db::open(dir).unwrap();
+        db.query_row("SELECT COUNT(*) FROM nonces", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn concurrent_writes_queued_behind_a_commit_share_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let (release, wait) = mpsc::channel::<()>();
+        let blocker = {
+            let s = store.clone();
+            std::thread::spawn(move || s.write(move |_| wait.recv().is_ok()).unwrap())
+        };
+        while store.counts().sent.load(Ordering::Relaxed) < 1 {
+            std::thread::yield_now();
+        }
+        const WRITERS: u8 = 31;
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|i| {
+                let s = store.clone();
+                std::thread::spawn(move || {
+                    s.write(move |db| {
+                        db.execute("INSERT INTO nonces VALUES (?, 0)", params![[i; 16].as_slice()])
+                    })
+                    .unwrap()
+                    .unwrap();
+                    // Answered only after the commit: another connection sees the row.
+                    let db = db::open(s.dir.as_path()).unwrap();
+                    let n: i64 = db
+                        .query_row("SELECT COUNT(*) FROM nonces WHERE nonce = ?", [[i; 16].as_slice()], |r| {
+                            r.get(0)
+                        })
+                        .unwrap();
+                    assert_eq!(n, 1);
+                })
+            })
+            .collect();
+        while store.counts().sent.load(Ordering::Relaxed) < 1 + u64::from(WRITERS) {
+            std::thread::yield_now();
+        }
+        release.send(()).unwrap();
+        assert!(blocker.join().unwrap());
+        for w in writers {
+            w.join().unwrap();
+        }
+        assert_eq!(nonce_rows(dir.path()), i64::from(WRITERS));
+        // The blocker's group, then one group of the 31 that queued behind it.
+        assert_eq!(store.counts().commits.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_panicking_job_is_rolled_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let r = store.write(|db| {
+            db.execute("INSERT INTO nonces VALUES (?, 0)", [[1u8; 16].as_slice()]).unwrap();
+            db.execute_batch("SAVEPOINT sp").unwrap();
+            #[allow(clippy::panic)]
+            {
+                panic!("a bug in a route")
+            }
+        });
+        assert!(matches!(r, Err(StoreError::Panicked)));
+        store
+            .write(|db| db.execute("INSERT INTO nonces VALUES (?, 0)", [[2u8; 16].as_slice()]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(nonce_rows(dir.path()), 1);
+    }
+
+    #[test]
+    fn a_refused_savepoint_is_undone_and_readers_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let kept = store
+            .write(|db| {
+                savepoint(
+                    db,
+                    |db| db.execute("INSERT INTO nonces VALUES (?, 0)", [[3u8; 16].as_slice()]),
+                    |_| false,
+                )
+            })
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept, 1);
+        assert_eq!(nonce_rows(dir.path()), 0);
+        let e =
+            store.read(|db| db.execute("INSERT INTO nonces VALUES (?, 0)", [[4u8; 16].as_slice()])).unwrap();
+        assert!(super::super::api::ApiError::from(e.unwrap_err()).needs_writer());
+        let n: i64 =
+            store.read(|db| db.query_row("SELECT COUNT(*) FROM nonces", [], |r| r.get(0))).unwrap().unwrap();
+        assert_eq!(n, 0);
     }
 }
