@@ -6,6 +6,10 @@
 //!   second, p50/p99 of the request as the client sees it;
 //! - signed `since/{seqno}` polls per second: the steady state of an app (nothing new since its
 //!   last seqno) and a poll that returns `POLL_BACKLOG` messages;
+//! - the server's and the clients' CPU time per request (/proc/PID/stat before and after each
+//!   phase), and from them the rate the machine's cores would sustain if the server and its
+//!   clients had them to themselves: on a shared machine the wall-clock rates say more about the
+//!   neighbours' load than about the server;
 //! - the server's peak and final RSS (`VmHWM`/`VmRSS` from /proc/PID/status);
 //! - the primitive costs measured in the same run (one core): a blinded request signature (what
 //!   each client does per request) and an Ed25519 verification (what the server does), so that the
@@ -43,6 +47,57 @@ const IDLE_PER_HOST: usize = CLIENTS;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The room the clients use.
 const ROOM: &str = "bench";
+/// Clock ticks per second of /proc/PID/stat's CPU times (Linux's USER_HZ, 100 on every ABI).
+const USER_HZ: f64 = 100.0;
+
+/// User + system CPU seconds of a process (`self` or a pid) so far.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces, so split after its ')').
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the state letter.
+    match (f.get(10), f.get(11)) {
+        (Some(u), Some(s)) => (u + s) / USER_HZ,
+        _ => f64::NAN,
+    }
+}
+
+/// What one phase measured.
+struct Measured {
+    per_s: f64,
+    failed: usize,
+    lat: Vec<f64>,
+    /// Server and client (this process) CPU microseconds per successful request.
+    server_us: f64,
+    client_us: f64,
+}
+
+impl Measured {
+    /// Requests per second the machine's cores could serve if the server and its clients had them
+    /// to themselves: cores / CPU time per request.
+    fn capacity(&self) -> f64 {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+        cores * 1e6 / (self.server_us + self.client_us)
+    }
+
+    fn line(&self, name: &str, unit: &str, what: &str) {
+        println!(
+            "sogs.{name}: {:.0} {unit}/s, p50 {:.1} ms, p99 {:.1} ms, {} failed ({what})",
+            self.per_s,
+            percentile(&self.lat, 0.5),
+            percentile(&self.lat, 0.99),
+            self.failed
+        );
+        println!(
+            "sogs.{name}_cpu: server {:.0} us + clients {:.0} us of CPU per request = {:.0} {unit}/s on {} idle cores",
+            self.server_us,
+            self.client_us,
+            self.capacity(),
+            std::thread::available_parallelism().map_or(1, usize::from)
+        );
+    }
+}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -78,9 +133,9 @@ fn admin(dir: &Path, args: &[&str]) -> Result<(), String> {
 
 fn start(dir: &Path) -> Result<Sogs, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sogs"))
-        .arg("--dir")
+        .args(["serve", "--dir"])
         .arg(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn"])
+        .args(["--listen", "127.0.0.1:0", "--log", "warn"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -210,8 +265,10 @@ fn run_phase(
     server: &Sogs,
     clients: &[Arc<Client>],
     phase: Phase,
-) -> (f64, usize, Vec<f64>) {
+) -> Measured {
     let base = Arc::new(server.url.clone());
+    let pid = server.child.id().to_string();
+    let (server_cpu, client_cpu) = (cpu_secs(&pid), cpu_secs("self"));
     let start = Instant::now();
     let until = start + Duration::from_secs(PHASE_SECS);
     let tallies: Vec<Tally> = rt.block_on(async {
@@ -230,11 +287,13 @@ fn run_phase(
         out
     });
     let secs = start.elapsed().as_secs_f64();
+    let (server_cpu, client_cpu) = (cpu_secs(&pid) - server_cpu, cpu_secs("self") - client_cpu);
     let ok: usize = tallies.iter().map(|t| t.ok).sum();
     let failed: usize = tallies.iter().map(|t| t.failed).sum();
     let mut lat: Vec<f64> = tallies.into_iter().flat_map(|t| t.lat_ms).collect();
     lat.sort_by(f64::total_cmp);
-    (ok as f64 / secs, failed, lat)
+    let per = |cpu: f64| cpu * 1e6 / ok.max(1) as f64;
+    Measured { per_s: ok as f64 / secs, failed, lat, server_us: per(server_cpu), client_us: per(client_cpu) }
 }
 
 /// The room's `message_sequence` (an anonymous GET).
@@ -333,27 +392,19 @@ pub fn run() {
         return;
     };
     println!("sogs.load: {}", std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim());
-    let (posts, failed, lat) = run_phase(&rt, &http, &server, &clients, Phase::Posts);
-    println!(
-        "sogs.posts: {posts:.0} posts/s, p50 {:.1} ms, p99 {:.1} ms, {failed} failed ({CLIENTS} clients, {PHASE_SECS} s; target: >= 2000 posts/s, p99 < 50 ms)",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
+    let posts = run_phase(&rt, &http, &server, &clients, Phase::Posts);
+    posts.line(
+        "posts",
+        "posts",
+        &format!("{CLIENTS} clients, {PHASE_SECS} s; target: >= 2000 posts/s, p99 < 50 ms"),
     );
     let newest = room_seq(&rt, &http, &server);
     // Steady state: each poll asks for what came after the newest seqno (nothing new).
-    let (polls, failed, lat) = run_phase(&rt, &http, &server, &clients, Phase::Polls(newest));
-    println!(
-        "sogs.polls_empty: {polls:.0} polls/s, p50 {:.1} ms, p99 {:.1} ms, {failed} failed (since/newest: nothing new; target: >= 5000 polls/s, p99 < 50 ms)",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
-    );
+    let polls = run_phase(&rt, &http, &server, &clients, Phase::Polls(newest));
+    polls.line("polls_empty", "polls", "since/newest: nothing new; target: >= 5000 polls/s, p99 < 50 ms");
     let since = (newest - POLL_BACKLOG).max(0);
-    let (polls, failed, lat) = run_phase(&rt, &http, &server, &clients, Phase::Polls(since));
-    println!(
-        "sogs.polls_{POLL_BACKLOG}: {polls:.0} polls/s, p50 {:.1} ms, p99 {:.1} ms, {failed} failed (each returns {POLL_BACKLOG} messages)",
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99)
-    );
+    let polls = run_phase(&rt, &http, &server, &clients, Phase::Polls(since));
+    polls.line(&format!("polls_{POLL_BACKLOG}"), "polls", &format!("each returns {POLL_BACKLOG} messages"));
     let (hwm, now) = rss(server.child.id());
     println!("sogs.rss: peak {hwm:.1} MiB, now {now:.1} MiB (server VmHWM / VmRSS)");
     println!("sogs.load_after: {}", std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim());

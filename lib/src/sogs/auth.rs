@@ -16,7 +16,7 @@ use crate::formats::sogs::{
 
 use super::Ctx;
 use super::api::{ApiError, Req};
-use super::db::now;
+use super::db::{Cached, now};
 use super::model::{self, User};
 
 /// A request's signature headers after the checks that need no database: parsed, timestamp
@@ -80,10 +80,8 @@ pub(crate) fn admit(db: &Connection, c: &Checked) -> Result<User, ApiError> {
     if user.banned {
         return Err(ApiError::new(403, "Banned"));
     }
-    let fresh = db.execute(
-        "INSERT OR IGNORE INTO nonces (nonce, at) VALUES (?, ?)",
-        params![c.nonce.as_slice(), now_s],
-    )?;
+    let fresh = db
+        .exec("INSERT OR IGNORE INTO nonces (nonce, at) VALUES (?, ?)", params![c.nonce.as_slice(), now_s])?;
     if fresh == 0 {
         return Err(ApiError::new(425, "Invalid authentication: X-SOGS-Nonce cannot be reused"));
     }
@@ -91,6 +89,6 @@ pub(crate) fn admit(db: &Connection, c: &Checked) -> Result<User, ApiError> {
         // The nonce stays used (the caller keeps it): a failed attempt cannot be retried with it.
         return Err(ApiError::new(401, "Invalid authentication: X-SOGS-Signature verification failed"));
     }
-    db.execute("UPDATE users SET last_active = ? WHERE id = ?", params![now_s, user.id])?;
+    db.exec("UPDATE users SET last_active = ? WHERE id = ?", params![now_s, user.id])?;
     Ok(user)
 }

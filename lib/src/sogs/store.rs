@@ -28,9 +28,10 @@ use super::db;
 /// Most jobs committed together: bounds the time a group holds the write lock (the admin
 /// command line waits behind it) and the latency of the first job of a group.
 pub(crate) const MAX_GROUP_JOBS: usize = 256;
-/// Read-only connections kept open between requests (more are opened under a burst and closed
-/// after it).
-pub(crate) const MAX_IDLE_READERS: usize = 8;
+/// Read-only connections kept open between requests: at least as many as requests read at once
+/// (a connection closed and reopened costs a schema parse); more are opened under a burst and
+/// closed after it.
+pub(crate) const MAX_IDLE_READERS: usize = 64;
 /// How long a reader waits on a lock (WAL readers block only during a checkpoint's restart).
 const READER_BUSY_TIMEOUT_MS: u64 = 10_000;
 
@@ -153,6 +154,7 @@ fn open_reader(dir: &Path) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.busy_timeout(Duration::from_millis(READER_BUSY_TIMEOUT_MS))?;
+    conn.set_prepared_statement_cache_capacity(db::STATEMENT_CACHE);
     Ok(conn)
 }
 
