@@ -22,6 +22,7 @@ mod files;
 mod fileserver;
 mod identity;
 mod node;
+mod paths;
 mod ratchet;
 mod rpc_command;
 mod rpc_methods;
