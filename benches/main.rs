@@ -8,6 +8,7 @@ mod identity;
 mod network;
 mod pow;
 mod ratchet;
+mod sogs;
 mod sync;
 
 fn main() {
@@ -33,5 +34,8 @@ fn main() {
     }
     if run("sync") {
         sync::run();
+    }
+    if run("sogs") {
+        sogs::run();
     }
 }

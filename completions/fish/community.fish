@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_community_global_optspecs
-    string join \n state= direct unblinded nodes= node= tls h/help V/version
+    string join \n state= direct unblinded nodes= node= tls fresh-path path-dir= h/help V/version
 end
 
 function __fish_community_needs_command
@@ -27,9 +27,11 @@ end
 complete -c community -n "__fish_community_needs_command" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_needs_command" -l nodes -d 'The node list: a FILE (testnet\'s nodes.json, a get_service_nodes result, or a registry), a dash for stdin, http(s)://IP:PORT to ask a node (get_service_nodes), https://HOST/json_rpc to ask a seed (get_n_service_nodes), or any other http(s) URL of a node list or registry' -r
 complete -c community -n "__fish_community_needs_command" -l node -d 'A node to bootstrap from (http://IP:PORT, https://IP:PORT), or a seed\'s JSON-RPC endpoint (https://HOST/json_rpc, as the Session apps do); the same as --nodes URL' -r
+complete -c community -n "__fish_community_needs_command" -l path-dir -d 'Where the kept onion paths live (paths.json) [default: $XDG_DATA_HOME/snkit/paths, else ~/.local/share/snkit/paths]' -r -F
 complete -c community -n "__fish_community_needs_command" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_needs_command" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
 complete -c community -n "__fish_community_needs_command" -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// node or seed, or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'
+complete -c community -n "__fish_community_needs_command" -l fresh-path -d 'Build a fresh onion path for every request and keep none (by default the paths are kept in --path-dir and reused by the next command, as the apps keep theirs)'
 complete -c community -n "__fish_community_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c community -n "__fish_community_needs_command" -s V -l version -d 'Print version'
 complete -c community -n "__fish_community_needs_command" -f -a "join" -d 'Join a room by its join URL ({base}/{room}?public_key={hex}); prints {server, room, pubkey, info}'

@@ -24,6 +24,7 @@ mod hosts;
 mod identity;
 mod links;
 mod node;
+mod paths;
 mod ratchet;
 mod rpc_command;
 mod rpc_methods;

@@ -26,6 +26,14 @@ pub struct NetworkArgs {
     /// onion layers being encrypted to the nodes' keys.
     #[arg(long)]
     pub tls: bool,
+    /// Build a fresh onion path for every request and keep none (by default the paths are kept in
+    /// --path-dir and reused by the next command, as the apps keep theirs).
+    #[arg(long)]
+    pub fresh_path: bool,
+    /// Where the kept onion paths live (paths.json) [default: $XDG_DATA_HOME/snkit/paths, else
+    /// ~/.local/share/snkit/paths].
+    #[arg(long, value_name = "DIR", conflicts_with = "fresh_path")]
+    pub path_dir: Option<std::path::PathBuf>,
 }
 
 impl NetworkArgs {
@@ -57,6 +65,9 @@ impl NetworkArgs {
         let mut net = client::open_network(source).map_err(CliError::from)?;
         if self.tls {
             net.set_https(true);
+        }
+        if !self.fresh_path {
+            net.keep_paths(&self.path_dir.clone().unwrap_or_else(client::state::default_paths_dir));
         }
         Ok(net)
     }

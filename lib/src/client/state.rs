@@ -54,6 +54,12 @@ pub fn default_state_dir() -> PathBuf {
     }
 }
 
+/// Where a client keeps its onion paths by default (`net::path`, `paths.json`):
+/// `$XDG_DATA_HOME/snkit/paths`, else `$HOME/.local/share/snkit/paths`, else `./.snkit/paths`.
+pub fn default_paths_dir() -> PathBuf {
+    default_state_dir().with_file_name("paths")
+}
+
 impl RetrieveState {
     /// Loads the state of `session_id` from `dir` (an empty state if there is no file yet).
     pub fn load(dir: &Path, session_id: &str) -> Result<Self, ClientError> {

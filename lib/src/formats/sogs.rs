@@ -164,7 +164,30 @@ pub fn parse_auth_headers(
 /// Whether `key` is an Ed25519 point that is not of small order (a small-order key would let
 /// anyone forge signatures for it).
 pub fn valid_point(key: &[u8; 32]) -> bool {
-    VerifyingKey::from_bytes(key).is_ok_and(|vk| !vk.is_weak())
+    decompressed(key).is_some_and(|vk| !vk.is_weak())
+}
+
+/// Keys whose decompressed point is remembered (a server sees the same users again and again).
+pub const KEY_CACHE_ENTRIES: usize = 4096;
+
+/// The key as a point: decompressing it (a field square root) is about a third of a verification,
+/// and every signed request needs it twice (the point check, then the signature), so points are
+/// remembered, at most [`KEY_CACHE_ENTRIES`] (the cache starts over when full). `None`: not a point.
+fn decompressed(key: &[u8; 32]) -> Option<VerifyingKey> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], Option<VerifyingKey>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
+        return *hit;
+    }
+    let point = VerifyingKey::from_bytes(key).ok();
+    let mut c = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if c.len() >= KEY_CACHE_ENTRIES {
+        c.clear();
+    }
+    c.insert(*key, point);
+    point
 }
 
 /// Whether `ts` is within [`TIMESTAMP_SKEW_S`] of `now` (both unix seconds).
@@ -207,7 +230,7 @@ pub fn signed_message(
 /// Verifies `sig` over `msg` against the Ed25519 key `key` (blinded or not: blinded signatures
 /// are ordinary Ed25519 ones against the blinded key).
 pub fn verify(key: &[u8; 32], msg: &[u8], sig: &[u8; SIGNATURE_BYTES]) -> bool {
-    let Ok(vk) = VerifyingKey::from_bytes(key) else { return false };
+    let Some(vk) = decompressed(key) else { return false };
     vk.verify(msg, &Signature::from_bytes(sig)).is_ok()
 }
 

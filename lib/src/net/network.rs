@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::http::Transport;
 use super::nodes::{LoadError, NodeSource};
-use super::path::choose_path;
+use super::path::{CLIENT_KEPT_PATHS, KeptPaths, choose_path};
 use super::{NetError, short};
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::{CLIENT_MAX_NODES, CLIENT_PATH_ATTEMPTS};
@@ -41,6 +41,15 @@ pub struct Network {
     enc: EncType,
     /// Whether the nodes speak HTTPS (live service nodes do; a `testnet up --tls` too).
     https: bool,
+    /// The paths kept between requests and runs ([`Network::keep_paths`]); `None`: a fresh path
+    /// for every request.
+    kept: Option<Mutex<KeptPaths>>,
+}
+
+/// Why a request through one path failed, and the hops it blames.
+struct PathFailure {
+    reason: String,
+    blamed: Vec<[u8; 32]>,
 }
 
 impl Network {
@@ -71,7 +80,21 @@ impl Network {
             transport: Transport::new(),
             enc: EncType::XChaCha20,
             https: false,
+            kept: None,
         })
+    }
+
+    /// Keeps onion paths in `dir` (`paths.json`): requests go through the saved paths (tested
+    /// when built, replaced when a hop fails, rotated after their lifetime: `net::path`) instead
+    /// of a fresh path each, and the next process finds them there.
+    pub fn keep_paths(&mut self, dir: &std::path::Path) {
+        self.kept = Some(Mutex::new(KeptPaths::load(dir, &self.nodes, crate::formats::time::now_ms())));
+    }
+
+    /// The file the kept paths are saved in, if paths are kept.
+    pub fn kept_paths_file(&self) -> Option<std::path::PathBuf> {
+        let kept = self.kept.as_ref()?.lock().ok()?;
+        Some(kept.file().to_path_buf())
     }
 
     /// Talks HTTPS to every node (self-signed certificates accepted: see `crate::net::tls`).
@@ -173,9 +196,10 @@ impl Network {
         }
     }
 
-    /// Sends `{"method", "params"}` to `target` through a fresh onion path; a path that fails
-    /// (no answer from the guard, an error status from a relay, an undecryptable reply) is
-    /// replaced by a new one, up to `CLIENT_PATH_ATTEMPTS` paths. `Err` says why the last failed.
+    /// Sends `{"method", "params"}` to `target` through an onion path: a kept one when paths
+    /// are kept, else a fresh one. A path that fails (no answer from the guard, an error status
+    /// from a relay, an undecryptable reply) is replaced by another, up to `CLIENT_PATH_ATTEMPTS`
+    /// paths. `Err` says why the last failed.
     pub fn onion_rpc(&self, target: &NodeInfo, method: &str, params: &Value) -> Result<RpcReply, String> {
         self.onion_rpc_via(&self.transport, target, method, params)
     }
@@ -190,6 +214,9 @@ impl Network {
         params: &Value,
     ) -> Result<RpcReply, String> {
         let payload = json!({"method": method, "params": params}).to_string();
+        if let Some(kept) = &self.kept {
+            return self.onion_rpc_kept(transport, kept, target, payload.as_bytes());
+        }
         let mut avoid: Vec<[u8; 32]> = Vec::new();
         let mut last_error = String::from("no path");
         let mut rng = rand::thread_rng();
@@ -197,34 +224,157 @@ impl Network {
             let Some(path) = choose_path(&self.nodes, &target.pubkey_ed25519, &avoid, &mut rng) else {
                 return Err("no node to build a path with".to_string());
             };
-            let hops: Vec<HopKeys> = path
-                .iter()
-                .chain(std::iter::once(target))
-                .map(|n| HopKeys { ed25519: n.pubkey_ed25519.into(), x25519: n.pubkey_x25519.into() })
-                .collect();
-            let (request, reply_key) =
-                onion::build(&hops, payload.as_bytes(), self.enc).map_err(|e| format!("onion: {e}"))?;
-            let guard = &path[0];
-            let url = format!("{}/onion_req/v2", self.url_of(guard));
-            match transport.post(&url, "application/octet-stream", &request.guard_body) {
-                Err(e) => {
-                    last_error = format!("guard {}: {e}", short(&guard.ed_hex()));
-                    avoid.push(guard.pubkey_ed25519);
+            match self.through(transport, &path, target, payload.as_bytes()) {
+                Ok(reply) => return Ok(reply),
+                Err(f) => {
+                    last_error = f.reason;
+                    avoid.extend(f.blamed);
                 }
-                Ok(reply) if reply.status != 200 => {
-                    last_error = format!("path: HTTP {} {}", reply.status, reply.text());
-                    avoid.extend(path.iter().skip(1).map(|n| n.pubkey_ed25519));
-                }
-                Ok(reply) => match onion::decrypt_reply(&reply_key, &reply.body) {
-                    Ok((status, body)) => return Ok(RpcReply { status, body: normalize_body(body) }),
-                    Err(e) => {
-                        last_error = format!("path: bad reply ({e})");
-                        avoid.extend(path.iter().map(|n| n.pubkey_ed25519));
-                    }
-                },
             }
         }
         Err(last_error)
+    }
+
+    fn onion_rpc_kept(
+        &self,
+        transport: &Transport,
+        kept: &Mutex<KeptPaths>,
+        target: &NodeInfo,
+        payload: &[u8],
+    ) -> Result<RpcReply, String> {
+        let mut last_error = String::from("no path");
+        for _ in 0..CLIENT_PATH_ATTEMPTS {
+            let path = match self.kept_path(kept, target) {
+                Ok(p) => p,
+                Err(e) => {
+                    last_error = e;
+                    continue;
+                }
+            };
+            match self.through(transport, &path, target, payload) {
+                Ok(reply) => {
+                    self.top_up(kept, target);
+                    return Ok(reply);
+                }
+                Err(f) => {
+                    let mut k = kept.lock().map_err(|_| "path state poisoned".to_string())?;
+                    k.failed(&path, &f.blamed, crate::formats::time::now_ms());
+                    save(&k);
+                    last_error = f.reason;
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    /// A kept path usable for `target`, built (and tested) now when there is none.
+    fn kept_path(&self, kept: &Mutex<KeptPaths>, target: &NodeInfo) -> Result<Vec<NodeInfo>, String> {
+        // The lock is held while building, so that concurrent requests wait for one new path
+        // instead of each building their own.
+        let mut k = kept.lock().map_err(|_| "path state poisoned".to_string())?;
+        k.prune(crate::formats::time::now_ms());
+        if let Some(p) = k.pick(&target.pubkey_ed25519, &mut rand::thread_rng()) {
+            return Ok(p.hops);
+        }
+        if k.len() >= CLIENT_KEPT_PATHS {
+            // Every kept path runs through this target (a small network): a one-off path for this
+            // request, so that good kept paths are not thrown away for it.
+            let mut rng = rand::thread_rng();
+            return choose_path(&self.nodes, &target.pubkey_ed25519, &k.avoided(), &mut rng)
+                .ok_or_else(|| "no node to build a path with".to_string());
+        }
+        let hops = self.build_path(&k, &target.pubkey_ed25519)?;
+        k.add(hops.clone(), crate::formats::time::now_ms());
+        save(&k);
+        Ok(hops)
+    }
+
+    /// After a success: builds the standby path when fewer than [`CLIENT_KEPT_PATHS`] are kept,
+    /// so that the next failure is retried at once on it. A failed build is only logged (the
+    /// request it follows has succeeded).
+    fn top_up(&self, kept: &Mutex<KeptPaths>, target: &NodeInfo) {
+        let Ok(mut k) = kept.lock() else { return };
+        if k.len() >= CLIENT_KEPT_PATHS {
+            return;
+        }
+        match self.build_path(&k, &target.pubkey_ed25519) {
+            Ok(hops) => {
+                k.add(hops, crate::formats::time::now_ms());
+                save(&k);
+            }
+            Err(e) => tracing::debug!(error = %e, "no standby path yet"),
+        }
+    }
+
+    /// Chooses a path (not through `target`, avoiding the hops `kept` avoids) and tests it with
+    /// an `info` request through it to its last hop; up to `CLIENT_PATH_ATTEMPTS` tries.
+    fn build_path(&self, kept: &KeptPaths, target: &[u8; 32]) -> Result<Vec<NodeInfo>, String> {
+        let mut avoid = kept.avoided();
+        let mut last_error = String::from("no path");
+        let mut rng = rand::thread_rng();
+        let info = json!({"method": "info", "params": {}}).to_string();
+        for _ in 0..CLIENT_PATH_ATTEMPTS {
+            let Some(path) = choose_path(&self.nodes, target, &avoid, &mut rng) else {
+                return Err("no node to build a path with".to_string());
+            };
+            let Some((last, relays)) = path.split_last() else { return Err("empty path".to_string()) };
+            match self.through(&self.transport, relays, last, info.as_bytes()) {
+                Ok(reply) if reply.status == 200 => return Ok(path),
+                Ok(reply) => {
+                    last_error = format!("path test: HTTP {} from its last hop", reply.status);
+                    avoid.push(last.pubkey_ed25519);
+                }
+                Err(f) => {
+                    last_error = format!("path test: {}", f.reason);
+                    avoid.extend(f.blamed);
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    /// One request through `path` (guard first) to `target`, and the hops a failure blames: the
+    /// guard when it does not answer, the relays after it for an error status, every hop for a
+    /// reply that does not decrypt.
+    fn through(
+        &self,
+        transport: &Transport,
+        path: &[NodeInfo],
+        target: &NodeInfo,
+        payload: &[u8],
+    ) -> Result<RpcReply, PathFailure> {
+        let fail = |reason: String, blamed: Vec<[u8; 32]>| PathFailure { reason, blamed };
+        let hops: Vec<HopKeys> = path
+            .iter()
+            .chain(std::iter::once(target))
+            .map(|n| HopKeys { ed25519: n.pubkey_ed25519.into(), x25519: n.pubkey_x25519.into() })
+            .collect();
+        let (request, reply_key) =
+            onion::build(&hops, payload, self.enc).map_err(|e| fail(format!("onion: {e}"), Vec::new()))?;
+        let Some(guard) = path.first() else { return Err(fail("empty path".to_string(), Vec::new())) };
+        let url = format!("{}/onion_req/v2", self.url_of(guard));
+        match transport.post(&url, "application/octet-stream", &request.guard_body) {
+            Err(e) => Err(fail(format!("guard {}: {e}", short(&guard.ed_hex())), vec![guard.pubkey_ed25519])),
+            Ok(reply) if reply.status != 200 => Err(fail(
+                format!("path: HTTP {} {}", reply.status, reply.text()),
+                path.iter().skip(1).map(|n| n.pubkey_ed25519).collect(),
+            )),
+            Ok(reply) => match onion::decrypt_reply(&reply_key, &reply.body) {
+                Ok((status, body)) => Ok(RpcReply { status, body: normalize_body(body) }),
+                Err(e) => Err(fail(
+                    format!("path: bad reply ({e})"),
+                    path.iter().map(|n| n.pubkey_ed25519).collect(),
+                )),
+            },
+        }
+    }
+}
+
+/// Saves the kept paths; a failure is logged, not fatal (they are a cache: the next run builds
+/// new ones).
+fn save(kept: &KeptPaths) {
+    if let Err(e) = kept.save() {
+        tracing::warn!(file = %kept.file().display(), error = %e, "cannot save the kept paths");
     }
 }
 

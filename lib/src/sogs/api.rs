@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::formats::sogs::{decode_b64, disposition_filename, disposition_header, encode_b64, pad, unpad};
 
 use super::Ctx;
-use super::db::now;
+use super::db::{Cached, now};
 use super::model::{self, Perms, Room, User};
 
 /// Posts a user may make in one room per [`RATE_LIMIT_WINDOW_S`] (admins exempt).
@@ -103,8 +103,23 @@ impl ApiError {
     }
 }
 
+/// The status of [`ApiError::needs_writer`]: never sent (not an HTTP status; were it ever
+/// answered, it would become a 500).
+const NEEDS_WRITER: u16 = 0;
+
+impl ApiError {
+    /// Whether a route run on a read-only connection tried to write: it is run again on the
+    /// writer (store.rs).
+    pub(crate) fn needs_writer(&self) -> bool {
+        self.status == NEEDS_WRITER
+    }
+}
+
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) {
+            return Self::new(NEEDS_WRITER, "the route needs the writer");
+        }
         tracing::error!(error = %e, "database failure");
         Self::new(500, "Internal server error")
     }
@@ -155,7 +170,8 @@ fn int_seg(s: &str) -> Res<i64> {
     s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(not_found)
 }
 
-/// Routes one request for `user` (already authenticated) inside the caller's transaction.
+/// Routes one request for `user` (already authenticated) inside the caller's transaction (the
+/// writer's savepoint, or a read-only connection's snapshot).
 pub(crate) fn route(
     ctx: &Ctx,
     db: &Connection,
@@ -328,7 +344,7 @@ fn update_room(db: &Connection, user: Option<&User>, t: &str, body: &[u8]) -> Re
         if n.chars().count() > MAX_ROOM_NAME_CHARS {
             return Err(bad("name too long"));
         }
-        db.execute("UPDATE rooms SET name = ? WHERE id = ?", params![n, room.id])?;
+        db.exec("UPDATE rooms SET name = ? WHERE id = ?", params![n, room.id])?;
         did = true;
     }
     if let Some(d) = req.get("description") {
@@ -340,7 +356,7 @@ fn update_room(db: &Connection, user: Option<&User>, t: &str, body: &[u8]) -> Re
         if d.as_ref().is_some_and(|d| d.chars().count() > MAX_ROOM_DESCRIPTION_CHARS) {
             return Err(bad("description too long"));
         }
-        db.execute("UPDATE rooms SET description = ? WHERE id = ?", params![d, room.id])?;
+        db.exec("UPDATE rooms SET description = ? WHERE id = ?", params![d, room.id])?;
         did = true;
     }
     for col in ["read", "accessible", "write", "upload"] {
@@ -349,18 +365,17 @@ fn update_room(db: &Connection, user: Option<&User>, t: &str, body: &[u8]) -> Re
                 .as_bool()
                 .or_else(|| v.as_i64().map(|i| i != 0))
                 .ok_or_else(|| bad("defaults must be booleans"))?;
-            db.execute(&format!("UPDATE rooms SET {col} = ? WHERE id = ?"), params![v, room.id])?;
+            db.exec(&format!("UPDATE rooms SET {col} = ? WHERE id = ?"), params![v, room.id])?;
             did = true;
         }
     }
     if let Some(img) = req.get("image") {
         let id = img.as_i64().ok_or_else(|| bad("image must be a file id"))?;
-        let n =
-            db.execute("UPDATE files SET expiry = NULL WHERE id = ? AND room = ?", params![id, room.id])?;
+        let n = db.exec("UPDATE files SET expiry = NULL WHERE id = ? AND room = ?", params![id, room.id])?;
         if n == 0 {
             return Err(bad("image must be a file uploaded to this room"));
         }
-        db.execute("UPDATE rooms SET image = ? WHERE id = ?", params![id, room.id])?;
+        db.exec("UPDATE rooms SET image = ? WHERE id = ?", params![id, room.id])?;
         did = true;
     }
     if !did {
@@ -609,7 +624,7 @@ fn file_ids(req: &Map<String, Value>) -> Res<Vec<i64>> {
 
 fn claim_files(db: &Connection, room: i64, msg: i64, files: &[i64]) -> Res<()> {
     for f in files {
-        db.execute(
+        db.exec(
             "UPDATE files SET message = ?1, expiry = ?4 WHERE id = ?2 AND room = ?3 AND message IS NULL
                AND expiry IS NOT NULL",
             params![msg, f, room, now() + CLAIMED_FILE_S],
@@ -630,7 +645,7 @@ pub(crate) fn insert_post(
 ) -> Res<i64> {
     let seq = model::next_seqno(db, room.id)?;
     let stored = unpad(data);
-    db.execute(
+    db.exec(
         "INSERT INTO messages (room, user, posted, seqno, seqno_data, data, data_size, signature, whisper_to, whisper_mods)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![room.id, author.id, now(), seq, seq, stored, data.len() as i64, sig, whisper_to, whisper_mods],
@@ -643,7 +658,7 @@ pub(crate) fn check_rate(db: &Connection, room: &Room, user: &User, p: &Perms) -
     if p.admin {
         return Ok(());
     }
-    let recent: i64 = db.query_row(
+    let recent: i64 = db.row(
         "SELECT COUNT(*) FROM messages WHERE user = ? AND room = ? AND posted > ?",
         params![user.id, room.id, now() - RATE_LIMIT_WINDOW_S],
         |r| r.get(0),
@@ -718,7 +733,7 @@ fn edit_message(db: &Connection, user: Option<&User>, t: &str, id: i64, body: &[
     let (data, sig) = data_and_sig(&req)?;
     let files = file_ids(&req)?;
     let seq = model::next_seqno(db, room.id)?;
-    db.execute(
+    db.exec(
         "UPDATE messages SET data = ?, data_size = ?, signature = ?, edited = ?, seqno = ?, seqno_data = ? WHERE id = ?",
         params![unpad(&data), data.len() as i64, sig, now(), seq, seq, id],
     )?;
@@ -731,16 +746,16 @@ pub(crate) fn delete_posts(db: &Connection, room: i64, ids: &[i64]) -> Res<usize
     let mut n = 0;
     for id in ids {
         let seq = model::next_seqno(db, room)?;
-        n += db.execute(
+        n += db.exec(
             "UPDATE messages SET data = NULL, data_size = NULL, signature = NULL, seqno = ?, seqno_data = ?
              WHERE id = ? AND room = ? AND data IS NOT NULL",
             params![seq, seq, id, room],
         )?;
-        db.execute("DELETE FROM reactions WHERE message = ?", [id])?;
-        if db.execute("DELETE FROM pinned_messages WHERE message = ?", [id])? > 0 {
+        db.exec("DELETE FROM reactions WHERE message = ?", [id])?;
+        if db.exec("DELETE FROM pinned_messages WHERE message = ?", [id])? > 0 {
             model::bump_info(db, room)?;
         }
-        db.execute("UPDATE files SET expiry = ? WHERE message = ?", params![now(), id])?;
+        db.exec("UPDATE files SET expiry = ? WHERE message = ?", params![now(), id])?;
     }
     Ok(n)
 }
@@ -775,13 +790,13 @@ fn pin(db: &Connection, user: Option<&User>, t: &str, id: i64) -> Res<Reply> {
     if whisper {
         return Err(not_found());
     }
-    db.execute(
+    db.exec(
         "INSERT OR REPLACE INTO pinned_messages (room, message, pinned_by, pinned_at) VALUES (?, ?, ?, ?)",
         params![room.id, id, u.id, now()],
     )?;
-    db.execute("UPDATE files SET expiry = NULL WHERE message = ?", [id])?;
+    db.exec("UPDATE files SET expiry = NULL WHERE message = ?", [id])?;
     model::bump_info(db, room.id)?;
-    let info: i64 = db.query_row("SELECT info_updates FROM rooms WHERE id = ?", [room.id], |r| r.get(0))?;
+    let info: i64 = db.row("SELECT info_updates FROM rooms WHERE id = ?", [room.id], |r| r.get(0))?;
     Ok(Reply::json(200, &json!({"info_updates": info})))
 }
 
@@ -794,13 +809,13 @@ fn unpin(db: &Connection, user: Option<&User>, t: &str, id: Option<i64>) -> Res<
         st.query_map(params![room.id, id], |r| r.get(0))?.collect::<Result<_, _>>()?
     };
     for m in &ids {
-        db.execute("DELETE FROM pinned_messages WHERE room = ? AND message = ?", params![room.id, m])?;
-        db.execute("UPDATE files SET expiry = ? WHERE message = ?", params![now() + CLAIMED_FILE_S, m])?;
+        db.exec("DELETE FROM pinned_messages WHERE room = ? AND message = ?", params![room.id, m])?;
+        db.exec("UPDATE files SET expiry = ? WHERE message = ?", params![now() + CLAIMED_FILE_S, m])?;
     }
     if !ids.is_empty() {
         model::bump_info(db, room.id)?;
     }
-    let info: i64 = db.query_row("SELECT info_updates FROM rooms WHERE id = ?", [room.id], |r| r.get(0))?;
+    let info: i64 = db.row("SELECT info_updates FROM rooms WHERE id = ?", [room.id], |r| r.get(0))?;
     let unpinned = if id.is_some() { json!(!ids.is_empty()) } else { json!(ids.len()) };
     Ok(Reply::json(200, &json!({"unpinned": unpinned, "info_updates": info})))
 }
@@ -824,12 +839,12 @@ fn reactable(db: &Connection, room: &Room, id: i64) -> Res<()> {
 
 fn bump_message(db: &Connection, room: i64, id: i64) -> Res<i64> {
     let seq = model::next_seqno(db, room)?;
-    db.execute("UPDATE messages SET seqno = ? WHERE id = ?", params![seq, id])?;
+    db.exec("UPDATE messages SET seqno = ? WHERE id = ?", params![seq, id])?;
     Ok(seq)
 }
 
 fn message_seqno(db: &Connection, id: i64) -> Res<i64> {
-    Ok(db.query_row("SELECT seqno FROM messages WHERE id = ?", [id], |r| r.get(0))?)
+    Ok(db.row("SELECT seqno FROM messages WHERE id = ?", [id], |r| r.get(0))?)
 }
 
 fn react(db: &Connection, user: Option<&User>, t: &str, id: i64, emoji: &str, add: bool) -> Res<Reply> {
@@ -842,12 +857,12 @@ fn react(db: &Connection, user: Option<&User>, t: &str, id: i64, emoji: &str, ad
     let emoji = check_reaction(emoji)?;
     reactable(db, &room, id)?;
     let changed = if add {
-        db.execute(
+        db.exec(
             "INSERT OR IGNORE INTO reactions (message, reaction, user, at) VALUES (?, ?, ?, ?)",
             params![id, emoji, u.id, now()],
         )?
     } else {
-        db.execute(
+        db.exec(
             "DELETE FROM reactions WHERE message = ? AND reaction = ? AND user = ?",
             params![id, emoji, u.id],
         )?
@@ -876,7 +891,7 @@ fn clear_reactions(
     let (room, _) = mod_room(db, user, t)?;
     let emoji = emoji.map(check_reaction).transpose()?;
     reactable(db, &room, id)?;
-    let n = db.execute(
+    let n = db.exec(
         "DELETE FROM reactions WHERE message = ?1 AND (?2 IS NULL OR reaction = ?2)",
         params![id, emoji],
     )?;
@@ -921,7 +936,7 @@ pub(crate) fn store_file(
         return Err(ApiError::new(413, "File too large"));
     }
     let t = now();
-    db.execute(
+    db.exec(
         "INSERT INTO files (room, uploader, size, uploaded, expiry, filename, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
         params![room, uploader, data.len() as i64, t, t + UNCLAIMED_FILE_S, name, data],
     )?;
@@ -945,7 +960,7 @@ fn upload(db: &Connection, user: Option<&User>, t: &str, headers: &HeaderMap, bo
 
 /// A stored, unexpired file of `room`: (name, bytes).
 pub(crate) fn file_bytes(db: &Connection, room: Option<i64>, id: i64) -> Res<(Option<String>, Vec<u8>)> {
-    db.query_row(
+    db.row(
         "SELECT filename, data FROM files WHERE id = ?1 AND (?2 IS NULL OR room = ?2) AND (expiry IS NULL OR expiry > ?3)",
         params![id, room, now()],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -1105,7 +1120,7 @@ fn set_moderator(ctx: &Ctx, db: &Connection, user: Option<&User>, sid: &str, bod
                     _ => model::set_room_mod(db, room.id, target.id, false, visible)?,
                 }
                 let n: i64 =
-                    db.query_row("SELECT info_updates FROM rooms WHERE id = ?", [room.id], |r| r.get(0))?;
+                    db.row("SELECT info_updates FROM rooms WHERE id = ?", [room.id], |r| r.get(0))?;
                 info.insert(room.token.clone(), json!(n));
             }
         }
@@ -1266,7 +1281,7 @@ fn futures_set(
     let c = perm_changes(&req)?;
     // A future can only set a value (true/false); null is refused here for clarity.
     let v = |x: Option<Option<bool>>| x.flatten();
-    db.execute(
+    db.exec(
         "INSERT INTO user_permission_futures (room, user, at, read, accessible, write, upload) VALUES (?, ?, ?, ?, ?, ?, ?)",
         params![room.id, target.id, now() + delay, v(c[0]), v(c[1]), v(c[2]), v(c[3])],
     )?;
@@ -1282,7 +1297,7 @@ fn blind_user(user: Option<&User>) -> Res<&User> {
 }
 
 fn dm_json(db: &Connection, id: i64, with_body: bool) -> Res<Value> {
-    Ok(db.query_row(
+    Ok(db.row(
         "SELECT i.id, i.posted_at, i.expires_at, s.session_id, r.session_id, i.body FROM inbox i
          JOIN users s ON s.id = i.sender JOIN users r ON r.id = i.recipient WHERE i.id = ?",
         [id],
@@ -1315,7 +1330,7 @@ fn dm_send(db: &Connection, user: Option<&User>, sid: &str, body: &[u8]) -> Res<
         .filter(|m| !m.is_empty())
         .ok_or_else(|| bad("No message provided"))?;
     let t = now();
-    db.execute(
+    db.exec(
         "INSERT INTO inbox (recipient, sender, body, posted_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         params![to.id, me.id, msg, t, t + DM_EXPIRY_S],
     )?;
@@ -1353,6 +1368,6 @@ fn dm_box(
 
 fn dm_delete(db: &Connection, user: Option<&User>) -> Res<Reply> {
     let me = blind_user(user)?;
-    let n = db.execute("DELETE FROM inbox WHERE recipient = ?", [me.id])?;
+    let n = db.exec("DELETE FROM inbox WHERE recipient = ?", [me.id])?;
     Ok(Reply::json(200, &json!({"deleted": n})))
 }

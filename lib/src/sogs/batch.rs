@@ -1,7 +1,7 @@
 //! `POST /batch` (every subrequest, in any order) and `POST /sequence` (in order, stopping after
 //! the first non-2xx, which is included): `[{method, path, headers?, json|b64|bytes}]` →
 //! `[{code, headers, body}]`. The signature headers are checked once, on the outer request; each
-//! subrequest runs in its own transaction.
+//! subrequest runs in its own savepoint (atomic on its own, committed with the group).
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use rusqlite::Connection;
@@ -11,7 +11,7 @@ use crate::formats::sogs::{decode_b64, encode_b64};
 
 use super::api::{ApiError, MAX_SUBREQUESTS, Reply, Req, Res};
 use super::model::User;
-use super::{Ctx, in_transaction, segments};
+use super::{Ctx, routed, segments};
 
 fn sub_request(v: &Value) -> Res<Req> {
     let o = v
@@ -78,10 +78,11 @@ fn reply_json(r: &Reply) -> Value {
     json!({"code": r.status, "headers": headers, "body": body})
 }
 
-/// Runs a batch (`sequence`: stop after the first non-2xx).
+/// Runs a batch (`sequence`: stop after the first non-2xx), on the writer: each subrequest in
+/// its own savepoint of the group transaction (kept on success, rolled back on a refusal).
 pub(crate) fn run(
     ctx: &Ctx,
-    db: &mut Connection,
+    db: &Connection,
     user: Option<&User>,
     body: &[u8],
     sequence: bool,
@@ -101,7 +102,7 @@ pub(crate) fn run(
         let reply = if segs.len() == 1 && (segs[0] == "batch" || segs[0] == "sequence") {
             ApiError::new(400, "Invalid batch request: batches do not nest").reply()
         } else {
-            in_transaction(ctx, db, user, sub, &segs)
+            routed(ctx, db, user, sub, &segs)
         };
         let ok = (200..300).contains(&reply.status);
         out.push(reply_json(&reply));

@@ -34,9 +34,17 @@ impl Cleaned {
 }
 
 /// One round, in one transaction.
+#[cfg(test)]
 pub(crate) fn run(db: &mut Connection) -> rusqlite::Result<Cleaned> {
-    let t = now();
     let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let c = round(&tx)?;
+    tx.commit()?;
+    Ok(c)
+}
+
+/// One round inside the caller's transaction (the server's: a writer job in a savepoint).
+pub(crate) fn round(tx: &Connection) -> rusqlite::Result<Cleaned> {
+    let t = now();
     let mut c = Cleaned {
         files: tx.execute("DELETE FROM files WHERE expiry IS NOT NULL AND expiry <= ?", [t])?,
         dms: tx.execute("DELETE FROM inbox WHERE expires_at <= ?", [t])?,
@@ -72,7 +80,6 @@ pub(crate) fn run(db: &mut Connection) -> rusqlite::Result<Cleaned> {
         tx.execute("DELETE FROM user_permission_futures WHERE id = ?", [id])?;
         c.futures += 1;
     }
-    tx.commit()?;
     Ok(c)
 }
 

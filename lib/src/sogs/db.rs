@@ -153,11 +153,45 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 pub fn open(dir: &Path) -> rusqlite::Result<Connection> {
     let db = Connection::open(dir.join(DB_FILE))?;
     db.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    db.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     db.pragma_update(None, "journal_mode", "WAL")?;
     db.pragma_update(None, "synchronous", "FULL")?;
     db.pragma_update(None, "foreign_keys", "ON")?;
     db.execute_batch(SCHEMA)?;
     Ok(db)
+}
+
+/// Statements kept prepared per connection: the routes use a few dozen, and a statement parsed
+/// again for every request costs more than the query it runs.
+pub(crate) const STATEMENT_CACHE: usize = 256;
+
+/// `execute` and `query_row` through the connection's statement cache (rusqlite's own two
+/// prepare the SQL anew on every call).
+pub(crate) trait Cached {
+    /// [`Connection::execute`], prepared once.
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    /// [`Connection::query_row`], prepared once.
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
 }
 
 /// Unix time in (fractional) seconds, as pysogs stores and answers times.

@@ -10,6 +10,7 @@
 //! - `rest`: the operator's Bearer-token REST API (§4); `web`: the room list and room pages.
 //! - [`admin`]: the command-line administration (§4), on the database directly.
 //! - `cleanup`: the periodic clean-up (expired files, DMs, nonces, bans; scheduled permissions).
+//! - `store`: the one writer thread with group commit, and the read-only connection pool.
 //!
 //! A sibling of [`crate::snode`] and [`crate::fileserver`]: it shares only [`crate::server`].
 
@@ -21,11 +22,12 @@ mod cleanup;
 pub mod db;
 mod model;
 mod rest;
+mod store;
 mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -86,7 +88,7 @@ pub enum SogsError {
 
 /// What every request shares.
 pub(crate) struct Ctx {
-    db: Mutex<Connection>,
+    store: store::Store,
     /// The server's X25519 public key (signed over, in join URLs, the blinding factor's input).
     pub(crate) server_pk: [u8; 32],
     pub(crate) keys: NodeKeys,
@@ -100,13 +102,6 @@ impl std::fmt::Debug for Ctx {
     }
 }
 
-impl Ctx {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panicked holder left no open transaction (rusqlite rolls back on drop).
-        self.db.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 /// A handle to a server's state: what [`router`] serves.
 #[derive(Debug, Clone)]
 pub struct Server(Arc<Ctx>);
@@ -117,14 +112,8 @@ impl Server {
         crate::net::fs::create_private_dir(dir)
             .map_err(|e| SogsError::DataDir(dir.display().to_string(), e))?;
         let keys = NodeKeys::load_or_create(&dir.join(KEY_FILE))?;
-        let db = db::open(dir)?;
-        Ok(Self(Arc::new(Ctx {
-            db: Mutex::new(db),
-            server_pk: keys.x25519_public(),
-            keys,
-            allow_unblinded,
-            base_url,
-        })))
+        let store = store::Store::open(dir)?;
+        Ok(Self(Arc::new(Ctx { store, server_pk: keys.x25519_public(), keys, allow_unblinded, base_url })))
     }
 }
 
@@ -170,7 +159,7 @@ async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
         Ok(r) => r,
         Err(e) => return e.reply().into_response(),
     };
-    match tokio::task::spawn_blocking(move || dispatch(&ctx, &req)).await {
+    match tokio::task::spawn_blocking(move || dispatch(&ctx, req)).await {
         Ok(reply) => reply.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "request task failed");
@@ -208,78 +197,105 @@ pub(crate) fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// One request, start to answer (blocking: it holds the database).
-pub(crate) fn dispatch(ctx: &Ctx, req: &Req) -> Reply {
+/// One request, start to answer (blocking: it verifies the signature and waits for the
+/// database). Reads run on a read-only connection, writes as jobs of the group-committing
+/// writer; the signature is verified here first, in parallel with other requests.
+pub(crate) fn dispatch(ctx: &Arc<Ctx>, req: Req) -> Reply {
     let segs = segments(&req.path);
     if req.method == "GET" && (segs.is_empty() || segs.first().is_some_and(|s| s == "r")) {
-        return web::page(ctx, &segs);
+        return ctx.store.read(|db| web::page(ctx, db, &segs)).unwrap_or_else(store_failed);
     }
     if rest::is_bearer(&req.headers) {
-        return rest::handle(ctx, req, &segs).unwrap_or_else(|e| e.reply());
+        let c = ctx.clone();
+        return ctx
+            .store
+            .write(move |db| rest::handle(&c, db, &req, &segs).unwrap_or_else(|e| e.reply()))
+            .unwrap_or_else(store_failed);
     }
-    let mut db = ctx.lock();
-    match authenticated(ctx, &mut db, req, &segs) {
-        Ok(reply) => reply,
-        Err(e) => e.reply(),
-    }
-}
-
-/// Authentication and the route in one transaction (one commit, one fsync): the route runs in a
-/// savepoint that a refusal rolls back, while the nonce written by authentication is committed
-/// whatever the route answers, so a refused request cannot be replayed later either.
-fn authenticated(ctx: &Ctx, db: &mut Connection, req: &Req, segs: &[String]) -> Result<Reply, api::ApiError> {
-    let mut tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let user = match auth::authenticate(ctx, &tx, req) {
-        Ok(u) => u,
-        Err(e) => {
-            tx.commit()?;
-            return Err(e);
-        }
+    let checked = match auth::check(ctx, &req) {
+        Ok(c) => c,
+        Err(e) => return e.reply(),
     };
-    if let ("POST", [b]) = (req.method.as_str(), segs)
-        && (b == "batch" || b == "sequence")
-    {
-        // Each subrequest gets its own transaction.
-        tx.commit()?;
-        return batch::run(ctx, db, user.as_ref(), &req.body, b == "sequence");
+    if read_only_route(&req.method, &segs) {
+        return read(ctx, checked, req, segs);
     }
-    let reply = {
-        // Dropped uncommitted, a savepoint rolls back.
-        let sp = tx.savepoint()?;
-        match api::route(ctx, &sp, user.as_ref(), req, segs) {
-            Ok(reply) if reply.status < 400 => {
-                sp.commit()?;
-                reply
+    let c = ctx.clone();
+    ctx.store
+        .write(move |db| {
+            let user = match checked.map(|ch| auth::admit(db, &ch)).transpose() {
+                Ok(u) => u,
+                // A refused request's writes (the nonce, the user row) are kept.
+                Err(e) => return e.reply(),
+            };
+            if let ("POST", [b]) = (req.method.as_str(), segs.as_slice())
+                && (b == "batch" || b == "sequence")
+            {
+                return batch::run(&c, db, user.as_ref(), &req.body, b == "sequence")
+                    .unwrap_or_else(|e| e.reply());
             }
-            Ok(reply) => reply,
-            Err(e) => e.reply(),
-        }
-    };
-    tx.commit()?;
-    Ok(reply)
+            routed(&c, db, user.as_ref(), &req, &segs)
+        })
+        .unwrap_or_else(store_failed)
 }
 
-/// Runs one route in its own transaction: committed before a 2xx is answered, rolled back on a
-/// refusal.
-pub(crate) fn in_transaction(
+/// The routes that normally only read (the polls, room info, files, DM boxes): answered from a
+/// read-only connection after the signature's nonce is committed by the writer. One that finds
+/// it must write after all (its room activity is due) is run again on the writer.
+fn read_only_route(method: &str, segs: &[String]) -> bool {
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    method == "GET"
+        && matches!(
+            s.as_slice(),
+            ["capabilities"]
+                | ["rooms"]
+                | ["room", _]
+                | ["room", _, "pollInfo", _]
+                | ["room", _, "messages", ..]
+                | ["room", _, "message", _]
+                | ["room", _, "reactors", ..]
+                | ["room", _, "file", ..]
+                | ["inbox"]
+                | ["inbox", "since", _]
+                | ["outbox"]
+                | ["outbox", "since", _]
+        )
+}
+
+fn read(ctx: &Arc<Ctx>, checked: Option<auth::Checked>, req: Req, segs: Vec<String>) -> Reply {
+    let user = match checked {
+        None => None,
+        Some(ch) => match ctx.store.write(move |db| auth::admit(db, &ch)) {
+            Ok(Ok(u)) => Some(u),
+            Ok(Err(e)) => return e.reply(),
+            Err(e) => return store_failed(e),
+        },
+    };
+    match ctx.store.read(|db| api::route(ctx, db, user.as_ref(), &req, &segs)) {
+        Ok(Ok(reply)) => return reply,
+        Ok(Err(e)) if !e.needs_writer() => return e.reply(),
+        Ok(Err(_)) => {}
+        Err(e) => return store_failed(e),
+    }
+    let c = ctx.clone();
+    ctx.store.write(move |db| routed(&c, db, user.as_ref(), &req, &segs)).unwrap_or_else(store_failed)
+}
+
+fn store_failed(e: store::StoreError) -> Reply {
+    tracing::error!(error = %e, "database failure");
+    Reply::text(500, "Internal server error")
+}
+
+/// Runs one route in a savepoint of the writer's group transaction: kept when it answers
+/// below 400, rolled back on a refusal (the group commits before any answer is sent).
+pub(crate) fn routed(
     ctx: &Ctx,
-    db: &mut Connection,
+    db: &Connection,
     user: Option<&model::User>,
     req: &Req,
     segs: &[String],
 ) -> Reply {
-    let tx = match db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
-        Ok(t) => t,
-        Err(e) => return api::ApiError::from(e).reply(),
-    };
-    match api::route(ctx, &tx, user, req, segs) {
-        Ok(reply) if reply.status < 400 => match tx.commit() {
-            Ok(()) => reply,
-            Err(e) => api::ApiError::from(e).reply(),
-        },
-        Ok(reply) => reply,
-        Err(e) => e.reply(),
-    }
+    let run = |db: &Connection| api::route(ctx, db, user, req, segs).unwrap_or_else(|e| e.reply());
+    store::savepoint(db, run, |r| r.status < 400).unwrap_or_else(|e| api::ApiError::from(e).reply())
 }
 
 /// Runs a community server until `shutdown` resolves: opens the store, binds, calls `ready`
@@ -330,9 +346,11 @@ async fn clean_loop(ctx: Arc<Ctx>) {
     loop {
         tick.tick().await;
         let c = ctx.clone();
-        match tokio::task::spawn_blocking(move || cleanup::run(&mut c.lock())).await {
-            Ok(Ok(n)) if n.any() => tracing::info!(?n, "clean-up"),
-            Ok(Ok(_)) => {}
+        let round = move || c.store.write(|db| store::savepoint(db, cleanup::round, Result::is_ok));
+        match tokio::task::spawn_blocking(round).await {
+            Ok(Ok(Ok(Ok(n)))) if n.any() => tracing::info!(?n, "clean-up"),
+            Ok(Ok(Ok(Ok(_)))) => {}
+            Ok(Ok(Ok(Err(e)) | Err(e))) => tracing::warn!(error = %e, "clean-up failed; retrying next round"),
             Ok(Err(e)) => tracing::warn!(error = %e, "clean-up failed; retrying next round"),
             Err(e) => tracing::warn!(error = %e, "clean-up task failed"),
         }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::formats::blinding::blind15_ids;
 use crate::formats::identity::SessionId;
 
-use super::db::now;
+use super::db::{Cached, now};
 
 /// How long a user counts as active in a room (pysogs' default: 7 days).
 pub(crate) const ACTIVE_THRESHOLD_S: f64 = 7.0 * 86400.0;
@@ -89,7 +89,7 @@ const USER_COLS: &str = "id, session_id, moderator, admin, banned, banned_until"
 
 /// The user with `session_id`, if known.
 pub(crate) fn find_user(db: &Connection, session_id: &str) -> rusqlite::Result<Option<User>> {
-    db.query_row(&format!("SELECT {USER_COLS} FROM users WHERE session_id = ?"), [session_id], user_from_row)
+    db.row(&format!("SELECT {USER_COLS} FROM users WHERE session_id = ?"), [session_id], user_from_row)
         .optional()
 }
 
@@ -111,7 +111,7 @@ pub(crate) fn get_or_create_user(db: &Connection, session_id: &str) -> rusqlite:
         return Ok(u);
     }
     let t = now();
-    db.execute(
+    db.exec(
         "INSERT INTO users (session_id, created, last_active) VALUES (?, ?, ?)",
         params![session_id, t, t],
     )?;
@@ -123,7 +123,7 @@ pub(crate) fn get_or_create_user(db: &Connection, session_id: &str) -> rusqlite:
             .optional()?;
         if let Some(old) = old {
             carry_over(db, old, id)?;
-            db.execute("DELETE FROM needs_blinding WHERE blinded_abs = ?", [&abs])?;
+            db.exec("DELETE FROM needs_blinding WHERE blinded_abs = ?", [&abs])?;
             tracing::info!(blinded = session_id, "admin-given 05 rows moved to the blinded user");
         }
     }
@@ -132,18 +132,15 @@ pub(crate) fn get_or_create_user(db: &Connection, session_id: &str) -> rusqlite:
 
 /// Moves global flags, room overrides and futures from the 05 user `old` to the 15 user `new`.
 fn carry_over(db: &Connection, old: i64, new: i64) -> rusqlite::Result<()> {
-    db.execute(
+    db.exec(
         "UPDATE users SET (moderator, admin, visible_mod, banned, banned_until) =
             (SELECT moderator, admin, visible_mod, banned, banned_until FROM users WHERE id = ?1)
          WHERE id = ?2",
         params![old, new],
     )?;
-    db.execute(
-        "UPDATE OR IGNORE user_permission_overrides SET user = ?2 WHERE user = ?1",
-        params![old, new],
-    )?;
-    db.execute("UPDATE user_permission_futures SET user = ?2 WHERE user = ?1", params![old, new])?;
-    db.execute(
+    db.exec("UPDATE OR IGNORE user_permission_overrides SET user = ?2 WHERE user = ?1", params![old, new])?;
+    db.exec("UPDATE user_permission_futures SET user = ?2 WHERE user = ?1", params![old, new])?;
+    db.exec(
         "UPDATE users SET moderator = 0, admin = 0, visible_mod = 0, banned = 0, banned_until = NULL WHERE id = ?",
         [old],
     )?;
@@ -170,7 +167,7 @@ pub(crate) fn user_for_admin(db: &Connection, sid: &str, server_pk: &[u8; 32]) -
                 }
             }
             let user = get_or_create_user(db, &sid).map_err(e)?;
-            db.execute(
+            db.exec(
                 "INSERT OR REPLACE INTO needs_blinding (blinded_abs, user) VALUES (?, ?)",
                 params![blinded_abs(&ids.positive.to_string()), user.id],
             )
@@ -199,7 +196,7 @@ const ROOM_COLS: &str = "id, token, name, description, image, created, message_s
 
 /// The room with `token` (case-insensitive).
 pub(crate) fn room(db: &Connection, token: &str) -> rusqlite::Result<Option<Room>> {
-    db.query_row(&format!("SELECT {ROOM_COLS} FROM rooms WHERE token = ?"), [token], room_from_row).optional()
+    db.row(&format!("SELECT {ROOM_COLS} FROM rooms WHERE token = ?"), [token], room_from_row).optional()
 }
 
 /// Every room, by token.
@@ -215,7 +212,7 @@ pub(crate) fn add_room(
     name: &str,
     description: Option<&str>,
 ) -> rusqlite::Result<bool> {
-    let n = db.execute(
+    let n = db.exec(
         "INSERT OR IGNORE INTO rooms (token, name, description, created) VALUES (?, ?, ?, ?)",
         params![token, name, description, now()],
     )?;
@@ -224,19 +221,19 @@ pub(crate) fn add_room(
 
 /// Bumps a room's `info_updates`.
 pub(crate) fn bump_info(db: &Connection, room: i64) -> rusqlite::Result<()> {
-    db.execute("UPDATE rooms SET info_updates = info_updates + 1 WHERE id = ?", [room])?;
+    db.exec("UPDATE rooms SET info_updates = info_updates + 1 WHERE id = ?", [room])?;
     Ok(())
 }
 
 /// Bumps every room's `info_updates` (a global moderator changed).
 pub(crate) fn bump_info_all(db: &Connection) -> rusqlite::Result<()> {
-    db.execute("UPDATE rooms SET info_updates = info_updates + 1", [])?;
+    db.exec("UPDATE rooms SET info_updates = info_updates + 1", [])?;
     Ok(())
 }
 
 /// Takes the room's next message sequence number.
 pub(crate) fn next_seqno(db: &Connection, room: i64) -> rusqlite::Result<i64> {
-    db.query_row(
+    db.row(
         "UPDATE rooms SET message_sequence = message_sequence + 1 WHERE id = ? RETURNING message_sequence",
         [room],
         |r| r.get(0),
@@ -290,9 +287,23 @@ pub(crate) fn perms(db: &Connection, room: &Room, user: Option<&User>) -> rusqli
 }
 
 /// Records that `user` was active in `room` (at most every [`ACTIVITY_GRANULARITY_S`]).
+/// On a read-only connection it only looks: when a write is due, the write fails with
+/// `SQLITE_READONLY` and the request is run again on the writer.
 pub(crate) fn touch_room(db: &Connection, room: i64, user: i64) -> rusqlite::Result<()> {
     let t = now();
-    db.execute(
+    if db.is_readonly(rusqlite::DatabaseName::Main)? {
+        let fresh: Option<bool> = db
+            .query_row(
+                "SELECT last_active >= ?3 - ?4 FROM room_users WHERE room = ?1 AND user = ?2",
+                params![room, user, t, ACTIVITY_GRANULARITY_S],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if fresh == Some(true) {
+            return Ok(());
+        }
+    }
+    db.exec(
         "INSERT INTO room_users (room, user, last_active) VALUES (?1, ?2, ?3)
          ON CONFLICT (room, user) DO UPDATE SET last_active = ?3 WHERE last_active < ?3 - ?4",
         params![room, user, t, ACTIVITY_GRANULARITY_S],
@@ -302,7 +313,7 @@ pub(crate) fn touch_room(db: &Connection, room: i64, user: i64) -> rusqlite::Res
 
 /// Users active in the room in the last [`ACTIVE_THRESHOLD_S`].
 pub(crate) fn active_users(db: &Connection, room: i64) -> rusqlite::Result<i64> {
-    db.query_row(
+    db.row(
         "SELECT COUNT(*) FROM room_users WHERE room = ? AND last_active > ?",
         params![room, now() - ACTIVE_THRESHOLD_S],
         |r| r.get(0),
@@ -330,7 +341,7 @@ pub(crate) fn set_room_mod(
     admin: bool,
     visible: bool,
 ) -> rusqlite::Result<()> {
-    db.execute(
+    db.exec(
         "INSERT INTO user_permission_overrides (room, user, moderator, admin, visible_mod) VALUES (?1, ?2, 1, ?3, ?4)
          ON CONFLICT (room, user) DO UPDATE SET moderator = 1, admin = ?3, visible_mod = ?4",
         params![room, user, admin, visible],
@@ -350,7 +361,7 @@ pub(crate) fn remove_room_mod(
     } else {
         "UPDATE user_permission_overrides SET moderator = 0, admin = 0 WHERE room = ? AND user = ?"
     };
-    db.execute(sql, params![room, user])?;
+    db.exec(sql, params![room, user])?;
     bump_info(db, room)
 }
 
@@ -362,7 +373,7 @@ pub(crate) fn set_global_mod(
     admin: bool,
     visible: bool,
 ) -> rusqlite::Result<()> {
-    db.execute(
+    db.exec(
         "UPDATE users SET moderator = ?, admin = ?, visible_mod = ? WHERE id = ?",
         params![moderator || admin, admin, visible, user],
     )?;
@@ -371,7 +382,7 @@ pub(crate) fn set_global_mod(
 
 /// Bans `user` from `room` (until `until`, or for good).
 pub(crate) fn ban_room(db: &Connection, room: i64, user: i64, until: Option<f64>) -> rusqlite::Result<()> {
-    db.execute(
+    db.exec(
         "INSERT INTO user_permission_overrides (room, user, banned, banned_until) VALUES (?1, ?2, 1, ?3)
          ON CONFLICT (room, user) DO UPDATE SET banned = 1, banned_until = ?3",
         params![room, user, until],
@@ -381,7 +392,7 @@ pub(crate) fn ban_room(db: &Connection, room: i64, user: i64, until: Option<f64>
 
 /// Lifts a room ban.
 pub(crate) fn unban_room(db: &Connection, room: i64, user: i64) -> rusqlite::Result<()> {
-    db.execute(
+    db.exec(
         "UPDATE user_permission_overrides SET banned = 0, banned_until = NULL WHERE room = ? AND user = ?",
         params![room, user],
     )?;
@@ -395,7 +406,7 @@ pub(crate) fn ban_global(
     banned: bool,
     until: Option<f64>,
 ) -> rusqlite::Result<()> {
-    db.execute("UPDATE users SET banned = ?, banned_until = ? WHERE id = ?", params![banned, until, user])?;
+    db.exec("UPDATE users SET banned = ?, banned_until = ? WHERE id = ?", params![banned, until, user])?;
     Ok(())
 }
 
@@ -407,13 +418,13 @@ pub(crate) fn set_perms(
     user: i64,
     set: [Option<Option<bool>>; 4],
 ) -> rusqlite::Result<()> {
-    db.execute(
+    db.exec(
         "INSERT OR IGNORE INTO user_permission_overrides (room, user) VALUES (?, ?)",
         params![room, user],
     )?;
     for (col, v) in ["read", "accessible", "write", "upload"].iter().zip(set) {
         if let Some(v) = v {
-            db.execute(
+            db.exec(
                 &format!("UPDATE user_permission_overrides SET {col} = ? WHERE room = ? AND user = ?"),
                 params![v, room, user],
             )?;

@@ -91,21 +91,17 @@ fn room_value(db: &Connection, t: &str) -> Res<Value> {
 }
 
 /// Handles one REST request (token checked first).
-pub(crate) fn handle(ctx: &Ctx, req: &Req, segs: &[String]) -> Res<Reply> {
+/// Runs on the writer inside its group transaction; the route's writes are kept only when it
+/// succeeds.
+pub(crate) fn handle(ctx: &Ctx, db: &Connection, req: &Req, segs: &[String]) -> Res<Reply> {
     let token = bearer(&req.headers).unwrap_or_default();
-    let mut db = ctx.lock();
     let known: Option<String> = db
         .query_row("SELECT name FROM api_tokens WHERE hash = ?", [token_hash(token)], |r| r.get(0))
         .optional()?;
     if token.is_empty() || known.is_none() {
         return Err(ApiError::new(401, "Invalid or missing API token"));
     }
-    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let reply = route(ctx, &tx, req, segs)?;
-    if reply.status < 400 {
-        tx.commit()?;
-    }
-    Ok(reply)
+    super::store::savepoint(db, |db| route(ctx, db, req, segs), |r| r.as_ref().is_ok_and(|r| r.status < 400))?
 }
 
 fn body(req: &Req) -> Res<serde_json::Map<String, Value>> {

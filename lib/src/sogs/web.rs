@@ -43,11 +43,10 @@ fn shell(title: &str, body: &str) -> String {
 }
 
 /// The page for `segs` (`[]` or `["r", token]`).
-pub(crate) fn page(ctx: &Ctx, segs: &[String]) -> Reply {
-    let db = ctx.lock();
+pub(crate) fn page(ctx: &Ctx, db: &Connection, segs: &[String]) -> Reply {
     let r = match segs {
-        [] => index(&db),
-        [r, token] if r == "r" => room_page(ctx, &db, token),
+        [] => index(db),
+        [r, token] if r == "r" => room_page(ctx, db, token),
         _ => Err(ApiError::new(404, "Not found")),
     };
     r.unwrap_or_else(|e| e.reply())
