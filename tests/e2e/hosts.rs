@@ -286,10 +286,15 @@ fn through_three_hop_paths_each_hop_sees_only_the_address_of_the_hop_before_it()
     let bob_sid = bob_id["session_id"].as_str().unwrap();
 
     let t0 = now_ms();
-    // By name: exec puts the toolkit's own commands first on PATH.
+    // By name: exec puts the toolkit's own commands first on PATH. Fresh paths: a kept path's
+    // build-time test is a 3-layer request to its last hop, which would blur the per-hop count.
     let (send, retrieve) = ("send", "retrieve");
-    let out =
-        exec(&tn, "c1", &[send, "--identity", alice.to_str().unwrap(), "--to", bob_sid], b"over real hosts");
+    let out = exec(
+        &tn,
+        "c1",
+        &[send, "--fresh-path", "--identity", alice.to_str().unwrap(), "--to", bob_sid],
+        b"over real hosts",
+    );
     assert!(out.status.success(), "send from c1: {}", String::from_utf8_lossy(&out.stderr));
     let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!sent["stored"].as_array().unwrap().is_empty(), "stored: {sent}");
@@ -298,7 +303,7 @@ fn through_three_hop_paths_each_hop_sees_only_the_address_of_the_hop_before_it()
     let out = exec(
         &tn,
         "c2",
-        &[retrieve, "--identity", bob.to_str().unwrap(), "--state", state.to_str().unwrap()],
+        &[retrieve, "--fresh-path", "--identity", bob.to_str().unwrap(), "--state", state.to_str().unwrap()],
         b"",
     );
     assert!(out.status.success(), "retrieve from c2: {}", String::from_utf8_lossy(&out.stderr));
