@@ -86,7 +86,18 @@ pub fn retrieve_hashes(url: &str, pk: &str, ns: i16) -> Result<std::collections:
 
 /// POSTs raw bytes to `url` + `path`; returns the status and the body as in [`rpc`].
 pub fn post_raw(url: &str, path: &str, body: &[u8]) -> (u16, Value) {
-    let resp = http()
+    post_raw_with(&http(), url, path, body)
+}
+
+/// [`rpc`] over a client the caller keeps (for thousands of calls: one connection pool).
+pub fn rpc_with(client: &reqwest::blocking::Client, url: &str, method: &str, params: Value) -> (u16, Value) {
+    let body = json!({"method": method, "params": params}).to_string();
+    post_raw_with(client, url, "/storage_rpc/v1", body.as_bytes())
+}
+
+/// [`post_raw`] over a client the caller keeps.
+pub fn post_raw_with(client: &reqwest::blocking::Client, url: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    let resp = client
         .post(format!("{url}{path}"))
         .header("content-type", "application/json")
         .body(body.to_vec())
@@ -97,6 +108,13 @@ pub fn post_raw(url: &str, path: &str, body: &[u8]) -> (u16, Value) {
     };
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, body)
+}
+
+/// Resident set size of a process in KiB, from /proc.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// Polls `check` every 100 ms until it returns true or `limit` passes; returns whether it did.

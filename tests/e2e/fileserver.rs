@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::common::{Daemon, eventually, http};
+use crate::common::{Daemon, eventually, http, rss_kib};
 
 /// The server's size cap (formats/limits.rs FILESERVER_MAX_FILE_BYTES).
 const MAX: usize = 10_223_616;
@@ -390,13 +390,6 @@ fn sigterm_stops_it_cleanly() {
         status.is_some()
     }));
     assert!(status.unwrap().success(), "{status:?}");
-}
-
-/// Resident set size of a process in KiB, from /proc.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 #[test]

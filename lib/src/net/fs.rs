@@ -64,6 +64,17 @@ fn sync_parent(path: &Path) -> io::Result<()> {
     File::open(parent)?.sync_all()
 }
 
+/// Runs `f` holding an exclusive advisory lock (`flock`) on `lock_path` (created 0600 if
+/// missing), so load-modify-save of a state file by several processes loses no update. The lock
+/// is released when the file closes, also if `f` panics or the process dies.
+pub fn with_lock<T>(lock_path: &Path, f: impl FnOnce() -> T) -> io::Result<T> {
+    let lock = OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(lock_path)?;
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)?;
+    let out = f();
+    drop(lock);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

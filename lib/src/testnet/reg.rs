@@ -25,24 +25,17 @@ pub(crate) fn update<T>(
     change: impl FnOnce(&mut Registry) -> Result<T, TestnetError>,
 ) -> Result<T, TestnetError> {
     let lock_path = dir.join(LOCK_FILE);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| TestnetError::io(lock_path.display(), e))?;
-    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
-        .map_err(|e| TestnetError::io(lock_path.display(), e))?;
-    let path = dir.join("registry.json");
-    let mut registry = load(&path)?;
-    let before = registry.head();
-    let out = change(&mut registry)?;
-    if registry.head() != before {
-        save(&registry, &path)?;
-    }
-    // The lock is released when `lock` is closed.
-    drop(lock);
-    Ok(out)
+    crate::net::fs::with_lock(&lock_path, || {
+        let path = dir.join("registry.json");
+        let mut registry = load(&path)?;
+        let before = registry.head();
+        let out = change(&mut registry)?;
+        if registry.head() != before {
+            save(&registry, &path)?;
+        }
+        Ok(out)
+    })
+    .map_err(|e| TestnetError::io(lock_path.display(), e))?
 }
 
 pub(crate) fn load(path: &Path) -> Result<Registry, TestnetError> {

@@ -207,24 +207,24 @@ fn try_sync(
     };
     match deliver(net, to, &node, &listen_pk, data, timestamp, expiry, wait_ms) {
         Delivered::Acked { ack_ms } => {
-            let mut now_rec = PeerRecord::load(dir, to);
-            now_rec.last_ok = Some(now_ms());
-            now_rec.fails = 0;
-            let _ = now_rec.save(dir);
+            let _ = PeerRecord::update(dir, to, |now_rec| {
+                now_rec.last_ok = Some(now_ms());
+                now_rec.fails = 0;
+            });
             let hash = rpc::message_hash(&Pubkey::from(*to), 0, data);
             Ok(json!({"hash": hash, "via": "sync", "node": node.ed_hex(), "ack_ms": ack_ms}))
         }
         Delivered::Failed { reason, gone } => {
             // Read again: a new presence may have come while the deliver failed (the peer's
             // listener failed over at the same time), and our verdict is about the old one.
-            let mut now_rec = PeerRecord::load(dir, to);
-            if now_rec.node == peer.node && now_rec.listen_pk == peer.listen_pk {
-                now_rec.fails += 1;
-                if gone || now_rec.fails >= SYNC_PRESENCE_FAILS_OFFLINE {
-                    now_rec.offline = true;
+            let _ = PeerRecord::update(dir, to, |now_rec| {
+                if now_rec.node == peer.node && now_rec.listen_pk == peer.listen_pk {
+                    now_rec.fails += 1;
+                    if gone || now_rec.fails >= SYNC_PRESENCE_FAILS_OFFLINE {
+                        now_rec.offline = true;
+                    }
                 }
-                let _ = now_rec.save(dir);
-            }
+            });
             Err(reason)
         }
     }

@@ -35,8 +35,7 @@ use crate::formats::keys::Pubkey;
 use crate::formats::limits::{
     CLIENT_CONNECT_TIMEOUT_MS, CLIENT_PATH_ATTEMPTS, SYNC_ACK_TIMEOUT_MS, SYNC_ASYNC_POLL_MS,
     SYNC_HEARTBEAT_MS, SYNC_JOURNAL_MAX_BYTES, SYNC_LISTEN_CLIENT_TIMEOUT_MS, SYNC_LISTEN_HOLD_MAX_MS,
-    SYNC_LISTEN_RETRY_MS, SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS, SYNC_PRESENCE_TTL_MS,
-    SYNC_UNLISTEN_TIMEOUT_MS,
+    SYNC_LISTEN_RETRY_MS, SYNC_PRESENCE_TTL_MS, SYNC_UNLISTEN_TIMEOUT_MS,
 };
 use crate::formats::nodelist::NodeInfo;
 use crate::formats::rpc;
@@ -192,24 +191,18 @@ impl Shared {
     }
 
     /// A presence found in a message: record it; a new or changed one is answered with a
-    /// handshake (at most once per `SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS` per peer).
+    /// handshake ([`PeerRecord::handshake_due`]: the same presence at most once per
+    /// `SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS`).
     fn take_presence(self: &Arc<Self>, sealed: &[u8]) {
         let Ok(opened) = presence::open(&self.identity, sealed) else { return };
         if opened.from == self.me {
             return;
         }
         let now = now_ms();
-        let mut rec = PeerRecord::load(&self.dir, &opened.from);
-        let changed = rec.take_presence(&opened.presence);
-        let due = changed
-            && rec
-                .last_handshake
-                .is_none_or(|t| now.saturating_sub(t) >= SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS);
-        if due {
-            rec.last_handshake = Some(now);
-        }
-        let _ = rec.save(&self.dir);
-        if due {
+        let due = PeerRecord::update(&self.dir, &opened.from, |rec| {
+            rec.take_presence(&opened.presence) && rec.handshake_due(now)
+        });
+        if due.unwrap_or(false) {
             self.spawn_handshake(opened.from);
         }
     }
@@ -222,7 +215,7 @@ impl Shared {
 
     fn handshake(&self, peer: &SessionId) {
         let now = now_ms();
-        let mut rec = PeerRecord::load(&self.dir, peer);
+        let rec = PeerRecord::load(&self.dir, peer);
         let Some((node_pk, listen_pk)) = rec.target(now) else { return };
         let Some(node) = self.net.nodes().iter().find(|n| n.pubkey_ed25519 == node_pk).cloned() else {
             return;
@@ -242,22 +235,21 @@ impl Shared {
             now + SYNC_PRESENCE_TTL_MS,
             SYNC_ACK_TIMEOUT_MS,
         );
-        let mut rec2 = PeerRecord::load(&self.dir, peer);
-        if rec2.listen_pk != rec.listen_pk {
-            return; // a newer presence came meanwhile
-        }
-        match outcome {
-            Delivered::Acked { .. } => {
-                rec2.last_ok = Some(now_ms());
-                rec2.fails = 0;
+        let _ = PeerRecord::update(&self.dir, peer, |now_rec| {
+            if now_rec.listen_pk != rec.listen_pk {
+                return; // a newer presence came meanwhile
             }
-            Delivered::Failed { .. } => {
-                rec2.offline = true;
-                rec2.fails += 1;
+            match outcome {
+                Delivered::Acked { .. } => {
+                    now_rec.last_ok = Some(now_ms());
+                    now_rec.fails = 0;
+                }
+                Delivered::Failed { .. } => {
+                    now_rec.offline = true;
+                    now_rec.fails += 1;
+                }
             }
-        }
-        rec = rec2;
-        let _ = rec.save(&self.dir);
+        });
     }
 
     /// After a change of L (start, failover): a handshake to every peer whose presence is fresh.

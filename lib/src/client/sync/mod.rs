@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::formats::identity::SessionId;
 use crate::formats::keys::decode_hex32;
-use crate::formats::limits::SYNC_HEARTBEAT_STALE_MS;
+use crate::formats::limits::{SYNC_HEARTBEAT_STALE_MS, SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS};
 use crate::formats::sync::presence::Presence;
 
 /// The directory of one account's sync files.
@@ -121,6 +121,9 @@ pub struct PeerRecord {
     /// When we last sent it a presence-only handshake, ms.
     #[serde(default)]
     pub last_handshake: Option<u64>,
+    /// The listening key of the presence that handshake answered (hex).
+    #[serde(default)]
+    pub last_handshake_key: Option<String>,
 }
 
 impl PeerRecord {
@@ -154,6 +157,41 @@ impl PeerRecord {
         crate::net::fs::create_private_dir(&dir.join("peers"))?;
         let text = serde_json::to_vec(self).map_err(std::io::Error::other)?;
         crate::net::fs::write_atomic(&Self::path(dir, &self.session_id), &text)
+    }
+
+    /// Loads `peer`'s record, lets `change` edit it and saves it, all under the record's lock:
+    /// the listener's threads and any number of `send` processes update one record without
+    /// losing each other's verdicts.
+    pub fn update<T>(
+        dir: &Path,
+        peer: &SessionId,
+        change: impl FnOnce(&mut Self) -> T,
+    ) -> std::io::Result<T> {
+        crate::net::fs::create_private_dir(&dir.join("peers"))?;
+        let lock = dir.join("peers").join(format!("{peer}.lock"));
+        crate::net::fs::with_lock(&lock, || {
+            let mut rec = Self::load(dir, peer);
+            let out = change(&mut rec);
+            rec.save(dir).map(|()| out)
+        })?
+    }
+
+    /// After [`PeerRecord::take_presence`] said `changed`: whether to answer with a handshake
+    /// now (and if so, records it). The rate limit is per presence: the same presence is
+    /// answered at most once per `SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS` (no ping-pong), but a
+    /// presence with another listening key (the peer failed over) at once, or two peers that
+    /// failed over together would each keep the other marked offline for the whole interval.
+    pub fn handshake_due(&mut self, now_ms: u64) -> bool {
+        let other_key = self.listen_pk != self.last_handshake_key;
+        let interval_passed = self
+            .last_handshake
+            .is_none_or(|t| now_ms.saturating_sub(t) >= SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS);
+        let due = other_key || interval_passed;
+        if due {
+            self.last_handshake = Some(now_ms);
+            self.last_handshake_key = self.listen_pk.clone();
+        }
+        due
     }
 
     /// Whether a deliver should be tried: an online, unexpired presence with no failure since.
@@ -209,6 +247,41 @@ mod tests {
             expires: Some(ts + 1000),
             ts,
         }
+    }
+
+    #[test]
+    fn test_concurrent_updates_of_one_peer_record_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let peer = SessionId::parse(&format!("05{}", "ab".repeat(32))).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..25 {
+                        PeerRecord::update(dir.path(), &peer, |r| r.fails += 1).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(PeerRecord::load(dir.path(), &peer).fails, 200);
+        // The lock file is not a record.
+        assert_eq!(PeerRecord::load_all(dir.path()).len(), 1);
+    }
+
+    #[test]
+    fn test_handshakes_are_limited_per_presence() {
+        let mut r = PeerRecord { session_id: "05ab".into(), ..PeerRecord::default() };
+        assert!(r.take_presence(&online(10, 1)));
+        assert!(r.handshake_due(10));
+        // Our verdict went offline and the same presence came again: not before the interval.
+        r.offline = true;
+        assert!(r.take_presence(&online(20, 1)));
+        assert!(!r.handshake_due(20));
+        assert!(r.handshake_due(10 + SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS));
+        // A failover: another listening key is answered at once.
+        let mut moved = online(30, 4);
+        moved.listen_pk = Some([9; 32]);
+        assert!(r.take_presence(&moved));
+        assert!(r.handshake_due(11 + SYNC_PRESENCE_REPLY_MIN_INTERVAL_MS));
     }
 
     #[test]
