@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::SigningKey;
 use snkit::client::sync::SelfRecord;
 use snkit::client::sync::deliver::{Delivered, deliver};
-use snkit::client::sync::listen::{self, ListenNode};
+use snkit::client::sync::listen::{self, ListenOptions};
 use snkit::client::{self, Network, RetrieveState, Retriever, SendOptions};
 use snkit::identity::Identity;
 use snkit::keys::Pubkey;
@@ -113,7 +113,8 @@ pub fn run() {
     let (tx, rx) = mpsc::channel();
     let sd = state_dir.clone();
     std::thread::spawn(move || {
-        let _ = listen::run(bob_net, bob_copy, bob_state, &sd, Box::new(Stamps(tx)), ListenNode::Swarm);
+        let _ =
+            listen::run(bob_net, bob_copy, bob_state, &sd, Box::new(Stamps(tx)), ListenOptions::default());
     });
     let sync_dir = snkit::client::sync::sync_dir(&state_dir, &bob_sid);
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -30,9 +30,14 @@ struct Listener {
 
 impl Listener {
     fn start(id: &Path, state: &Path, nodes: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with(id, state, nodes, env, &[])
+    }
+
+    fn start_with(id: &Path, state: &Path, nodes: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
         let mut child = Command::new(bin("retrieve"))
             .args(["--identity", id.to_str().unwrap(), "--state", state.to_str().unwrap()])
             .args(["--nodes", nodes.to_str().unwrap(), "--listen"])
+            .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -54,8 +59,14 @@ impl Listener {
         Self { child, lines }
     }
 
+    /// The message lines printed so far (not `--events` lines).
     fn lines(&self) -> Vec<Value> {
-        self.lines.lock().unwrap().clone()
+        self.lines.lock().unwrap().iter().filter(|l| l.get("event").is_none()).cloned().collect()
+    }
+
+    /// The `--events` lines printed so far.
+    fn events(&self) -> Vec<Value> {
+        self.lines.lock().unwrap().iter().filter(|l| l.get("event").is_some()).cloned().collect()
     }
 
     /// The bodies printed so far, as text.
@@ -403,9 +414,15 @@ fn test_bad_sync_flags_exit_2_with_one_line() {
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(text.starts_with("send: error: ") && text.trim().lines().count() <= 2, "{extra:?}: {text}");
     }
-    for extra in
-        [&["--listen", "--listen-node", "nowhere"][..], &["--peers", "--listen"], &["--listen", "--delete"]]
-    {
+    for extra in [
+        &["--listen", "--listen-node", "nowhere"][..],
+        &["--peers", "--listen"],
+        &["--listen", "--delete"],
+        &["--listen", "--listen-rate", "0"],
+        &["--listen", "--listen-burst", "many"],
+        &["--events"],
+        &["--listen-rate", "5"],
+    ] {
         let out = cmd("retrieve")
             .args(["--identity", a.to_str().unwrap(), "--nodes", nodes.to_str().unwrap()])
             .args(extra)
@@ -642,8 +659,37 @@ fn test_a_burst_at_the_listening_node_is_429_and_the_send_falls_back() {
     let nodes = tn.nodes_json();
     let p = Pair::new();
     let la = Listener::start(&p.a, &p.state("a"), &nodes, &[]);
-    let lb = Listener::start(&p.b, &p.state("b"), &nodes, &[]);
+    // B asks for a bucket smaller than the node's (1/s, burst 3) and prints its events.
+    let lb = Listener::start_with(
+        &p.b,
+        &p.state("b"),
+        &nodes,
+        &[],
+        &["--events", "--listen-rate", "1", "--listen-burst", "3"],
+    );
     p.handshake(&nodes, &la, &lb);
+    let ev = lb.events();
+    let kinds: Vec<&str> = ev.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"listening"), "{ev:?}");
+    let sub = ev.iter().find(|e| e["event"] == json!("subscribed")).expect("a subscribed event");
+    assert_eq!(
+        (sub["rate"].clone(), sub["burst"].clone()),
+        (json!(1), json!(3)),
+        "the node's bucket for B: {sub}"
+    );
+    assert!(
+        ev.iter().any(|e| e["event"] == json!("presence")
+            && e["peer"] == json!(p.a_sid)
+            && e["online"] == json!(true)),
+        "B's event for A's presence: {ev:?}"
+    );
+    assert!(
+        eventually(Duration::from_secs(20), || lb.events().iter().any(|e| e["event"] == json!("handshake")
+            && e["peer"] == json!(p.a_sid)
+            && e["acked"] == json!(true))),
+        "B's acked handshake to A: {:?}",
+        lb.events()
+    );
     let b_rec = peers(&p.a, &p.state("a")).into_iter().find(|r| r["session_id"] == json!(p.b_sid)).unwrap();
     let node_url = tn.url(tn.index_of(b_rec["node"].as_str().unwrap()).expect("B's listening node"));
     let listen_pk: [u8; 32] = hex::decode(b_rec["listen_pk"].as_str().unwrap()).unwrap().try_into().unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use snkit::cli::{self, CliError, NetworkArgs};
-use snkit::client::sync::listen::{self, ListenNode};
+use snkit::client::sync::listen::{self, ListenNode, ListenOptions};
 use snkit::client::{RetrieveState, Retriever, state::default_state_dir};
 use snkit::identity::Identity;
 use snkit::limits::CLIENT_FOLLOW_INTERVAL_MS;
@@ -32,13 +32,16 @@ use snkit::onion::EncType;
         synchronously, and polls the rest of the swarm in parallel; every line says \
         \"via\": \"sync\" or \"async\", a message is printed once whichever way it came, and a \
         sync message is acked only after its line is printed and the state saved. SIGTERM or a \
-        closed stdout unlistens and exits 0. --peers prints the contacts' presences without \
-        touching the network (docs/sync.md).",
+        closed stdout unlistens and exits 0. --events adds the listener's own events as \
+        {\"event\": …} lines; --listen-rate/--listen-burst lower the deliver bucket the node keeps \
+        for us. --peers prints the contacts' presences without touching the network \
+        (docs/sync.md).",
     after_help = "EXAMPLE:\n  retrieve --identity bob.json --nodes /tmp/tn/nodes.json\n  \
         retrieve --identity bob.json --nodes /tmp/tn/nodes.json | jq -r .data | base64 -d\n  \
         retrieve --identity bob.json --node http://127.0.0.1:40001 --follow | ratchet decrypt --identity bob.json\n  \
         retrieve --identity bob.json --nodes /tmp/tn/nodes.json --delete > inbox.ndjson\n  \
         retrieve --identity bob.json --nodes /tmp/tn/nodes.json --listen | ratchet decrypt --identity bob.json\n  \
+        retrieve --identity bob.json --nodes /tmp/tn/nodes.json --listen --events --listen-rate 5 --listen-burst 10\n  \
         retrieve --identity bob.json --peers\n\n\
         Node list: --nodes SOURCE or --node URL, else $SNKIT_NODES, else .testnet/nodes.json (README \"Node lists\")."
 )]
@@ -67,6 +70,17 @@ struct Args {
     /// Ed25519 key.
     #[arg(long, value_name = "WHERE", default_value = "swarm", requires = "listen")]
     listen_node: String,
+    /// Our own limit on synchronous delivers per second at the listening node (the node caps it
+    /// at its maximum, 20).
+    #[arg(long, value_name = "N", requires = "listen", value_parser = clap::value_parser!(u64).range(1..))]
+    listen_rate: Option<u64>,
+    /// The burst of that limit (the node caps it at 50).
+    #[arg(long, value_name = "N", requires = "listen", value_parser = clap::value_parser!(u64).range(1..))]
+    listen_burst: Option<u64>,
+    /// Also print the listener's events among the messages, one `{"event": …}` line each
+    /// (listening, subscribed, presence, handshake, failover, listen_refused, unlistened).
+    #[arg(long, requires = "listen")]
+    events: bool,
     /// Print the contacts' presences (NDJSON) without touching the network.
     #[arg(long, conflicts_with_all = ["listen", "follow", "delete"])]
     peers: bool,
@@ -100,7 +114,13 @@ fn run(args: Args) -> Result<(), CliError> {
     net.set_enc(enc);
     if args.listen {
         let out = Box::new(std::io::stdout());
-        return listen::run(net, identity, state, &state_dir, out, choice).map_err(CliError::from);
+        let opts = ListenOptions {
+            node: choice,
+            rate: args.listen_rate,
+            burst: args.listen_burst,
+            events: args.events,
+        };
+        return listen::run(net, identity, state, &state_dir, out, opts).map_err(CliError::from);
     }
     let mut retriever = Retriever::new(&identity, state);
 

@@ -76,6 +76,11 @@ impl Bucket {
         Self { tokens: burst as f64, at: Instant::now() }
     }
 
+    /// A lowered burst takes effect at once (tokens above it are dropped).
+    fn cap(&mut self, burst: u64) {
+        self.tokens = self.tokens.min(burst as f64);
+    }
+
     fn refund(&mut self, burst: u64) {
         self.tokens = (self.tokens + 1.0).min(burst as f64);
     }
@@ -102,6 +107,9 @@ struct Subscription {
     held: Option<(u64, Arc<Notify>)>,
     last_listen_end: Instant,
     deliver_bucket: Bucket,
+    /// The listener's own deliver bucket (`rate`/`burst` of its listens), at most the node's.
+    deliver_rate: u64,
+    deliver_burst: u64,
     listen_bucket: Bucket,
 }
 
@@ -114,6 +122,8 @@ impl Subscription {
             held: None,
             last_listen_end: Instant::now(),
             deliver_bucket: Bucket::full(SYNC_DELIVER_BURST),
+            deliver_rate: SYNC_DELIVER_RATE_PER_SEC,
+            deliver_burst: SYNC_DELIVER_BURST,
             listen_bucket: Bucket::full(SYNC_LISTEN_MAX_CALLS_PER_SEC),
         }
     }
@@ -270,6 +280,13 @@ impl SyncRegistry {
                 inner.take_item(&pk, seq);
             }
             let sub = inner.subs.get_mut(&pk).unwrap_or_else(|| unreachable!("inserted above"));
+            if let Some(r) = p.rate {
+                sub.deliver_rate = r.min(SYNC_DELIVER_RATE_PER_SEC);
+            }
+            if let Some(b) = p.burst {
+                sub.deliver_burst = b.min(SYNC_DELIVER_BURST);
+                sub.deliver_bucket.cap(sub.deliver_burst);
+            }
             // A newer listen replaces a held one, which answers empty.
             if let Some((_, old)) = sub.held.take() {
                 old.notify_one();
@@ -332,7 +349,12 @@ impl SyncRegistry {
             q.handed = true;
             items.push(q.item.clone());
         }
-        srpc::listen_reply(&items, sub.next_seq - 1, new, now_ms + SYNC_LISTEN_IDLE_EXPIRY_MS, now_ms)
+        let mut reply =
+            srpc::listen_reply(&items, sub.next_seq - 1, new, now_ms + SYNC_LISTEN_IDLE_EXPIRY_MS, now_ms);
+        // The bucket in force, so a listener sees what its `rate`/`burst` were capped to.
+        reply["rate"] = serde_json::json!(sub.deliver_rate);
+        reply["burst"] = serde_json::json!(sub.deliver_burst);
+        reply
     }
 
     async fn deliver(&self, p: DeliverParams) -> (u16, ReplyBody) {
@@ -353,7 +375,7 @@ impl SyncRegistry {
             if sub.held.is_none() && since_listen >= grace {
                 return deliver_status(status::NOT_FOUND, outcome::NOT_LISTENING);
             }
-            if !sub.deliver_bucket.take(SYNC_DELIVER_RATE_PER_SEC, SYNC_DELIVER_BURST) {
+            if !sub.deliver_bucket.take(sub.deliver_rate, sub.deliver_burst) {
                 return deliver_status(status::TOO_MANY_REQUESTS, outcome::RATE_LIMITED);
             }
             if sub.queue.len() >= SYNC_QUEUE_MAX_ITEMS || sub.bytes + len > SYNC_QUEUE_MAX_BYTES {
@@ -558,6 +580,44 @@ mod tests {
         let u = srpc::unlisten_params(&sk, NOW);
         assert_eq!(r.try_run(&body("sync_unlisten", u), NOW).await.unwrap().0, 200);
         assert_eq!(r.subscriptions(), 0);
+    }
+
+    #[tokio::test]
+    async fn test_a_listeners_own_bucket_is_capped_by_the_nodes() {
+        let r = reg();
+        let sk = SigningKey::from_bytes(&[9; 32]);
+        let pk = sk.verifying_key().to_bytes();
+        let bob = Identity::generate();
+        // Asking for more than the node allows gets the node's maximum.
+        let p = srpc::with_deliver_limits(listen_params(&sk, 0, &[], 0, NOW), Some(1_000), Some(1_000));
+        let (s, v) = r.try_run(&body("sync_listen", p), NOW).await.unwrap();
+        let v = v.into_json();
+        assert_eq!(s, 200);
+        assert_eq!(
+            (v["rate"].clone(), v["burst"].clone()),
+            (json!(SYNC_DELIVER_RATE_PER_SEC), json!(SYNC_DELIVER_BURST))
+        );
+        // A burst of 3 at a rate of 1/s: the fourth of a quick burst is refused.
+        let p = srpc::with_deliver_limits(listen_params(&sk, 0, &[], 0, NOW), Some(1), Some(3));
+        let (_, v) = r.try_run(&body("sync_listen", p), NOW).await.unwrap();
+        assert_eq!(v.into_json()["burst"], json!(3));
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let (b, _) = deliver_body(&pk, &bob, b"y", 100);
+            let r2 = r.clone();
+            tasks.push(tokio::spawn(async move { r2.try_run(&b, NOW).await.unwrap() }));
+        }
+        let mut limited = 0;
+        for t in tasks {
+            let (s, v) = t.await.unwrap();
+            if s == 429 && v.into_json()["status"] == json!("rate_limited") {
+                limited += 1;
+            }
+        }
+        assert_eq!(limited, 1);
+        // 0 is not a bucket: 400.
+        let p = srpc::with_deliver_limits(listen_params(&sk, 0, &[], 0, NOW), Some(0), None);
+        assert_eq!(r.try_run(&body("sync_listen", p), NOW).await.unwrap().0, 400);
     }
 
     #[tokio::test]

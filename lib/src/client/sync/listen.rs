@@ -73,6 +73,25 @@ impl ListenNode {
     }
 }
 
+/// How `retrieve --listen` listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenOptions {
+    /// Where (`--listen-node`).
+    pub node: ListenNode,
+    /// Our own deliver bucket at L (`--listen-rate`, `--listen-burst`; the node caps both).
+    pub rate: Option<u64>,
+    /// Its burst.
+    pub burst: Option<u64>,
+    /// Also print the listener's events as `{"event": …}` lines (`--events`).
+    pub events: bool,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        Self { node: ListenNode::Swarm, rate: None, burst: None, events: false }
+    }
+}
+
 /// One printed line.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Line {
@@ -111,7 +130,7 @@ struct Shared {
     sk: SigningKey,
     inner: Mutex<Inner>,
     node: Mutex<NodeInfo>,
-    choice: ListenNode,
+    opts: ListenOptions,
     stopped: AtomicBool,
     stop: Mutex<mpsc::Sender<Stop>>,
     crash_after: Option<u64>,
@@ -182,6 +201,23 @@ impl Shared {
         Ok(())
     }
 
+    /// With `--events`: one `{"event", "t", …}` line among the messages (a closed stdout stops
+    /// the listener, as for a message line).
+    fn event(&self, name: &str, mut fields: serde_json::Value) {
+        if !self.opts.events {
+            return;
+        }
+        fields["event"] = serde_json::json!(name);
+        fields["t"] = serde_json::json!(now_ms());
+        let mut inner = lock(&self.inner);
+        let ok = serde_json::to_writer(&mut inner.out, &fields).is_ok()
+            && inner.out.write_all(b"\n").is_ok()
+            && inner.out.flush().is_ok();
+        if !ok {
+            self.stop(Stop::Closed);
+        }
+    }
+
     fn save(&self, inner: &mut Inner) -> Result<(), ()> {
         if let Err(e) = inner.state.save() {
             self.stop(Stop::Fatal(e));
@@ -199,10 +235,20 @@ impl Shared {
             return;
         }
         let now = now_ms();
-        let due = PeerRecord::update(&self.dir, &opened.from, |rec| {
-            rec.take_presence(&opened.presence) && rec.handshake_due(now)
+        let taken = PeerRecord::update(&self.dir, &opened.from, |rec| {
+            let changed = rec.take_presence(&opened.presence);
+            (changed, changed && rec.handshake_due(now))
         });
-        if due.unwrap_or(false) {
+        let (changed, due) = taken.unwrap_or((false, false));
+        if changed {
+            let p = &opened.presence;
+            self.event(
+                "presence",
+                serde_json::json!({"peer": opened.from.to_string(), "online": p.online,
+                    "node": p.node.map(hex::encode), "expires": p.expires}),
+            );
+        }
+        if due {
             self.spawn_handshake(opened.from);
         }
     }
@@ -234,6 +280,14 @@ impl Shared {
             now,
             now + SYNC_PRESENCE_TTL_MS,
             SYNC_ACK_TIMEOUT_MS,
+        );
+        let (acked, reason) = match &outcome {
+            Delivered::Acked { .. } => (true, None),
+            Delivered::Failed { reason, .. } => (false, Some(reason.clone())),
+        };
+        self.event(
+            "handshake",
+            serde_json::json!({"peer": peer.to_string(), "node": node.ed_hex(), "acked": acked, "reason": reason}),
         );
         let _ = PeerRecord::update(&self.dir, peer, |now_rec| {
             if now_rec.listen_pk != rec.listen_pk {
@@ -334,9 +388,10 @@ impl Shared {
     /// Another listening node after L failed.
     fn failover(self: &Arc<Self>) {
         let old = self.node();
-        match pick_node(&self.net, &self.me, self.choice, &[old.pubkey_ed25519]) {
+        match pick_node(&self.net, &self.me, self.opts.node, &[old.pubkey_ed25519]) {
             Some(n) => {
                 eprintln!("retrieve: listening node {} failed; listening at {}", short(&old), short(&n));
+                self.event("failover", serde_json::json!({"from": old.ed_hex(), "to": n.ed_hex()}));
                 *lock(&self.node) = n;
             }
             None => {
@@ -364,7 +419,11 @@ impl Shared {
         let mut refused = 0usize;
         while !self.stopped() {
             let node = self.node();
-            let params = srpc::listen_params(&self.sk, cursor, &acks, SYNC_LISTEN_HOLD_MAX_MS, now_ms());
+            let params = srpc::with_deliver_limits(
+                srpc::listen_params(&self.sk, cursor, &acks, SYNC_LISTEN_HOLD_MAX_MS, now_ms()),
+                self.opts.rate,
+                self.opts.burst,
+            );
             match self.net.onion_rpc_via(&long, &node, METHOD_LISTEN, &params) {
                 Err(_) => {
                     // CLIENT_PATH_ATTEMPTS paths to L failed: L is down (or unreachable).
@@ -384,6 +443,11 @@ impl Shared {
                     if reply.new {
                         // A new subscription (first call, node restart, expiry): seqs restart.
                         cursor = 0;
+                        self.event(
+                            "subscribed",
+                            serde_json::json!({"node": node.ed_hex(), "rate": r.body.get("rate"),
+                                "burst": r.body.get("burst")}),
+                        );
                     }
                     if self.stopped() {
                         return;
@@ -395,6 +459,10 @@ impl Shared {
                 Ok(r) => {
                     refused += 1;
                     tracing::debug!(status = r.status, "sync_listen refused");
+                    self.event(
+                        "listen_refused",
+                        serde_json::json!({"node": node.ed_hex(), "status": r.status}),
+                    );
                     if refused >= CLIENT_PATH_ATTEMPTS {
                         refused = 0;
                         cursor = 0;
@@ -552,13 +620,13 @@ pub fn run(
     state: RetrieveState,
     state_dir: &Path,
     out: Box<dyn Write + Send>,
-    choice: ListenNode,
+    opts: ListenOptions,
 ) -> Result<(), ClientError> {
     let me = identity.session_id();
     let dir = sync_dir(state_dir, &me);
     crate::net::fs::create_private_dir(&dir)
         .map_err(|e| ClientError::Listener(format!("cannot create {}: {e}", dir.display())))?;
-    let node = pick_node(&net, &me, choice, &[])
+    let node = pick_node(&net, &me, opts.node, &[])
         .ok_or_else(|| ClientError::Listener("no node to listen at".into()))?;
     let (tx, rx) = mpsc::channel();
     let crash_after = std::env::var(CRASH_AFTER_SAVE_ENV).ok().and_then(|v| v.parse().ok());
@@ -570,12 +638,13 @@ pub fn run(
         sk: SigningKey::generate(&mut rand::rngs::OsRng),
         inner: Mutex::new(Inner { state, out, journal: dir.join("inbox.ndjson"), saved_batches: 0 }),
         node: Mutex::new(node),
-        choice,
+        opts,
         stopped: AtomicBool::new(false),
         stop: Mutex::new(tx.clone()),
         crash_after,
     });
     shared.write_self()?;
+    shared.event("listening", serde_json::json!({"node": shared.node().ed_hex()}));
     spawn_signal_waiter(tx);
     let l = shared.clone();
     std::thread::spawn(move || l.listen_loop());
@@ -590,13 +659,17 @@ pub fn run(
         Duration::from_millis(SYNC_UNLISTEN_TIMEOUT_MS),
         Duration::from_millis(SYNC_UNLISTEN_TIMEOUT_MS),
     );
-    let _ = shared.net.onion_rpc_via(
+    let unlistened = shared.net.onion_rpc_via(
         &short,
         &shared.node(),
         METHOD_UNLISTEN,
         &srpc::unlisten_params(&shared.sk, now_ms()),
     );
     SelfRecord::remove(&dir);
+    if matches!(why, Stop::Signal) {
+        let ok = unlistened.is_ok_and(|r| r.status == 200);
+        shared.event("unlistened", serde_json::json!({"node": shared.node().ed_hex(), "ok": ok}));
+    }
     match why {
         Stop::Signal | Stop::Closed => Ok(()),
         Stop::Fatal(e) => Err(e),

@@ -96,6 +96,12 @@ pub struct ListenParams {
     pub acks: Vec<Ack>,
     /// How long to hold when nothing is queued.
     pub hold_ms: u64,
+    /// The delivers per second this listener accepts (optional, like Tor proposal 305's
+    /// intro-point limits; the node caps it at its own maximum). Not signed: only L reads it,
+    /// inside the onion.
+    pub rate: Option<u64>,
+    /// The burst of that bucket (optional, capped likewise).
+    pub burst: Option<u64>,
 }
 
 /// `sync_deliver` params.
@@ -140,6 +146,14 @@ fn bad(name: &str, expected: &str) -> RpcError {
 
 fn u64_of(p: &Params, name: &str) -> Result<u64, RpcError> {
     field(p, name)?.as_u64().ok_or_else(|| bad(name, "non-negative integer"))
+}
+
+/// An optional integer ≥ 1 (a bucket of 0 would refuse every deliver: that is `sync_unlisten`).
+fn positive_opt(p: &Params, name: &str) -> Result<Option<u64>, RpcError> {
+    match p.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().filter(|n| *n >= 1).map(Some).ok_or_else(|| bad(name, "integer ≥ 1")),
+    }
 }
 
 fn hex32_of(p: &Params, name: &str) -> Result<[u8; 32], RpcError> {
@@ -258,6 +272,8 @@ impl ListenParams {
             },
             acks,
             hold_ms,
+            rate: positive_opt(p, "rate")?,
+            burst: positive_opt(p, "burst")?,
         })
     }
 
@@ -346,6 +362,18 @@ pub fn listen_params(sk: &SigningKey, cursor: u64, acks: &[Ack], hold_ms: u64, n
         acks.iter().map(|a| json!({"seq": a.seq, "proof": hex::encode(a.proof)})).collect();
     json!({"listen_pk": hex::encode(pk), "timestamp": now_ms, "signature": B64.encode(sig.to_bytes()),
         "cursor": cursor, "acks": acks, "hold_ms": hold_ms})
+}
+
+/// Adds a listener's own deliver bucket (`rate`, `burst`) to [`listen_params`]: fields outside
+/// the signed string, as sync.md §5.2 lists them.
+pub fn with_deliver_limits(mut params: Value, rate: Option<u64>, burst: Option<u64>) -> Value {
+    if let Some(r) = rate {
+        params["rate"] = json!(r);
+    }
+    if let Some(b) = burst {
+        params["burst"] = json!(b);
+    }
+    params
 }
 
 /// The params of a signed `sync_unlisten`.
