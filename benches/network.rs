@@ -243,12 +243,32 @@ fn run_with(nodes: usize) -> Option<f64> {
         );
     }
     check_on_every_member(&tag, &targets, &store.acked);
+    if nodes > 1 {
+        kill_and_restart(&net, &tag, &targets, &STANDARD.encode([0x5au8; 100]));
+    }
 
+    let (node_cpu0, bench_cpu0): (f64, f64) =
+        (pids.iter().filter_map(|&p| pid_cpu_seconds(p)).sum(), process_cpu_seconds());
     let retrieve = load(&targets, Duration::from_secs(seconds), |agent, _i, pk, url| {
         let body = json!({"method": "retrieve", "params": {"pubkey": pk, "namespace": NS, "max_count": 10}});
         post(agent, url, &body).then_some(String::new())
     });
     report(&format!("retrieve_{tag}"), &retrieve, "retrieves/s", None);
+    // Where a retrieve's CPU goes: the nodes', and the load generator's own (its 64 HTTP
+    // clients share the same 2 cores, so the wall rate is at most cores ÷ the sum).
+    let node_cpu: f64 = pids.iter().filter_map(|&p| pid_cpu_seconds(p)).sum::<f64>() - node_cpu0;
+    let bench_cpu = process_cpu_seconds() - bench_cpu0;
+    if retrieve.ok > 0 {
+        let (n, b) = (node_cpu * 1e6 / retrieve.ok as f64, bench_cpu * 1e6 / retrieve.ok as f64);
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let target = if nodes == 1 { " (target: >= 20000 retrieves/s)" } else { "" };
+        println!(
+            "network_retrieve_{tag}_cpu: {n:.0} µs of node CPU and {b:.0} µs of load-generator CPU per retrieve \
+             (⇒ at most {:.0} retrieves/s on {cores} idle cores with this client, {:.0} with a free one){target}",
+            cores as f64 * 1e6 / (n + b),
+            cores as f64 * 1e6 / n,
+        );
+    }
 
     let rss: Vec<(f64, f64)> = pids
         .iter()
@@ -265,6 +285,97 @@ fn run_with(nodes: usize) -> Option<f64> {
     }
     drop(net);
     Some(store_rate)
+}
+
+/// The same store load for 10 s, during which one member is killed (-9) at 2 s and restarted
+/// at 4 s: how long after the restart the rate is back (to 80% of the rate before the kill,
+/// over 250 ms windows), and whether the acknowledged stores are on every member afterwards.
+fn kill_and_restart(net: &Net, tag: &str, targets: &Arc<Vec<(String, Vec<String>)>>, data: &str) {
+    const VICTIM: &str = "3";
+    const KILL_AT_MS: u64 = 2_000;
+    const RESTART_AT_MS: u64 = 4_000;
+    const WINDOW_MS: u64 = 250;
+    let data = data.to_string();
+    let (bin, dir) = (net.bin.clone(), net.dir.path().to_path_buf());
+    let testnet = move |cmd: &str| {
+        Command::new(&bin).args([cmd, VICTIM, "--dir"]).arg(&dir).output().is_ok_and(|o| o.status.success())
+    };
+    let t0 = Instant::now();
+    let driver = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(KILL_AT_MS));
+        let killed = testnet("kill");
+        std::thread::sleep(Duration::from_millis(
+            RESTART_AT_MS.saturating_sub(t0.elapsed().as_millis() as u64),
+        ));
+        let started = testnet("start");
+        (killed && started, t0.elapsed().as_millis() as u64)
+    });
+    // A success here is what a client sees: the entry node's 200 with the hash. Stores that
+    // also reached every member (what the other phases count) are timed on the side.
+    let full_ms = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let full = full_ms.clone();
+    let phase = load(targets, Duration::from_secs(10), move |agent, i, pk, url| {
+        let now = now_ms();
+        let body = json!({"method": "store", "params": {
+            "pubkey": pk, "timestamp": now, "ttl": 3_600_000, "namespace": NS,
+            "data": format!("{}{:016x}", &data[..data.len() - 16], i + 7_000_000_000)}});
+        let reply: Value = serde_json::from_str(&send(agent, url, &body)?.text().ok()?).ok()?;
+        let everywhere = reply["swarm"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty() && m.values().all(|v| v.get("failed").is_none()));
+        if everywhere {
+            full.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(t0.elapsed().as_millis() as u64);
+        }
+        reply["hash"].as_str().map(str::to_string)
+    });
+    let Ok((true, restarted_ms)) = driver.join() else {
+        println!("network_recovery_{tag}: skipped (testnet kill/start failed)");
+        return;
+    };
+    // `testnet start` returns once the node answers; its time is when the node is back.
+    let full_ms = full_ms.lock().map(|v| v.clone()).unwrap_or_default();
+    let rate_of = |times: &[u64], from: u64| {
+        let n = times.iter().filter(|&&t| t >= from && t < from + WINDOW_MS).count();
+        n as f64 * 1000.0 / WINDOW_MS as f64
+    };
+    let rate_in = |from: u64| rate_of(&phase.done_ms, from);
+    let full_in = |from: u64| rate_of(&full_ms, from);
+    let before: f64 = (500..KILL_AT_MS).step_by(WINDOW_MS as usize).map(rate_in).sum::<f64>()
+        / ((KILL_AT_MS - 500) / WINDOW_MS) as f64;
+    let end = phase.elapsed.as_millis() as u64 - WINDOW_MS;
+    let back = |rate: &dyn Fn(u64) -> f64, base: f64| {
+        (restarted_ms..end).step_by(50).find(|&t| rate(t) >= 0.8 * base).map(|t| t - restarted_ms)
+    };
+    let ms = |d: Option<u64>| d.map_or("never".to_string(), |ms| format!("{ms} ms"));
+    let full_before: f64 = (500..KILL_AT_MS).step_by(WINDOW_MS as usize).map(full_in).sum::<f64>()
+        / ((KILL_AT_MS - 500) / WINDOW_MS) as f64;
+    let timeline = |rate: &dyn Fn(u64) -> f64| -> String {
+        (0..phase.elapsed.as_millis() as u64 / 500)
+            .map(|w| format!("{:.0}", rate(w * 500)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "network_recovery_{tag}_timeline: every 500 ms, stores/s acknowledged: {}; of those on all members: {} \
+         (killed at {KILL_AT_MS} ms, back at {restarted_ms} ms)",
+        timeline(&rate_in),
+        timeline(&full_in)
+    );
+    println!(
+        "network_recovery_{tag}: {before:.0} acknowledged stores/s before the kill -9 of node {VICTIM}, {:.0} while it \
+         was down, back to 80% {} after its restart (target: within 2 s); on all 7 members again (80% of {full_before:.0}/s) \
+         {} after it; {} acknowledged, {} failed in 10 s",
+        rate_in(KILL_AT_MS + 500),
+        ms(back(&rate_in, before)),
+        ms(back(&full_in, full_before)),
+        phase.ok,
+        phase.failed
+    );
+    // The restarted member catches up on what it missed by redelivery: give it a moment.
+    std::thread::sleep(Duration::from_secs(5));
+    check_on_every_member(&format!("recovery_{tag}"), targets, &phase.acked);
 }
 
 /// Looks a sample of the acknowledged stores up on every member of their swarm: each must be
@@ -338,6 +449,8 @@ struct Phase {
     failed: usize,
     elapsed: Duration,
     latencies_us: Vec<u64>,
+    /// When each success completed, ms since the phase began (for rates over time).
+    done_ms: Vec<u64>,
 }
 
 /// Runs `CLIENTS` threads, each sending requests back to back for `duration`.
@@ -356,9 +469,10 @@ fn load(
                 let Some(agent) = snkit::tls::client_config().ok().and_then(|tls| {
                     Agent::builder().timeout(Duration::from_secs(30)).use_preconfigured_tls(tls).build().ok()
                 }) else {
-                    return (0, 1, Vec::new(), Vec::new());
+                    return (0, 1, Vec::new(), Vec::new(), Vec::new());
                 };
-                let (mut ok, mut failed, mut lat, mut acked) = (0usize, 0usize, Vec::new(), Vec::new());
+                let (mut ok, mut failed, mut lat, mut acked, mut done) =
+                    (0usize, 0usize, Vec::new(), Vec::new(), Vec::new());
                 let mut i = c * 1_000_000;
                 while !stop.load(Ordering::Relaxed) {
                     let (pk, urls) = &targets[i % targets.len()];
@@ -372,6 +486,7 @@ fn load(
                         Some(hash) => {
                             ok += 1;
                             lat.push(t.elapsed().as_micros() as u64);
+                            done.push(start.elapsed().as_millis() as u64);
                             if !hash.is_empty() {
                                 acked.push((i % targets.len(), hash));
                             }
@@ -380,17 +495,24 @@ fn load(
                     }
                     i += 1;
                 }
-                (ok, failed, lat, acked)
+                (ok, failed, lat, acked, done)
             })
         })
         .collect();
     std::thread::sleep(duration);
     stop.store(true, Ordering::Relaxed);
-    let mut phase =
-        Phase { acked: Vec::new(), ok: 0, failed: 0, elapsed: Duration::ZERO, latencies_us: Vec::new() };
+    let mut phase = Phase {
+        acked: Vec::new(),
+        ok: 0,
+        failed: 0,
+        elapsed: Duration::ZERO,
+        latencies_us: Vec::new(),
+        done_ms: Vec::new(),
+    };
     for h in handles {
-        if let Ok((ok, failed, lat, acked)) = h.join() {
+        if let Ok((ok, failed, lat, acked, done)) = h.join() {
             phase.acked.extend(acked);
+            phase.done_ms.extend(done);
             phase.ok += ok;
             phase.failed += failed;
             phase.latencies_us.extend(lat);
@@ -398,6 +520,7 @@ fn load(
     }
     phase.elapsed = start.elapsed();
     phase.latencies_us.sort_unstable();
+    phase.done_ms.sort_unstable();
     phase
 }
 

@@ -159,12 +159,64 @@ async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
         Ok(r) => r,
         Err(e) => return e.reply().into_response(),
     };
-    match tokio::task::spawn_blocking(move || dispatch(&ctx, req)).await {
-        Ok(reply) => reply.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "request task failed");
-            Reply::text(500, "Internal server error").into_response()
+    answer(ctx, req).await.into_response()
+}
+
+/// One request, start to answer. A signed API request (what every app sends, polls above all)
+/// stays on the runtime: its signature is checked here (one Ed25519 verification), the writer's
+/// part (the nonce, the user row, any write) is awaited without holding a thread, and a small
+/// read runs inline, so it costs two thread hand-offs (to the writer and back) instead of the
+/// four a blocking-pool task adds. The web pages, the REST API and file downloads (large reads)
+/// run on the blocking pool.
+async fn answer(ctx: Arc<Ctx>, req: Req) -> Reply {
+    let segs = segments(&req.path);
+    let page = req.method == "GET" && (segs.is_empty() || segs.first().is_some_and(|s| s == "r"));
+    let file = req.method == "GET" && segs.len() >= 4 && segs[0] == "room" && segs[2] == "file";
+    if page || file || rest::is_bearer(&req.headers) {
+        return match tokio::task::spawn_blocking(move || dispatch(&ctx, req)).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                tracing::error!(error = %e, "request task failed");
+                Reply::text(500, "Internal server error")
+            }
+        };
+    }
+    let checked = match auth::check(&ctx, &req) {
+        Ok(c) => c,
+        Err(e) => return e.reply(),
+    };
+    if read_only_route(&req.method, &segs) {
+        let user = match admit(&ctx, checked).await {
+            Ok(u) => u,
+            Err(reply) => return reply,
+        };
+        match ctx.store.read(|db| api::route(&ctx, db, user.as_ref(), &req, &segs)) {
+            Ok(Ok(reply)) => return reply,
+            Ok(Err(e)) if !e.needs_writer() => return e.reply(),
+            Ok(Err(_)) => {}
+            Err(e) => return store_failed(e),
         }
+        let c = ctx.clone();
+        return ctx
+            .store
+            .write_async(move |db| routed(&c, db, user.as_ref(), &req, &segs))
+            .await
+            .unwrap_or_else(store_failed);
+    }
+    let c = ctx.clone();
+    ctx.store
+        .write_async(move |db| write_route(&c, db, checked, &req, &segs))
+        .await
+        .unwrap_or_else(store_failed)
+}
+
+/// The signature's nonce and the user's row, committed before a read route answers.
+async fn admit(ctx: &Ctx, checked: Option<auth::Checked>) -> Result<Option<model::User>, Reply> {
+    let Some(ch) = checked else { return Ok(None) };
+    match ctx.store.write_async(move |db| auth::admit(db, &ch)).await {
+        Ok(Ok(u)) => Ok(Some(u)),
+        Ok(Err(e)) => Err(e.reply()),
+        Err(e) => Err(store_failed(e)),
     }
 }
 
@@ -220,22 +272,29 @@ pub(crate) fn dispatch(ctx: &Arc<Ctx>, req: Req) -> Reply {
         return read(ctx, checked, req, segs);
     }
     let c = ctx.clone();
-    ctx.store
-        .write(move |db| {
-            let user = match checked.map(|ch| auth::admit(db, &ch)).transpose() {
-                Ok(u) => u,
-                // A refused request's writes (the nonce, the user row) are kept.
-                Err(e) => return e.reply(),
-            };
-            if let ("POST", [b]) = (req.method.as_str(), segs.as_slice())
-                && (b == "batch" || b == "sequence")
-            {
-                return batch::run(&c, db, user.as_ref(), &req.body, b == "sequence")
-                    .unwrap_or_else(|e| e.reply());
-            }
-            routed(&c, db, user.as_ref(), &req, &segs)
-        })
-        .unwrap_or_else(store_failed)
+    ctx.store.write(move |db| write_route(&c, db, checked, &req, &segs)).unwrap_or_else(store_failed)
+}
+
+/// A signed request that writes, on the writer: admits the user (nonce, user row), then runs
+/// the route (or the batch) in its savepoint.
+fn write_route(
+    ctx: &Ctx,
+    db: &Connection,
+    checked: Option<auth::Checked>,
+    req: &Req,
+    segs: &[String],
+) -> Reply {
+    let user = match checked.map(|ch| auth::admit(db, &ch)).transpose() {
+        Ok(u) => u,
+        // A refused request's writes (the nonce, the user row) are kept.
+        Err(e) => return e.reply(),
+    };
+    if let ("POST", [b]) = (req.method.as_str(), segs)
+        && (b == "batch" || b == "sequence")
+    {
+        return batch::run(ctx, db, user.as_ref(), &req.body, b == "sequence").unwrap_or_else(|e| e.reply());
+    }
+    routed(ctx, db, user.as_ref(), req, segs)
 }
 
 /// The routes that normally only read (the polls, room info, files, DM boxes): answered from a

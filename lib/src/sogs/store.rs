@@ -103,6 +103,32 @@ impl Store {
         f: impl FnOnce(&Connection) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
         let (tx, rx): (SyncSender<Result<T, StoreError>>, _) = mpsc::sync_channel(1);
+        self.submit(f, move |r| {
+            // The caller may have gone (its connection closed): nothing to tell then.
+            let _ = tx.send(r);
+        })?;
+        rx.recv().map_err(|_| StoreError::NotRun)?
+    }
+
+    /// [`Store::write`] for async callers: the task waits for the commit without holding a
+    /// thread (the blocking pool's hand-offs cost more CPU than a poll's own work).
+    pub(crate) async fn write_async<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.await.map_err(|_| StoreError::NotRun)?
+    }
+
+    /// Queues `f` for the writer; `reply` gets its result once its group has committed.
+    fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> T + Send + 'static,
+        reply: impl FnOnce(Result<T, StoreError>) + Send + 'static,
+    ) -> Result<(), StoreError> {
         let job: Job = Box::new(move |db: &Connection| -> Deliver {
             // Its own savepoint name: a panic inside a nested `sp` still rolls the whole job back.
             let run = |db: &Connection| catch_unwind(AssertUnwindSafe(|| f(db)));
@@ -116,13 +142,12 @@ impl Store {
                     Ok(_) if !committed => Err(StoreError::Commit("the group was rolled back".into())),
                     r => r,
                 };
-                // The caller may have gone (its connection closed): nothing to tell then.
-                let _ = tx.send(r);
+                reply(r);
             })
         });
         self.jobs.send(job).map_err(|_| StoreError::NotRun)?;
         self.counts.sent.fetch_add(1, Ordering::Relaxed);
-        rx.recv().map_err(|_| StoreError::NotRun)?
+        Ok(())
     }
 
     /// Runs `f` on a read-only connection in one read transaction (a consistent snapshot).
