@@ -165,6 +165,11 @@ pub const NODE_HANDOFF_ROUND_PUBKEYS: usize = 512;
 pub const NODE_HANDOFF_ROUND_BYTES: usize = 16 * 1024 * 1024;
 /// Interval at which records that are not this node's are handed on again after a failure.
 pub const NODE_RECONCILE_RETRY_MS: u64 = 2_000;
+/// Swarm peers a node asks for a full sync when it starts in its swarm (a restart): what it
+/// missed while down also comes back by its peers' redelivery, so asking every peer only made
+/// the swarm push each record several times over while the load ran. Two, so that one peer
+/// that was down too does not leave a gap. A node that moved to another swarm asks them all.
+pub const NODE_START_SYNC_PEERS: usize = 2;
 /// Onion relay timeout (onion.md: 30 s).
 pub const NODE_ONION_RELAY_TIMEOUT_MS: u64 = 30_000;
 /// How long `snode --tls` waits for a client's TLS handshake before dropping the connection.

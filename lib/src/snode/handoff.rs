@@ -18,7 +18,7 @@ use super::{HandoffState, NodeContext};
 use crate::formats::keys::Pubkey;
 use crate::formats::limits::{
     NODE_HANDOFF_ROUND_BYTES, NODE_HANDOFF_ROUND_PUBKEYS, NODE_PUSH_BATCH_MAX_MESSAGES,
-    NODE_RECONCILE_RETRY_MS,
+    NODE_RECONCILE_RETRY_MS, NODE_START_SYNC_PEERS,
 };
 use crate::formats::nodelist::NodeInfo;
 use crate::snode::store::StoredMessage;
@@ -42,7 +42,14 @@ pub(crate) async fn run(node: Arc<NodeContext>) {
                 // A move within this run (our swarm dissolved, or was split): what we hold for
                 // the new swarm may be on none of its old members, so they get it too.
                 let moved = prev.as_ref().is_some_and(|p| p.my_swarm.is_some());
-                for peer in view.peers(&me) {
+                let mut peers = view.peers(&me);
+                if !moved && prev.is_none() {
+                    // A (re)start in our swarm: a few peers' full syncs, the rest by redelivery.
+                    use rand::seq::SliceRandom;
+                    peers.shuffle(&mut rand::thread_rng());
+                    peers.truncate(NODE_START_SYNC_PEERS);
+                }
+                for peer in peers {
                     if moved {
                         tokio::spawn(push_swarm_records(node.clone(), peer.clone(), view.my_swarm));
                     }

@@ -70,6 +70,9 @@ pub enum Delivered {
         reason: String,
         /// A 404 (`unknown`, `not_listening`, `gone`).
         gone: bool,
+        /// A 429 (`rate_limited`, `queue_full`): the peer listens but its bucket or queue at L
+        /// is full for now.
+        busy: bool,
     },
 }
 
@@ -89,13 +92,15 @@ pub fn deliver(
     let hash = rpc::message_hash(&Pubkey::from(*to), 0, data);
     let (lock, secret) = match ack::lock(&to.x25519(), &hash, &mut rand::thread_rng()) {
         Ok(l) => l,
-        Err(e) => return Delivered::Failed { reason: e.to_string(), gone: false },
+        Err(e) => return Delivered::Failed { reason: e.to_string(), gone: false, busy: false },
     };
     let params = srpc::deliver_params(listen_pk, data, &lock, timestamp, expiry, wait_ms);
     let start = Instant::now();
     let reply = match net.onion_rpc(node, METHOD_DELIVER, &params) {
         Ok(r) => r,
-        Err(reason) => return Delivered::Failed { reason: format!("path: {reason}"), gone: false },
+        Err(reason) => {
+            return Delivered::Failed { reason: format!("path: {reason}"), gone: false, busy: false };
+        }
     };
     let (status, proof) = srpc::parse_deliver_reply(&reply.body);
     let what = status.clone().unwrap_or_else(|| body_text(&reply.body));
@@ -103,11 +108,14 @@ pub fn deliver(
         (200, Some(p)) if ack::proof_is_secret(&p, &secret) => {
             Delivered::Acked { ack_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX) }
         }
-        (200, _) => {
-            Delivered::Failed { reason: "invalid proof: the ack does not open our lock".into(), gone: false }
-        }
-        (404, _) => Delivered::Failed { reason: format!("404 {what}"), gone: true },
-        (code, _) => Delivered::Failed { reason: format!("{code} {what}"), gone: false },
+        (200, _) => Delivered::Failed {
+            reason: "invalid proof: the ack does not open our lock".into(),
+            gone: false,
+            busy: false,
+        },
+        (404, _) => Delivered::Failed { reason: format!("404 {what}"), gone: true, busy: false },
+        (429, _) => Delivered::Failed { reason: format!("429 {what}"), gone: false, busy: true },
+        (code, _) => Delivered::Failed { reason: format!("{code} {what}"), gone: false, busy: false },
     }
 }
 
@@ -214,13 +222,16 @@ fn try_sync(
             let hash = rpc::message_hash(&Pubkey::from(*to), 0, data);
             Ok(json!({"hash": hash, "via": "sync", "node": node.ed_hex(), "ack_ms": ack_ms}))
         }
-        Delivered::Failed { reason, gone } => {
+        Delivered::Failed { reason, gone, busy } => {
             // Read again: a new presence may have come while the deliver failed (the peer's
             // listener failed over at the same time), and our verdict is about the old one.
             let _ = PeerRecord::update(dir, to, |now_rec| {
                 if now_rec.node == peer.node && now_rec.listen_pk == peer.listen_pk {
                     now_rec.fails += 1;
-                    if gone || now_rec.fails >= SYNC_PRESENCE_FAILS_OFFLINE {
+                    // A 429 says the peer is listening, only not at this rate: the next
+                    // message tries again (sync.md §5.6 would mark it offline until its next
+                    // presence, and a steady sender then never went back to sync).
+                    if gone || (!busy && now_rec.fails >= SYNC_PRESENCE_FAILS_OFFLINE) {
                         now_rec.offline = true;
                     }
                 }

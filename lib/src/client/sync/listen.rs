@@ -298,8 +298,9 @@ impl Shared {
                     now_rec.last_ok = Some(now_ms());
                     now_rec.fails = 0;
                 }
-                Delivered::Failed { .. } => {
-                    now_rec.offline = true;
+                Delivered::Failed { busy, .. } => {
+                    // A 429: listening, only busy (as for a send, deliver.rs).
+                    now_rec.offline |= !busy;
                     now_rec.fails += 1;
                 }
             }
