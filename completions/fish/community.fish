@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_community_global_optspecs
-    string join \n state= direct unblinded nodes= node= tls fresh-path path-dir= h/help V/version
+    string join \n state= direct unblinded blind25 nodes= node= tls fresh-path path-dir= h/help V/version
 end
 
 function __fish_community_needs_command
@@ -30,6 +30,7 @@ complete -c community -n "__fish_community_needs_command" -l node -d 'A node to 
 complete -c community -n "__fish_community_needs_command" -l path-dir -d 'Where the kept onion paths live (paths.json) [default: $XDG_DATA_HOME/snkit/paths, else ~/.local/share/snkit/paths]' -r -F
 complete -c community -n "__fish_community_needs_command" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_needs_command" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_needs_command" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_needs_command" -l tls -d 'Talk HTTPS to the nodes, as live service nodes serve (implied by an https:// node or seed, or a node list that says "tls": true); their self-signed certificates are accepted, the onion layers being encrypted to the nodes\' keys'
 complete -c community -n "__fish_community_needs_command" -l fresh-path -d 'Build a fresh onion path for every request and keep none (by default the paths are kept in --path-dir and reused by the next command, as the apps keep theirs)'
 complete -c community -n "__fish_community_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -55,16 +56,19 @@ complete -c community -n "__fish_community_using_subcommand join" -l identity -d
 complete -c community -n "__fish_community_using_subcommand join" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand join" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand join" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand join" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand join" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand rooms" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand rooms" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand rooms" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand rooms" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand rooms" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand rooms" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand info" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand info" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand info" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand info" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand info" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand info" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand post" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand post" -l name -d 'The display name sent with the message' -r
@@ -74,12 +78,14 @@ complete -c community -n "__fish_community_using_subcommand post" -l state -d 'W
 complete -c community -n "__fish_community_using_subcommand post" -l whisper-mods -d 'Whisper to the room\'s moderators'
 complete -c community -n "__fish_community_using_subcommand post" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand post" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand post" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand post" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand edit" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand edit" -l name -d 'The display name sent with the message' -r
 complete -c community -n "__fish_community_using_subcommand edit" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand edit" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand edit" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand edit" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand poll" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand poll" -l interval -d 'The pause between polls with --follow, in ms' -r
@@ -88,6 +94,7 @@ complete -c community -n "__fish_community_using_subcommand poll" -l state -d 'W
 complete -c community -n "__fish_community_using_subcommand poll" -l follow -d 'Keep polling'
 complete -c community -n "__fish_community_using_subcommand poll" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand poll" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand poll" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand poll" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand ban" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand ban" -l timeout -d 'Lift the ban after this many seconds' -r
@@ -95,12 +102,14 @@ complete -c community -n "__fish_community_using_subcommand ban" -l state -d 'Wh
 complete -c community -n "__fish_community_using_subcommand ban" -l global -d 'Ban from every room of the server'
 complete -c community -n "__fish_community_using_subcommand ban" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand ban" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand ban" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand ban" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand unban" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand unban" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand unban" -l global -d 'The global ban'
 complete -c community -n "__fish_community_using_subcommand unban" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand unban" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand unban" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand unban" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand mod" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand mod" -l state -d 'Where joined rooms and poll positions are kept' -r -F
@@ -110,43 +119,51 @@ complete -c community -n "__fish_community_using_subcommand mod" -l remove -d 'T
 complete -c community -n "__fish_community_using_subcommand mod" -l global -d 'For every room of the server'
 complete -c community -n "__fish_community_using_subcommand mod" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand mod" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand mod" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand mod" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand delete" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand delete" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand delete" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand delete" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand delete" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand delete-all" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand delete-all" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand delete-all" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand delete-all" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand delete-all" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand delete-all" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand pin" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand pin" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand pin" -l unpin -d 'Unpin it instead'
 complete -c community -n "__fish_community_using_subcommand pin" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand pin" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand pin" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand pin" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand react" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand react" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand react" -l remove -d 'Remove one\'s reaction instead'
 complete -c community -n "__fish_community_using_subcommand react" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand react" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand react" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand react" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand upload" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand upload" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand upload" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand upload" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand upload" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand upload" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand download" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand download" -s o -l out -d 'Where to write it (prints {id, size, path}); default stdout' -r -F
 complete -c community -n "__fish_community_using_subcommand download" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand download" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand download" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand download" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand download" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -f -a "send" -d 'Send the text on stdin to a 15… blinded user'
 complete -c community -n "__fish_community_using_subcommand dm; and not __fish_seen_subcommand_from send poll help" -f -a "poll" -d 'New DMs in the inbox, decrypted, one JSON line each (nothing when there are none)'
@@ -156,6 +173,7 @@ complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l state -d 'Where joined rooms and poll positions are kept' -r -F
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from send" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l identity -d 'The identity file (written by `keygen -o`); requests are signed with its blinded key' -r -F
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l server -d 'The server (a joined server\'s URL or room); default: the one joined server' -r
@@ -163,6 +181,7 @@ complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l all -d 'The whole inbox, not just what is new'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l direct -d 'Plain HTTP(S) straight to the server instead of onion requests through the nodes'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l unblinded -d 'Sign as the identity\'s own `00` + Ed25519 key instead of its blinded key (only servers that allow unblinded keys accept it; blinded DMs need the blinded key)'
+complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -l blind25 -d 'Sign as the identity\'s 25-blinded key (`25…`) instead of the 15-blinded one: the server then knows us by it, and DMs to `25…` IDs need it'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from poll" -s h -l help -d 'Print help'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from help" -f -a "send" -d 'Send the text on stdin to a 15… blinded user'
 complete -c community -n "__fish_community_using_subcommand dm; and __fish_seen_subcommand_from help" -f -a "poll" -d 'New DMs in the inbox, decrypted, one JSON line each (nothing when there are none)'

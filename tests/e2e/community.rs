@@ -277,6 +277,37 @@ fn a_blinded_dm_round_trip() {
 }
 
 #[test]
+fn a_25_blinded_dm_round_trip() {
+    let root = tempfile::tempdir().unwrap();
+    let alice = User::new(root.path(), "alice");
+    let bob = User::new(root.path(), "bob");
+    let s = Sogs::start(&alice.id);
+    let b25 = |id: &Identity| BlindedKeypair::blind25(id, &s.pk).unwrap().id().to_string();
+    for u in [&alice, &bob] {
+        u.ok(&["join", &s.join_url("lobby"), "--blind25"], b"");
+    }
+    let sent = alice.ok(&["dm", "send", &b25(&bob.id), "--blind25"], b"hi bob, as 25\n");
+    assert_eq!(sent["recipient"], b25(&bob.id).as_str());
+    assert_eq!(sent["sender"], b25(&alice.id).as_str());
+    let lines = bob.lines(&["dm", "poll", "--blind25"]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["decrypted"], true, "{lines:?}");
+    assert_eq!(lines[0]["text"], "hi bob, as 25");
+    assert_eq!(lines[0]["sender"], b25(&alice.id).as_str());
+    assert_eq!(lines[0]["session_id"], alice.id.session_id().to_string().as_str());
+    // Signing as 15 to a 25 ID: refused before anything is sent (both sides must be one kind).
+    let out = alice.run(&["dm", "send", &b25(&bob.id)], b"mixed");
+    assert_error(&out, 2, "a 15 sender to a 25 recipient");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--blind25"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // --blind25 and --unblinded are one choice.
+    assert_error(&alice.run(&["dm", "poll", "--blind25", "--unblinded"], b""), 2, "two key choices");
+}
+
+#[test]
 fn bad_input_for_every_subcommand() {
     let root = tempfile::tempdir().unwrap();
     let alice = User::new(root.path(), "alice");

@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use snkit::cli::{self, CliError, NetworkArgs};
 use snkit::client::community::{
-    self, AttachedFile, CommunityState, Conn, DEFAULT_POLL_INTERVAL_MS, JoinedRoom, Route, parse_join_url,
-    path_segment,
+    self, AttachedFile, CommunityState, Conn, DEFAULT_POLL_INTERVAL_MS, JoinedRoom, Route, SignAs,
+    parse_join_url, path_segment,
 };
 use snkit::identity::Identity;
 
@@ -49,8 +49,12 @@ struct Args {
     direct: bool,
     /// Sign as the identity's own `00` + Ed25519 key instead of its blinded key (only servers
     /// that allow unblinded keys accept it; blinded DMs need the blinded key).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "blind25")]
     unblinded: bool,
+    /// Sign as the identity's 25-blinded key (`25…`) instead of the 15-blinded one: the server
+    /// then knows us by it, and DMs to `25…` IDs need it.
+    #[arg(long, global = true)]
+    blind25: bool,
     #[command(flatten)]
     network: NetworkArgs,
     #[command(subcommand)]
@@ -298,7 +302,7 @@ fn identity(who: &Who, needed: bool) -> Result<Option<Identity>, CliError> {
 struct Ctx {
     state_dir: PathBuf,
     route: Route,
-    unblinded: bool,
+    sign_as: SignAs,
 }
 
 impl Ctx {
@@ -307,7 +311,7 @@ impl Ctx {
     }
 
     fn conn(&self, server: &str, pk: [u8; 32], id: Option<Identity>) -> Result<Conn, CliError> {
-        Ok(Conn::new(server, pk, id, self.route.clone(), self.unblinded)?)
+        Ok(Conn::new(server, pk, id, self.route.clone(), self.sign_as)?)
     }
 
     /// The joined room and a connection to its server.
@@ -343,7 +347,11 @@ fn run(args: Args) -> Result<(), CliError> {
     let ctx = Ctx {
         state_dir: args.state.clone().unwrap_or_else(community::default_state_dir),
         route,
-        unblinded: args.unblinded,
+        sign_as: match (args.unblinded, args.blind25) {
+            (true, _) => SignAs::Unblinded,
+            (_, true) => SignAs::Blind25,
+            _ => SignAs::Blind15,
+        },
     };
     match args.cmd {
         Cmd::Join { url, who } => {

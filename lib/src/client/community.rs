@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::sogs::{SogsClient, SogsClientError};
-use crate::formats::blinding::{BlindedId, BlindingError};
+use crate::formats::blinding::{BlindedId, BlindedKind, BlindingError};
 pub use crate::formats::community::AttachedFile;
 use crate::formats::community::{
     CommunityFormatError, build_post, decode_post, decrypt_from_blinded, encrypt_for_blinded, verify_post,
@@ -116,7 +116,7 @@ impl CommunityError {
                 | Self::Ambiguous(_)
                 | Self::UnknownServer(_)
                 | Self::BadInput(_)
-                | Self::Format(CommunityFormatError::TooLong(_) | CommunityFormatError::UnsupportedBlinding)
+                | Self::Format(CommunityFormatError::TooLong(_) | CommunityFormatError::MixedBlinding)
                 | Self::Blinding(_)
         )
     }
@@ -343,6 +343,19 @@ pub struct Conn {
     server: String,
     identity: Option<Identity>,
     server_pk: [u8; 32],
+    sign_as: SignAs,
+}
+
+/// Which of its keys an identity signs requests with (and is known to the server by).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignAs {
+    /// `15…`, the apps' default.
+    #[default]
+    Blind15,
+    /// `25…` (`--blind25`): what a DM to a `25…` ID needs.
+    Blind25,
+    /// `00` + the Ed25519 key (`--unblinded`; only servers that allow unblinded keys).
+    Unblinded,
 }
 
 /// A percent-encoded path segment (emoji, IDs, room tokens).
@@ -351,24 +364,25 @@ pub fn path_segment(s: &str) -> String {
 }
 
 impl Conn {
-    /// A connection to `server` (key `server_pk`) signing as `identity`'s blinded key, or with
-    /// `unblinded` as its `00` + Ed25519 key (for servers that allow it).
+    /// A connection to `server` (key `server_pk`) signing as `identity`'s key of `sign_as`.
     pub fn new(
         server: &str,
         server_pk: [u8; 32],
         identity: Option<Identity>,
         route: Route,
-        unblinded: bool,
+        sign_as: SignAs,
     ) -> Result<Self, CommunityError> {
-        let signer = match &identity {
-            Some(id) if unblinded => Some(Signer::Unblinded(Box::new(
+        let signer = match (&identity, sign_as) {
+            (Some(id), SignAs::Unblinded) => Some(Signer::Unblinded(Box::new(
                 Identity::from_seed(id.seed()).map_err(|e| CommunityError::BadInput(e.to_string()))?,
             ))),
-            Some(id) => Some(Signer::blinded(id, &server_pk)?),
-            None => None,
+            (Some(id), SignAs::Blind15) => Some(Signer::blinded(id, &server_pk)?),
+            (Some(id), SignAs::Blind25) => Some(Signer::blinded25(id, &server_pk)?),
+            (None, _) => None,
         };
         let client = SogsClient::with_signer(server, server_pk, signer);
-        Ok(Self { client, route, server: server.trim_end_matches('/').to_string(), identity, server_pk })
+        let server = server.trim_end_matches('/').to_string();
+        Ok(Self { client, route, server, identity, server_pk, sign_as })
     }
 
     /// The one place a request leaves the client: signed by [`SogsClient`], sent by the route.
@@ -531,11 +545,32 @@ impl Conn {
         Ok(list.iter().map(decode_message).collect())
     }
 
-    /// Sends a blinded DM with `text` (a padded Content, as the apps send it) to `to` (`15…`).
+    /// Sends a blinded DM with `text` (a padded Content, as the apps send it) to `to` (`15…`, or
+    /// `25…` when signing as 25: the server names us to the recipient by the key we sign with).
     pub fn dm_send(&self, to: &str, text: &str) -> Result<Value, CommunityError> {
         let own = self.identity()?;
         let recipient =
             BlindedId::parse(to).map_err(|e| CommunityError::BadInput(format!("recipient: {e}")))?;
+        let ours = match self.sign_as {
+            SignAs::Blind15 => BlindedKind::Blind15,
+            SignAs::Blind25 => BlindedKind::Blind25,
+            SignAs::Unblinded => {
+                return Err(CommunityError::BadInput(
+                    "blinded DMs need a blinded key, not --unblinded".into(),
+                ));
+            }
+        };
+        if recipient.kind() != ours {
+            return Err(CommunityError::BadInput(format!(
+                "{}; {to:.2}… needs {}",
+                CommunityFormatError::MixedBlinding,
+                if recipient.kind() == BlindedKind::Blind25 {
+                    "--blind25"
+                } else {
+                    "signing as 15… (no --blind25)"
+                }
+            )));
+        }
         let content = Content::text(text, crate::formats::time::now_ms()).encode();
         let padded =
             pad(&content, PaddingStyle::Libsession).map_err(|e| CommunityError::BadInput(e.to_string()))?;

@@ -9,9 +9,11 @@
 //! sender's (blinded) Ed25519 signature over exactly the padded bytes.
 //!
 //! A blinded DM is `0x00 ‖ XChaCha20-Poly1305(key, nonce, message ‖ A) ‖ nonce`, where `A` is the
-//! sender's real Ed25519 key and, for 15-blinded IDs (`k` the server's blinding factor, `a`/`b`
-//! the two accounts' scalars), `key = BLAKE2b-256(a·kB ‖ kA ‖ kB)` with the sender's blinded key
-//! first: both sides reach `a·k·b·G`.
+//! sender's real Ed25519 key and `key = BLAKE2b-256(s·jB ‖ kA ‖ jB)`, the sender's blinded key
+//! `kA` first and the recipient's `jB` second. Both IDs are of one kind. For 15-blinded IDs the
+//! factor is the server's alone (`j = k`), so `s = a`, the sender's account scalar, and both
+//! sides reach `a·k·b·G`. For 25-blinded IDs each account has its own factor, so `s = k'·a`, the
+//! sender's blinded secret, and both sides reach `k'·a·j'·b·G`.
 
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
@@ -23,7 +25,9 @@ use curve25519_dalek::montgomery::MontgomeryPoint;
 use rand::RngCore;
 use zeroize::Zeroizing;
 
-use crate::formats::blinding::{BlindedId, BlindedKeypair, BlindedKind, BlindingError, blind15_factor};
+use crate::formats::blinding::{
+    BlindedId, BlindedKeypair, BlindedKind, BlindingError, blind15_factor, blind25_id,
+};
 use crate::formats::identity::{Identity, SessionId};
 use crate::formats::session_protocol::{PaddingStyle, pad, unpad};
 
@@ -48,9 +52,9 @@ pub enum CommunityFormatError {
     /// A blinding step failed.
     #[error(transparent)]
     Blinding(#[from] BlindingError),
-    /// Only 15-blinded IDs can be sent DMs by this client.
-    #[error("blinded DMs need a 15… blinded ID (25… is not supported)")]
-    UnsupportedBlinding,
+    /// The two sides of a DM are blinded differently.
+    #[error("a blinded DM goes between two IDs of one kind (15… to 15…, 25… to 25…)")]
+    MixedBlinding,
     /// The DM is shorter than version + tag + key + nonce, or has another version.
     #[error("not a blinded DM: {0}")]
     BadDm(&'static str),
@@ -215,8 +219,8 @@ pub fn verify_post(sender: &str, data: &[u8], sig: &[u8; 64]) -> bool {
     }
 }
 
-/// The shared key of a 15-blinded DM: `BLAKE2b-256(a·X ‖ sender kA ‖ recipient kB)`, `X` being
-/// the other side's blinded key and `a` our account scalar.
+/// The shared key of a blinded DM: `BLAKE2b-256(s·X ‖ sender kA ‖ recipient jB)`, `X` being the
+/// other side's blinded key and `s` our [`dm_scalar`].
 fn dm_key(
     own_scalar: &Scalar,
     other: &[u8; 32],
@@ -239,18 +243,34 @@ fn account_scalar(identity: &Identity) -> Zeroizing<Scalar> {
     Zeroizing::new(identity.signing_key().to_scalar())
 }
 
-/// Encrypts `message` from `sender` to the 15-blinded `recipient` on the server `server_pk`.
+/// Our blinded keypair of `kind` on the server, and the scalar our side of a DM's key agreement
+/// multiplies by: the account scalar `a` for 15 (one factor for everyone), the blinded secret
+/// `k'·a` for 25.
+fn dm_scalar(
+    own: &Identity,
+    server_pk: &[u8; 32],
+    kind: BlindedKind,
+) -> Result<(BlindedKeypair, Zeroizing<Scalar>), CommunityFormatError> {
+    Ok(match kind {
+        BlindedKind::Blind15 => (BlindedKeypair::blind15(own, server_pk)?, account_scalar(own)),
+        BlindedKind::Blind25 => {
+            let kp = BlindedKeypair::blind25(own, server_pk)?;
+            let s = Zeroizing::new(*kp.secret_scalar());
+            (kp, s)
+        }
+    })
+}
+
+/// Encrypts `message` from `sender` to the 15- or 25-blinded `recipient` on the server
+/// `server_pk`; the sender's blinded ID of the same kind is the one the server must know it by.
 pub fn encrypt_for_blinded(
     sender: &Identity,
     server_pk: &[u8; 32],
     recipient: &BlindedId,
     message: &[u8],
 ) -> Result<Vec<u8>, CommunityFormatError> {
-    if recipient.kind() != BlindedKind::Blind15 {
-        return Err(CommunityFormatError::UnsupportedBlinding);
-    }
-    let own = BlindedKeypair::blind15(sender, server_pk)?;
-    let key = dm_key(&account_scalar(sender), &recipient.key(), &own.public_key(), &recipient.key())?;
+    let (own, scalar) = dm_scalar(sender, server_pk, recipient.kind())?;
+    let key = dm_key(&scalar, &recipient.key(), &own.public_key(), &recipient.key())?;
     let mut plain = Zeroizing::new(Vec::with_capacity(message.len() + SENDER_KEY_BYTES));
     plain.extend_from_slice(message);
     plain.extend_from_slice(&sender.ed25519_public());
@@ -276,17 +296,14 @@ pub struct OpenedDm {
     pub sender_session_id: SessionId,
 }
 
-/// Decrypts a DM from the 15-blinded `sender` to `own` (the recipient) and checks that the
-/// Ed25519 key inside blinds to `sender`.
+/// Decrypts a DM from the 15- or 25-blinded `sender` to `own` (the recipient, by its blinded ID
+/// of the same kind) and checks that the Ed25519 key inside blinds to `sender`.
 pub fn decrypt_from_blinded(
     own: &Identity,
     server_pk: &[u8; 32],
     sender: &BlindedId,
     data: &[u8],
 ) -> Result<OpenedDm, CommunityFormatError> {
-    if sender.kind() != BlindedKind::Blind15 {
-        return Err(CommunityFormatError::UnsupportedBlinding);
-    }
     if data.len() < 1 + DM_TAG_BYTES + SENDER_KEY_BYTES + DM_NONCE_BYTES {
         return Err(CommunityFormatError::BadDm("too short"));
     }
@@ -294,8 +311,8 @@ pub fn decrypt_from_blinded(
         return Err(CommunityFormatError::BadDm("unknown version"));
     }
     let (ct, nonce) = data[1..].split_at(data.len() - 1 - DM_NONCE_BYTES);
-    let own_kp = BlindedKeypair::blind15(own, server_pk)?;
-    let key = dm_key(&account_scalar(own), &sender.key(), &sender.key(), &own_kp.public_key())?;
+    let (own_kp, scalar) = dm_scalar(own, server_pk, sender.kind())?;
+    let key = dm_key(&scalar, &sender.key(), &sender.key(), &own_kp.public_key())?;
     let cipher = XChaCha20Poly1305::new(key.as_ref().into());
     let plain = Zeroizing::new(
         cipher.decrypt(XNonce::from_slice(nonce), ct).map_err(|_| CommunityFormatError::DecryptFailed)?,
@@ -304,12 +321,19 @@ pub fn decrypt_from_blinded(
     let mut ed_pk = [0u8; 32];
     ed_pk.copy_from_slice(ed);
     let a = CompressedEdwardsY(ed_pk).decompress().ok_or(CommunityFormatError::SenderMismatch)?;
-    let blinded: EdwardsPoint = blind15_factor(server_pk) * a;
-    if blinded.compress().to_bytes() != sender.key() {
-        return Err(CommunityFormatError::SenderMismatch);
-    }
     let x =
         crate::formats::identity::ed25519_pk_to_x25519(&ed_pk).ok_or(CommunityFormatError::SenderMismatch)?;
+    let blinds_to_sender = match sender.kind() {
+        // Exactly k·A: the real key, not its negation (which a 15 ID cannot tell apart).
+        BlindedKind::Blind15 => {
+            let blinded: EdwardsPoint = blind15_factor(server_pk) * a;
+            blinded.compress().to_bytes() == sender.key()
+        }
+        BlindedKind::Blind25 => blind25_id(&SessionId::from_x25519(x), server_pk)? == *sender,
+    };
+    if !blinds_to_sender {
+        return Err(CommunityFormatError::SenderMismatch);
+    }
     Ok(OpenedDm { message: Zeroizing::new(message.to_vec()), sender_session_id: SessionId::from_x25519(x) })
 }
 
@@ -370,6 +394,30 @@ mod tests {
         let id = Identity::from_seed(&[2u8; 32]).unwrap();
         let sig = id.sign(b"abc");
         assert!(verify_post(&id.session_id().to_string(), b"abc", &sig));
+    }
+
+    #[test]
+    fn dm_between_25_blinded_ids_round_trips_and_checks_the_sender() {
+        let spk = server_pk();
+        // Seeds whose Ed25519 keys have both signs: blind25 negates k for a negative A.
+        let ids: Vec<Identity> = (10u8..30).map(|i| Identity::from_seed(&[i; 32]).unwrap()).collect();
+        let neg = ids.iter().find(|i| i.ed25519_public()[31] & 0x80 != 0).expect("a negative A");
+        let pos = ids.iter().find(|i| i.ed25519_public()[31] & 0x80 == 0).expect("a positive A");
+        for (alice, bob) in [(neg, pos), (pos, neg)] {
+            let a25 = BlindedKeypair::blind25(alice, &spk).unwrap().id();
+            let b25 = BlindedKeypair::blind25(bob, &spk).unwrap().id();
+            assert_eq!(a25, blind25_id(&alice.session_id(), &spk).unwrap());
+            let ct = encrypt_for_blinded(alice, &spk, &b25, b"twenty-five").unwrap();
+            let opened = decrypt_from_blinded(bob, &spk, &a25, &ct).unwrap();
+            assert_eq!(opened.message.as_slice(), b"twenty-five");
+            assert_eq!(opened.sender_session_id, alice.session_id());
+            // The sender named as its 15 ID: another key agreement, no plaintext.
+            let a15 = BlindedKeypair::blind15(alice, &spk).unwrap().id();
+            assert!(decrypt_from_blinded(bob, &spk, &a15, &ct).is_err());
+            // Another 25 sender: refused.
+            let c25 = BlindedKeypair::blind25(&ids[19], &spk).unwrap().id();
+            assert!(decrypt_from_blinded(bob, &spk, &c25, &ct).is_err());
+        }
     }
 
     #[test]

@@ -249,7 +249,13 @@ impl Signer {
         Ok(Self::Blinded(Box::new(BlindedKeypair::blind15(identity, server_pk)?)))
     }
 
-    /// The `X-SOGS-Pubkey` value: `15…` or `00…`.
+    /// The blinded25 signer of `identity` on the server `server_pk` (the newer blinding, whose ID
+    /// is unambiguous and cannot be turned back into the Session ID by flipping a sign).
+    pub fn blinded25(identity: &Identity, server_pk: &[u8; 32]) -> Result<Self, BlindingError> {
+        Ok(Self::Blinded(Box::new(BlindedKeypair::blind25(identity, server_pk)?)))
+    }
+
+    /// The `X-SOGS-Pubkey` value: `15…`, `25…` or `00…`.
     pub fn pubkey_hex(&self) -> String {
         match self {
             Self::Blinded(k) => k.id().to_string(),
