@@ -166,48 +166,75 @@ async fn handle(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
 /// stays on the runtime: its signature is checked here (one Ed25519 verification), the writer's
 /// part (the nonce, the user row, any write) is awaited without holding a thread, and a small
 /// read runs inline, so it costs two thread hand-offs (to the writer and back) instead of the
-/// four a blocking-pool task adds. The web pages, the REST API and file downloads (large reads)
-/// run on the blocking pool.
+/// four a blocking-pool task adds. The web pages, the REST API and the read of a file download
+/// (up to its size limit) run on the blocking pool.
 async fn answer(ctx: Arc<Ctx>, req: Req) -> Reply {
     let segs = segments(&req.path);
-    let page = req.method == "GET" && (segs.is_empty() || segs.first().is_some_and(|s| s == "r"));
-    let file = req.method == "GET" && segs.len() >= 4 && segs[0] == "room" && segs[2] == "file";
-    if page || file || rest::is_bearer(&req.headers) {
-        return match tokio::task::spawn_blocking(move || dispatch(&ctx, req)).await {
-            Ok(reply) => reply,
-            Err(e) => {
-                tracing::error!(error = %e, "request task failed");
-                Reply::text(500, "Internal server error")
-            }
-        };
+    if req.method == "GET" && (segs.is_empty() || segs.first().is_some_and(|s| s == "r")) {
+        return blocking(move || {
+            ctx.store.read(|db| web::page(&ctx, db, &segs)).unwrap_or_else(store_failed)
+        })
+        .await;
+    }
+    if rest::is_bearer(&req.headers) {
+        return blocking(move || {
+            let c = ctx.clone();
+            ctx.store
+                .write(move |db| rest::handle(&c, db, &req, &segs).unwrap_or_else(|e| e.reply()))
+                .unwrap_or_else(store_failed)
+        })
+        .await;
     }
     let checked = match auth::check(&ctx, &req) {
         Ok(c) => c,
         Err(e) => return e.reply(),
     };
-    if read_only_route(&req.method, &segs) {
-        let user = match admit(&ctx, checked).await {
-            Ok(u) => u,
-            Err(reply) => return reply,
-        };
-        match ctx.store.read(|db| api::route(&ctx, db, user.as_ref(), &req, &segs)) {
-            Ok(Ok(reply)) => return reply,
-            Ok(Err(e)) if !e.needs_writer() => return e.reply(),
-            Ok(Err(_)) => {}
-            Err(e) => return store_failed(e),
-        }
+    if !read_only_route(&req.method, &segs) {
         let c = ctx.clone();
         return ctx
             .store
-            .write_async(move |db| routed(&c, db, user.as_ref(), &req, &segs))
+            .write_async(move |db| write_route(&c, db, checked, &req, &segs))
             .await
             .unwrap_or_else(store_failed);
     }
+    let user = match admit(&ctx, checked).await {
+        Ok(u) => u,
+        Err(reply) => return reply,
+    };
+    let (req, segs) = (Arc::new(req), Arc::new(segs));
+    let read = {
+        let (c, u, r, sg) = (ctx.clone(), user.clone(), req.clone(), segs.clone());
+        move || c.store.read(|db| api::route(&c, db, u.as_ref(), &r, &sg))
+    };
+    let file = req.method == "GET" && segs.len() >= 4 && segs[0] == "room" && segs[2] == "file";
+    let first = if file {
+        tokio::task::spawn_blocking(read).await.unwrap_or(Err(store::StoreError::NotRun))
+    } else {
+        read()
+    };
+    match first {
+        Ok(Ok(reply)) => return reply,
+        Ok(Err(e)) if !e.needs_writer() => return e.reply(),
+        Ok(Err(_)) => {}
+        Err(e) => return store_failed(e),
+    }
+    // The read found it must write after all (the user's room activity is due): the writer.
     let c = ctx.clone();
     ctx.store
-        .write_async(move |db| write_route(&c, db, checked, &req, &segs))
+        .write_async(move |db| routed(&c, db, user.as_ref(), &req, &segs))
         .await
         .unwrap_or_else(store_failed)
+}
+
+/// Runs blocking work (a web page, a REST call) on the blocking pool.
+async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            tracing::error!(error = %e, "request task failed");
+            Reply::text(500, "Internal server error")
+        }
+    }
 }
 
 /// The signature's nonce and the user's row, committed before a read route answers.
@@ -247,32 +274,6 @@ pub(crate) fn segments(path: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect()
-}
-
-/// One request, start to answer (blocking: it verifies the signature and waits for the
-/// database). Reads run on a read-only connection, writes as jobs of the group-committing
-/// writer; the signature is verified here first, in parallel with other requests.
-pub(crate) fn dispatch(ctx: &Arc<Ctx>, req: Req) -> Reply {
-    let segs = segments(&req.path);
-    if req.method == "GET" && (segs.is_empty() || segs.first().is_some_and(|s| s == "r")) {
-        return ctx.store.read(|db| web::page(ctx, db, &segs)).unwrap_or_else(store_failed);
-    }
-    if rest::is_bearer(&req.headers) {
-        let c = ctx.clone();
-        return ctx
-            .store
-            .write(move |db| rest::handle(&c, db, &req, &segs).unwrap_or_else(|e| e.reply()))
-            .unwrap_or_else(store_failed);
-    }
-    let checked = match auth::check(ctx, &req) {
-        Ok(c) => c,
-        Err(e) => return e.reply(),
-    };
-    if read_only_route(&req.method, &segs) {
-        return read(ctx, checked, req, segs);
-    }
-    let c = ctx.clone();
-    ctx.store.write(move |db| write_route(&c, db, checked, &req, &segs)).unwrap_or_else(store_failed)
 }
 
 /// A signed request that writes, on the writer: admits the user (nonce, user row), then runs
@@ -318,25 +319,6 @@ fn read_only_route(method: &str, segs: &[String]) -> bool {
                 | ["outbox"]
                 | ["outbox", "since", _]
         )
-}
-
-fn read(ctx: &Arc<Ctx>, checked: Option<auth::Checked>, req: Req, segs: Vec<String>) -> Reply {
-    let user = match checked {
-        None => None,
-        Some(ch) => match ctx.store.write(move |db| auth::admit(db, &ch)) {
-            Ok(Ok(u)) => Some(u),
-            Ok(Err(e)) => return e.reply(),
-            Err(e) => return store_failed(e),
-        },
-    };
-    match ctx.store.read(|db| api::route(ctx, db, user.as_ref(), &req, &segs)) {
-        Ok(Ok(reply)) => return reply,
-        Ok(Err(e)) if !e.needs_writer() => return e.reply(),
-        Ok(Err(_)) => {}
-        Err(e) => return store_failed(e),
-    }
-    let c = ctx.clone();
-    ctx.store.write(move |db| routed(&c, db, user.as_ref(), &req, &segs)).unwrap_or_else(store_failed)
 }
 
 fn store_failed(e: store::StoreError) -> Reply {

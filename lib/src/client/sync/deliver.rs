@@ -64,16 +64,39 @@ pub enum Delivered {
         /// Milliseconds from sending to the verified ack.
         ack_ms: u64,
     },
-    /// Not acked; `gone` for the 404s that say the peer is not listening.
+    /// Not acked.
     Failed {
         /// Why, one line.
         reason: String,
-        /// A 404 (`unknown`, `not_listening`, `gone`).
-        gone: bool,
-        /// A 429 (`rate_limited`, `queue_full`): the peer listens but its bucket or queue at L
-        /// is full for now.
-        busy: bool,
+        /// What the failure says about the peer.
+        verdict: Verdict,
     },
+}
+
+/// What a failed deliver says about the peer, hence what its record becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A 404 (`unknown`, `not_listening`, `gone`): not listening there; offline at once.
+    Gone,
+    /// A 429 (`rate_limited`, `queue_full`): listening, but its bucket or queue at L is full for
+    /// now. A failure that does not mark it offline: the next message tries again (sync.md
+    /// §5.6 would mark it offline until its next presence, and a steady sender faster than the
+    /// bucket then never went back to sync).
+    Busy,
+    /// Anything else (a timeout, a forged proof, a dead path, a 5xx): one failure, offline at
+    /// `SYNC_PRESENCE_FAILS_OFFLINE`.
+    Failed,
+}
+
+impl Verdict {
+    /// Whether the peer is offline after this failure, its `fails`-th in a row.
+    pub fn marks_offline(self, fails: u32) -> bool {
+        match self {
+            Self::Gone => true,
+            Self::Busy => false,
+            Self::Failed => fails >= SYNC_PRESENCE_FAILS_OFFLINE,
+        }
+    }
 }
 
 /// One `sync_deliver` of `data` (the exact bytes a fallback stores) to `to`'s listening key
@@ -92,14 +115,14 @@ pub fn deliver(
     let hash = rpc::message_hash(&Pubkey::from(*to), 0, data);
     let (lock, secret) = match ack::lock(&to.x25519(), &hash, &mut rand::thread_rng()) {
         Ok(l) => l,
-        Err(e) => return Delivered::Failed { reason: e.to_string(), gone: false, busy: false },
+        Err(e) => return Delivered::Failed { reason: e.to_string(), verdict: Verdict::Failed },
     };
     let params = srpc::deliver_params(listen_pk, data, &lock, timestamp, expiry, wait_ms);
     let start = Instant::now();
     let reply = match net.onion_rpc(node, METHOD_DELIVER, &params) {
         Ok(r) => r,
         Err(reason) => {
-            return Delivered::Failed { reason: format!("path: {reason}"), gone: false, busy: false };
+            return Delivered::Failed { reason: format!("path: {reason}"), verdict: Verdict::Failed };
         }
     };
     let (status, proof) = srpc::parse_deliver_reply(&reply.body);
@@ -110,12 +133,11 @@ pub fn deliver(
         }
         (200, _) => Delivered::Failed {
             reason: "invalid proof: the ack does not open our lock".into(),
-            gone: false,
-            busy: false,
+            verdict: Verdict::Failed,
         },
-        (404, _) => Delivered::Failed { reason: format!("404 {what}"), gone: true, busy: false },
-        (429, _) => Delivered::Failed { reason: format!("429 {what}"), gone: false, busy: true },
-        (code, _) => Delivered::Failed { reason: format!("{code} {what}"), gone: false, busy: false },
+        (404, _) => Delivered::Failed { reason: format!("404 {what}"), verdict: Verdict::Gone },
+        (429, _) => Delivered::Failed { reason: format!("429 {what}"), verdict: Verdict::Busy },
+        (code, _) => Delivered::Failed { reason: format!("{code} {what}"), verdict: Verdict::Failed },
     }
 }
 
@@ -222,18 +244,13 @@ fn try_sync(
             let hash = rpc::message_hash(&Pubkey::from(*to), 0, data);
             Ok(json!({"hash": hash, "via": "sync", "node": node.ed_hex(), "ack_ms": ack_ms}))
         }
-        Delivered::Failed { reason, gone, busy } => {
+        Delivered::Failed { reason, verdict } => {
             // Read again: a new presence may have come while the deliver failed (the peer's
             // listener failed over at the same time), and our verdict is about the old one.
             let _ = PeerRecord::update(dir, to, |now_rec| {
                 if now_rec.node == peer.node && now_rec.listen_pk == peer.listen_pk {
                     now_rec.fails += 1;
-                    // A 429 says the peer is listening, only not at this rate: the next
-                    // message tries again (sync.md §5.6 would mark it offline until its next
-                    // presence, and a steady sender then never went back to sync).
-                    if gone || (!busy && now_rec.fails >= SYNC_PRESENCE_FAILS_OFFLINE) {
-                        now_rec.offline = true;
-                    }
+                    now_rec.offline |= verdict.marks_offline(now_rec.fails);
                 }
             });
             Err(reason)

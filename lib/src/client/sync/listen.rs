@@ -186,15 +186,13 @@ impl Shared {
     }
 
     /// Prints lines, flushes, saves the state; a closed stdout stops the listener.
-    fn print(&self, inner: &mut Inner, lines: &[Line]) -> Result<(), ()> {
-        for l in lines {
-            let ok = serde_json::to_writer(&mut inner.out, l).is_ok() && inner.out.write_all(b"\n").is_ok();
-            if !ok {
-                self.stop(Stop::Closed);
-                return Err(());
-            }
-        }
-        if inner.out.flush().is_err() {
+    /// Writes one JSON line per item and flushes; a closed stdout stops the listener.
+    fn write_lines<T: Serialize>(&self, inner: &mut Inner, items: &[T]) -> Result<(), ()> {
+        let ok = items
+            .iter()
+            .all(|l| serde_json::to_writer(&mut inner.out, l).is_ok() && inner.out.write_all(b"\n").is_ok())
+            && inner.out.flush().is_ok();
+        if !ok {
             self.stop(Stop::Closed);
             return Err(());
         }
@@ -209,13 +207,7 @@ impl Shared {
         }
         fields["event"] = serde_json::json!(name);
         fields["t"] = serde_json::json!(now_ms());
-        let mut inner = lock(&self.inner);
-        let ok = serde_json::to_writer(&mut inner.out, &fields).is_ok()
-            && inner.out.write_all(b"\n").is_ok()
-            && inner.out.flush().is_ok();
-        if !ok {
-            self.stop(Stop::Closed);
-        }
+        let _ = self.write_lines(&mut lock(&self.inner), &[fields]);
     }
 
     fn save(&self, inner: &mut Inner) -> Result<(), ()> {
@@ -298,10 +290,9 @@ impl Shared {
                     now_rec.last_ok = Some(now_ms());
                     now_rec.fails = 0;
                 }
-                Delivered::Failed { busy, .. } => {
-                    // A 429: listening, only busy (as for a send, deliver.rs).
-                    now_rec.offline |= !busy;
+                Delivered::Failed { verdict, .. } => {
                     now_rec.fails += 1;
+                    now_rec.offline |= verdict.marks_offline(now_rec.fails);
                 }
             }
         });
@@ -365,7 +356,7 @@ impl Shared {
             journal.push(line.clone());
             lines.push(line);
         }
-        self.print(&mut inner, &lines).ok()?;
+        self.write_lines(&mut inner, &lines).ok()?;
         if !lines.is_empty() {
             self.save(&mut inner).ok()?;
             let path = inner.journal.clone();
@@ -524,7 +515,7 @@ impl Shared {
                             via: "async",
                         });
                     }
-                    if self.print(&mut inner, &lines).is_err() {
+                    if self.write_lines(&mut inner, &lines).is_err() {
                         return;
                     }
                     if changed && self.save(&mut inner).is_err() {
