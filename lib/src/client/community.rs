@@ -116,7 +116,7 @@ impl CommunityError {
                 | Self::Ambiguous(_)
                 | Self::UnknownServer(_)
                 | Self::BadInput(_)
-                | Self::Format(CommunityFormatError::TooLong(_) | CommunityFormatError::MixedBlinding)
+                | Self::Format(CommunityFormatError::TooLong(_))
                 | Self::Blinding(_)
         )
     }
@@ -562,8 +562,7 @@ impl Conn {
         };
         if recipient.kind() != ours {
             return Err(CommunityError::BadInput(format!(
-                "{}; {to:.2}… needs {}",
-                CommunityFormatError::MixedBlinding,
+                "a blinded DM goes between two IDs of one kind (15… to 15…, 25… to 25…); {to:.2}… needs {}",
                 if recipient.kind() == BlindedKind::Blind25 {
                     "--blind25"
                 } else {

@@ -52,9 +52,6 @@ pub enum CommunityFormatError {
     /// A blinding step failed.
     #[error(transparent)]
     Blinding(#[from] BlindingError),
-    /// The two sides of a DM are blinded differently.
-    #[error("a blinded DM goes between two IDs of one kind (15… to 15…, 25… to 25…)")]
-    MixedBlinding,
     /// The DM is shorter than version + tag + key + nonce, or has another version.
     #[error("not a blinded DM: {0}")]
     BadDm(&'static str),

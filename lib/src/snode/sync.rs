@@ -114,6 +114,11 @@ struct Subscription {
 }
 
 impl Subscription {
+    /// The deliver bucket in force, as a listen's reply reports it.
+    fn bucket(&self) -> srpc::DeliverBucket {
+        srpc::DeliverBucket { rate: self.deliver_rate, burst: self.deliver_burst }
+    }
+
     fn new() -> Self {
         Self {
             queue: VecDeque::new(),
@@ -319,14 +324,24 @@ impl SyncRegistry {
         let mut inner = self.lock();
         let Some(sub) = inner.subs.get_mut(&pk) else {
             // Unlistened or swept while held.
-            return json(status::OK, srpc::listen_reply(&[], 0, new, 0, crate::formats::time::now_ms()));
+            return json(
+                status::OK,
+                srpc::listen_reply(&[], 0, new, 0, crate::formats::time::now_ms(), None),
+            );
         };
         let still_ours = sub.held.as_ref().is_some_and(|(h, _)| *h == id);
         if !still_ours {
             // Replaced by a newer listen: this one answers empty.
             return json(
                 status::OK,
-                srpc::listen_reply(&[], sub.next_seq - 1, new, 0, crate::formats::time::now_ms()),
+                srpc::listen_reply(
+                    &[],
+                    sub.next_seq - 1,
+                    new,
+                    0,
+                    crate::formats::time::now_ms(),
+                    Some(sub.bucket()),
+                ),
             );
         }
         sub.held = None;
@@ -349,12 +364,8 @@ impl SyncRegistry {
             q.handed = true;
             items.push(q.item.clone());
         }
-        let mut reply =
-            srpc::listen_reply(&items, sub.next_seq - 1, new, now_ms + SYNC_LISTEN_IDLE_EXPIRY_MS, now_ms);
-        // The bucket in force, so a listener sees what its `rate`/`burst` were capped to.
-        reply["rate"] = serde_json::json!(sub.deliver_rate);
-        reply["burst"] = serde_json::json!(sub.deliver_burst);
-        reply
+        let expires = now_ms + SYNC_LISTEN_IDLE_EXPIRY_MS;
+        srpc::listen_reply(&items, sub.next_seq - 1, new, expires, now_ms, Some(sub.bucket()))
     }
 
     async fn deliver(&self, p: DeliverParams) -> (u16, ReplyBody) {

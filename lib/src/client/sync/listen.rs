@@ -437,8 +437,8 @@ impl Shared {
                         cursor = 0;
                         self.event(
                             "subscribed",
-                            serde_json::json!({"node": node.ed_hex(), "rate": r.body.get("rate"),
-                                "burst": r.body.get("burst")}),
+                            serde_json::json!({"node": node.ed_hex(), "rate": reply.bucket.map(|b| b.rate),
+                                "burst": reply.bucket.map(|b| b.burst)}),
                         );
                     }
                     if self.stopped() {

@@ -448,12 +448,36 @@ pub struct ListenReply {
     pub new: bool,
     /// When the subscription expires without another listen, ms.
     pub expires: u64,
+    /// The subscription's deliver bucket in force (what a listen's `rate`/`burst` were capped
+    /// to), when the reply says.
+    pub bucket: Option<DeliverBucket>,
 }
 
-/// The JSON of a listen reply.
-pub fn listen_reply(items: &[Item], cursor: u64, new: bool, expires: u64, now_ms: u64) -> Value {
+/// A subscription's deliver bucket: delivers per second and burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliverBucket {
+    /// Delivers per second.
+    pub rate: u64,
+    /// Largest burst.
+    pub burst: u64,
+}
+
+/// The JSON of a listen reply (`rate`/`burst` given with a `bucket`).
+pub fn listen_reply(
+    items: &[Item],
+    cursor: u64,
+    new: bool,
+    expires: u64,
+    now_ms: u64,
+    bucket: Option<DeliverBucket>,
+) -> Value {
     let items: Vec<Value> = items.iter().map(Item::to_json).collect();
-    json!({"items": items, "cursor": cursor, "new": new, "expires": expires, "t": now_ms})
+    let mut v = json!({"items": items, "cursor": cursor, "new": new, "expires": expires, "t": now_ms});
+    if let Some(b) = bucket {
+        v["rate"] = json!(b.rate);
+        v["burst"] = json!(b.burst);
+    }
+    v
 }
 
 /// Parses a listen's 200 reply.
@@ -464,6 +488,10 @@ pub fn parse_listen_reply(v: &Value) -> Result<ListenReply, String> {
         cursor: v.get("cursor").and_then(Value::as_u64).ok_or("listen reply has no cursor")?,
         new: v.get("new").and_then(Value::as_bool).unwrap_or(false),
         expires: v.get("expires").and_then(Value::as_u64).unwrap_or(0),
+        bucket: match (v.get("rate").and_then(Value::as_u64), v.get("burst").and_then(Value::as_u64)) {
+            (Some(rate), Some(burst)) => Some(DeliverBucket { rate, burst }),
+            _ => None,
+        },
     })
 }
 
@@ -584,10 +612,18 @@ mod tests {
             timestamp: 3,
             expiry: 4,
         };
-        let v = listen_reply(std::slice::from_ref(&item), 1, true, 9, 0);
+        let v = listen_reply(
+            std::slice::from_ref(&item),
+            1,
+            true,
+            9,
+            0,
+            Some(DeliverBucket { rate: 2, burst: 3 }),
+        );
         let r = parse_listen_reply(&v).unwrap();
         assert_eq!(r.items, vec![item]);
         assert!(r.new);
+        assert_eq!(r.bucket, Some(DeliverBucket { rate: 2, burst: 3 }));
         assert_eq!(
             parse_deliver_reply(&deliver_reply("acked", Some(&[7; 32]))),
             (Some("acked".into()), Some([7; 32]))
